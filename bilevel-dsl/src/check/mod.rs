@@ -1,0 +1,371 @@
+//! Semantic checks and expansion: resolves names, checks shapes and indices, and expands vector expressions
+//! into scalar DAG nodes. Errors are collected (not stopped at), so the user sees them all at once.
+
+use std::collections::HashMap;
+
+use crate::ast::*;
+use crate::dag::{Dag, ExprId, Node};
+use crate::diag::Diagnostic;
+use crate::model::{Model, Param, Variable};
+
+mod call;
+mod expr;
+
+/// The value of an expression after expansion.
+#[derive(Clone, Debug)]
+enum Value {
+    /// A number.
+    Num(ExprId),
+    /// A condition.
+    Cond(ExprId),
+    /// A vector.
+    Vec(Vec<ExprId>),
+    /// A matrix, as its rows.
+    Mat(Vec<Vec<ExprId>>),
+    /// An expression that already has an error reported; silences follow-on errors.
+    Error,
+}
+
+impl Value {
+    fn describe(&self) -> String {
+        match self {
+            Value::Num(_) => "a number".into(),
+            Value::Cond(_) => "a condition".into(),
+            Value::Vec(v) => format!("a vector of length {}", v.len()),
+            Value::Mat(m) => format!("a {}×{} matrix", m.len(), m.first().map_or(0, Vec::len)),
+            Value::Error => "an invalid value".into(),
+        }
+    }
+}
+
+/// What a name refers to.
+#[derive(Clone, Debug)]
+struct Binding {
+    value: Value,
+    kind: &'static str,
+    span: Span,
+}
+
+/// Checks a parsed problem and expands it into a [`Model`], or returns every error found.
+pub fn check(problem: &Problem) -> Result<Model, Vec<Diagnostic>> {
+    let mut c = Checker::default();
+    c.declarations(problem);
+    c.definitions(problem);
+    c.finish(problem)
+}
+
+#[derive(Default)]
+struct Checker {
+    dag: Dag,
+    env: HashMap<String, Binding>,
+    errors: Vec<Diagnostic>,
+    x: Option<(Variable, Span)>,
+    y: Option<(Variable, Span)>,
+    params: Vec<Param>,
+    bounds: Option<(Vec<f64>, Vec<f64>)>,
+    start: (Option<Vec<f64>>, Option<Vec<f64>>),
+    upper: Option<(ExprId, Span)>,
+    lower: Option<(ExprId, Span)>,
+    /// Names declared by `let`, with where, to explain a use before the declaration.
+    lets: HashMap<String, Span>,
+}
+
+const FUNCTIONS: &str = "sin, cos, tan, exp, log, sqrt, abs, tanh, sigmoid, softplus, min, max, clamp, huber, \
+                         dot, norm2, norm, sum";
+
+impl Checker {
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.errors.push(Diagnostic::new(span, message));
+    }
+
+    fn error_hint(&mut self, span: Span, message: impl Into<String>, hint: impl Into<String>) {
+        self.errors.push(Diagnostic::new(span, message).hint(hint));
+    }
+
+    fn bind(&mut self, name: &Ident, kind: &'static str, value: Value) {
+        if let Some(prev) = self.env.get(&name.name) {
+            let hint = format!(
+                "`{}` is already declared as a {} (at byte {}); choose another name",
+                name.name, prev.kind, prev.span.start
+            );
+            self.error_hint(name.span.clone(), format!("duplicate name `{}`", name.name), hint);
+            return;
+        }
+        self.env.insert(name.name.clone(), Binding { value, kind, span: name.span.clone() });
+    }
+
+    /// Pass 1: variables, params and consts, in the order written.
+    fn declarations(&mut self, problem: &Problem) {
+        for item in &problem.items {
+            match &item.kind {
+                ItemKind::Var { level, name, size, .. } => self.variable(*level, name, size),
+                ItemKind::Param { name, value } => self.param(name, value, &item.docs),
+                ItemKind::Const { name, value } => {
+                    let v = self.expr(value);
+                    if self.constant(&v, value.span.clone(), "a `const`").is_some() {
+                        self.bind(name, "const", v);
+                    }
+                }
+                ItemKind::Let { name, .. } => {
+                    self.lets.entry(name.name.clone()).or_insert(name.span.clone());
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn variable(&mut self, level: Level, name: &Ident, size: &Option<(usize, Span)>) {
+        let dim = match size {
+            Some((0, s)) => {
+                self.error_hint(
+                    s.clone(),
+                    "a variable needs at least one component",
+                    "write `real` for a number or `real[k]` with k ≥ 1",
+                );
+                return;
+            }
+            Some((k, s)) if *k > 4096 => {
+                self.error(
+                    s.clone(),
+                    format!("`real[{k}]` is too large for generated straight-line code (at most 4096)"),
+                );
+                return;
+            }
+            Some((k, _)) => *k,
+            None => 1,
+        };
+        let var = Variable { name: name.name.clone(), dim, scalar: size.is_none() };
+        let (slot, word) = match level {
+            Level::Upper => (&self.x, "upper"),
+            Level::Lower => (&self.y, "lower"),
+        };
+        if let Some((prev, _)) = slot {
+            let msg = format!("a second `{word}` variable `{}`", name.name);
+            let hint = format!(
+                "a problem has one {word} variable (`{}`); use a vector `real[k]` for several components",
+                prev.name
+            );
+            self.error_hint(name.span.clone(), msg, hint);
+            return;
+        }
+        let nodes: Vec<ExprId> = (0..dim as u32)
+            .map(|i| self.dag.insert(if level == Level::Upper { Node::X(i) } else { Node::Y(i) }))
+            .collect();
+        let value = if var.scalar { Value::Num(nodes[0]) } else { Value::Vec(nodes) };
+        let kind = if level == Level::Upper { "upper variable" } else { "lower variable" };
+        self.bind(name, kind, value);
+        let entry = Some((var, name.span.clone()));
+        match level {
+            Level::Upper => self.x = entry,
+            Level::Lower => self.y = entry,
+        }
+    }
+
+    fn param(&mut self, name: &Ident, value: &Expr, docs: &[String]) {
+        let v = self.expr(value);
+        let scalar = matches!(v, Value::Num(_));
+        if matches!(v, Value::Mat(_)) {
+            self.error_hint(value.span.clone(), "a `param` must be a number or a vector", "use `const` for a matrix");
+            return;
+        }
+        let Some(default) = self.constant(&v, value.span.clone(), "a `param`") else { return };
+        let offset = self.params.iter().map(|p| p.default.len()).sum::<usize>();
+        let nodes: Vec<ExprId> =
+            (0..default.len()).map(|i| self.dag.insert(Node::Param((offset + i) as u32))).collect();
+        let bound = if scalar { Value::Num(nodes[0]) } else { Value::Vec(nodes) };
+        if !self.env.contains_key(&name.name) {
+            self.params.push(Param { name: name.name.clone(), docs: docs.to_vec(), default, scalar, offset });
+        }
+        self.bind(name, "param", bound);
+    }
+
+    /// The numbers of a value that must be known at compile time; reports an error otherwise.
+    fn constant(&mut self, v: &Value, span: Span, what: &str) -> Option<Vec<f64>> {
+        let ids = match v {
+            Value::Num(id) => vec![*id],
+            Value::Vec(ids) => ids.clone(),
+            Value::Mat(rows) => rows.concat(),
+            Value::Cond(_) => {
+                self.error(span, format!("the value of {what} must be a number, not a condition"));
+                return None;
+            }
+            Value::Error => return None,
+        };
+        let values: Option<Vec<f64>> = ids.iter().map(|id| self.dag.as_const(*id)).collect();
+        if values.is_none() {
+            self.error_hint(
+                span,
+                format!("the value of {what} must be a constant"),
+                "it may use numbers and `const`s, not variables, `param`s or `let`s",
+            );
+        }
+        values
+    }
+
+    /// Pass 2: lets, objectives, boxes and the start point, in the order written.
+    fn definitions(&mut self, problem: &Problem) {
+        for item in &problem.items {
+            match &item.kind {
+                ItemKind::Let { name, value } => {
+                    let v = self.expr(value);
+                    if let Value::Cond(_) = v {
+                        self.error(value.span.clone(), "a `let` must be a number, vector or matrix, not a condition");
+                    }
+                    self.bind(name, "let", v);
+                }
+                ItemKind::Objective { level, level_span, expr } => self.objective(*level, level_span, expr),
+                ItemKind::Var { level, name, bounds: Some((lo, hi)), .. } => self.bounds(*level, name, lo, hi),
+                ItemKind::Start(entries) => {
+                    for (name, value) in entries {
+                        self.start_value(name, value);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn objective(&mut self, level: Level, level_span: &Span, expr: &Expr) {
+        let v = self.expr(expr);
+        let id = match v {
+            Value::Num(id) => id,
+            Value::Error => return,
+            other => {
+                let hint = if matches!(other, Value::Vec(_)) {
+                    "reduce it to a number, e.g. with `norm2(...)`, `sum(...)` or `dot(...)`"
+                } else {
+                    "an objective is a real-valued expression"
+                };
+                self.error_hint(
+                    expr.span.clone(),
+                    format!("an objective must be a number, found {}", other.describe()),
+                    hint,
+                );
+                return;
+            }
+        };
+        let (slot, word) = match level {
+            Level::Upper => (&mut self.upper, "upper"),
+            Level::Lower => (&mut self.lower, "lower"),
+        };
+        if slot.is_some() {
+            let msg = format!("a second `minimize {word}` objective");
+            self.error_hint(
+                level_span.clone(),
+                msg,
+                "each level has exactly one objective; combine the terms with `+`",
+            );
+        } else {
+            *slot = Some((id, level_span.clone()));
+        }
+    }
+
+    fn bounds(&mut self, level: Level, name: &Ident, lo: &Expr, hi: &Expr) {
+        if level == Level::Lower {
+            let span = lo.span.start..hi.span.end;
+            self.error_hint(
+                span,
+                "a box is only supported on the upper variable",
+                "the lower variable is unconstrained; put the constraint into `minimize lower` as a penalty",
+            );
+            return;
+        }
+        let Some((var, _)) = self.x.clone().filter(|(v, _)| v.name == name.name) else { return };
+        let ends: Vec<Option<Vec<f64>>> = [lo, hi]
+            .iter()
+            .map(|e| {
+                let v = self.expr(e);
+                let values = self.constant(&v, e.span.clone(), "a box end")?;
+                match values.len() {
+                    1 => Some(vec![values[0]; var.dim]),
+                    k if k == var.dim => Some(values),
+                    k => {
+                        self.error(
+                            e.span.clone(),
+                            format!("a box end for `{}` (length {}) has length {k}", var.name, var.dim),
+                        );
+                        None
+                    }
+                }
+            })
+            .collect();
+        if let [Some(l), Some(h)] = &ends[..] {
+            if let Some(i) =
+                (0..var.dim).find(|&i| l[i].partial_cmp(&h[i]).is_none_or(|o| o == std::cmp::Ordering::Greater))
+            {
+                let span = lo.span.start..hi.span.end;
+                let msg = format!("invalid box: lower end {} is above upper end {}", l[i], h[i]);
+                self.error_hint(span, msg, "write the box as `in [lo, hi]` with lo ≤ hi");
+                return;
+            }
+            self.bounds = Some((l.clone(), h.clone()));
+        }
+    }
+
+    fn start_value(&mut self, name: &Ident, value: &Expr) {
+        let var = match (&self.x, &self.y) {
+            (Some((x, _)), _) if x.name == name.name => (x.clone(), 0),
+            (_, Some((y, _))) if y.name == name.name => (y.clone(), 1),
+            _ => {
+                let msg = format!("`start` names `{}`, which is not a variable", name.name);
+                self.error_hint(
+                    name.span.clone(),
+                    msg,
+                    "`start` sets the upper and lower variables, e.g. `start x = 0, y = [0, 0];`",
+                );
+                return;
+            }
+        };
+        let v = self.expr(value);
+        let Some(values) = self.constant(&v, value.span.clone(), "a start point") else { return };
+        let fits = if var.0.scalar {
+            matches!(v, Value::Num(_))
+        } else {
+            matches!(v, Value::Vec(_)) && values.len() == var.0.dim
+        };
+        if !fits {
+            let want = if var.0.scalar { "a number".to_string() } else { format!("a vector of length {}", var.0.dim) };
+            let msg = format!("start value for `{}` must be {want}, found {}", var.0.name, v.describe());
+            self.error(value.span.clone(), msg);
+            return;
+        }
+        let slot = if var.1 == 0 { &mut self.start.0 } else { &mut self.start.1 };
+        if slot.replace(values).is_some() {
+            self.error(name.span.clone(), format!("the start value of `{}` is given twice", name.name));
+        }
+    }
+
+    fn finish(mut self, problem: &Problem) -> Result<Model, Vec<Diagnostic>> {
+        let at = problem.name.span.clone();
+        let missing = [
+            (self.x.is_none(), "missing the upper variable", "declare it, e.g. `upper x: real;`"),
+            (self.y.is_none(), "missing the lower variable", "declare it, e.g. `lower y: real[2];`"),
+            (self.upper.is_none(), "missing the upper objective", "add `minimize upper: <expression>;`"),
+            (self.lower.is_none(), "missing the lower objective", "add `minimize lower: <expression>;`"),
+        ];
+        for (absent, msg, hint) in missing {
+            if absent {
+                self.error_hint(at.clone(), format!("{msg} in problem `{}`", problem.name.name), hint);
+            }
+        }
+        if !self.errors.is_empty() {
+            self.errors.sort_by_key(|d| d.span.start);
+            return Err(self.errors);
+        }
+        let (x, y) = (self.x.expect("checked").0, self.y.expect("checked").0);
+        let start = (self.start.0.unwrap_or(vec![0.0; x.dim]), self.start.1.unwrap_or(vec![0.0; y.dim]));
+        Ok(Model {
+            name: problem.name.name.clone(),
+            name_span: at,
+            docs: problem.docs.clone(),
+            x,
+            y,
+            params: self.params,
+            bounds: self.bounds,
+            start,
+            dag: self.dag,
+            upper: self.upper.expect("checked").0,
+            lower: self.lower.expect("checked").0,
+        })
+    }
+}

@@ -1,0 +1,538 @@
+//! The scalar expression DAG: an arena of hash-consed nodes, simplified as they are built.
+//!
+//! Invariants (checked by `debug_assert!` in [`Dag::insert`]):
+//! - every child of a node has a smaller [`ExprId`] than the node, so ascending ids are a topological order;
+//! - equal nodes exist once (the memo maps each node to its id);
+//! - the operands of commutative nodes (`Add`, `Mul`) are in canonical order (constants first, then by id).
+//!
+//! Folding at construction only applies identities that hold in floating point for finite operands
+//! (`a + 0`, `a * 1`, `--a`, `a ^ 1`, constant arithmetic) and the structural zero `a * 0 = 0` that keeps
+//! derivatives sparse. Rules that change results, such as `a / a = 1` or `a - a = 0`, are never applied.
+
+use std::collections::HashMap;
+
+/// The index of a node in a [`Dag`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExprId(u32);
+
+impl ExprId {
+    /// The position of the node in the arena.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+
+    /// The id of the node at this position of the arena.
+    pub fn from_index(i: usize) -> ExprId {
+        ExprId(u32::try_from(i).expect("fewer than 2^32 nodes"))
+    }
+}
+
+/// Elementary functions of one argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Func {
+    /// `sin`
+    Sin,
+    /// `cos`
+    Cos,
+    /// `tan`
+    Tan,
+    /// `exp`
+    Exp,
+    /// `log` (natural)
+    Log,
+    /// `sqrt`
+    Sqrt,
+    /// `tanh`
+    Tanh,
+    /// `sigmoid(t) = 1 / (1 + exp(-t))`
+    Sigmoid,
+    /// `softplus(t) = log(1 + exp(t))`, evaluated without overflow
+    Softplus,
+}
+
+impl Func {
+    /// The function of the language with this name.
+    pub fn from_name(name: &str) -> Option<Func> {
+        use Func::*;
+        Some(match name {
+            "sin" => Sin,
+            "cos" => Cos,
+            "tan" => Tan,
+            "exp" => Exp,
+            "log" => Log,
+            "sqrt" => Sqrt,
+            "tanh" => Tanh,
+            "sigmoid" => Sigmoid,
+            "softplus" => Softplus,
+            _ => return None,
+        })
+    }
+
+    /// Evaluates the function (the same formula the generated code uses).
+    pub fn apply(self, t: f64) -> f64 {
+        use Func::*;
+        match self {
+            Sin => t.sin(),
+            Cos => t.cos(),
+            Tan => t.tan(),
+            Exp => t.exp(),
+            Log => t.ln(),
+            Sqrt => t.sqrt(),
+            Tanh => t.tanh(),
+            Sigmoid => sigmoid(t),
+            Softplus => softplus(t),
+        }
+    }
+}
+
+/// `1 / (1 + exp(-t))`.
+pub fn sigmoid(t: f64) -> f64 {
+    1.0 / (1.0 + (-t).exp())
+}
+
+/// `log(1 + exp(t))` without overflow for large `t`.
+pub fn softplus(t: f64) -> f64 {
+    t.max(0.0) + (-t.abs()).exp().ln_1p()
+}
+
+/// Comparison operators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cmp {
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+impl Cmp {
+    /// Evaluates the comparison.
+    pub fn apply(self, a: f64, b: f64) -> bool {
+        match self {
+            Cmp::Lt => a < b,
+            Cmp::Le => a <= b,
+            Cmp::Gt => a > b,
+            Cmp::Ge => a >= b,
+            Cmp::Eq => a == b,
+            Cmp::Ne => a != b,
+        }
+    }
+}
+
+/// A node of the DAG. Numbers are `f64`; `Cmp`, `And`, `Or`, `Not` and `Bool` are conditions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Node {
+    /// A number, stored as its bits (`-0.0` is stored as `0.0`).
+    Const(u64),
+    /// A condition known at construction.
+    Bool(bool),
+    /// Component `i` of the upper variable.
+    X(u32),
+    /// Component `i` of the lower variable.
+    Y(u32),
+    /// Scalar `i` of the flattened parameters.
+    Param(u32),
+    /// `a + b`
+    Add(ExprId, ExprId),
+    /// `a - b`
+    Sub(ExprId, ExprId),
+    /// `a * b`
+    Mul(ExprId, ExprId),
+    /// `a / b`
+    Div(ExprId, ExprId),
+    /// `-a`
+    Neg(ExprId),
+    /// `a ^ k` for an integer `k`
+    Powi(ExprId, i32),
+    /// `a ^ b` for a real `b`
+    Pow(ExprId, ExprId),
+    /// `f(a)`
+    Func(Func, ExprId),
+    /// `a op b`, a condition
+    Cmp(Cmp, ExprId, ExprId),
+    /// `c and d`
+    And(ExprId, ExprId),
+    /// `c or d`
+    Or(ExprId, ExprId),
+    /// `not c`
+    Not(ExprId),
+    /// `if c then a else b`
+    Select(ExprId, ExprId, ExprId),
+}
+
+impl Node {
+    /// The children of the node, in order.
+    pub fn children(&self) -> Vec<ExprId> {
+        use Node::*;
+        match *self {
+            Const(_) | Bool(_) | X(_) | Y(_) | Param(_) => vec![],
+            Neg(a) | Powi(a, _) | Func(_, a) | Not(a) => vec![a],
+            Add(a, b) | Sub(a, b) | Mul(a, b) | Div(a, b) | Pow(a, b) | Cmp(_, a, b) | And(a, b) | Or(a, b) => {
+                vec![a, b]
+            }
+            Select(c, a, b) => vec![c, a, b],
+        }
+    }
+
+    /// Whether the node is a condition rather than a number.
+    pub fn is_condition(&self) -> bool {
+        matches!(self, Node::Bool(_) | Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_))
+    }
+}
+
+/// The arena of nodes. See the module documentation for its invariants.
+#[derive(Clone, Debug, Default)]
+pub struct Dag {
+    nodes: Vec<Node>,
+    memo: HashMap<Node, ExprId>,
+}
+
+impl Dag {
+    /// An empty DAG.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The node with this id.
+    pub fn node(&self, id: ExprId) -> Node {
+        self.nodes[id.index()]
+    }
+
+    /// The number of nodes.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether there is no node.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The value of a constant node.
+    pub fn as_const(&self, id: ExprId) -> Option<f64> {
+        match self.node(id) {
+            Node::Const(bits) => Some(f64::from_bits(bits)),
+            _ => None,
+        }
+    }
+
+    fn is(&self, id: ExprId, v: f64) -> bool {
+        self.as_const(id) == Some(v)
+    }
+
+    /// Adds a node (or finds the equal one). Does no simplification.
+    pub fn insert(&mut self, node: Node) -> ExprId {
+        if let Some(&id) = self.memo.get(&node) {
+            return id;
+        }
+        let id = ExprId(u32::try_from(self.nodes.len()).expect("fewer than 2^32 nodes"));
+        debug_assert!(node.children().iter().all(|c| *c < id), "children come before parents");
+        self.nodes.push(node);
+        self.memo.insert(node, id);
+        id
+    }
+
+    /// A number.
+    pub fn constant(&mut self, v: f64) -> ExprId {
+        let v = if v == 0.0 { 0.0 } else { v };
+        self.insert(Node::Const(v.to_bits()))
+    }
+
+    /// A condition known now.
+    pub fn boolean(&mut self, b: bool) -> ExprId {
+        self.insert(Node::Bool(b))
+    }
+
+    /// Orders the operands of a commutative node: constants first, then by id.
+    fn canonical(&self, a: ExprId, b: ExprId) -> (ExprId, ExprId) {
+        let key = |id: ExprId| (self.as_const(id).is_none(), id);
+        if key(a) <= key(b) {
+            (a, b)
+        } else {
+            (b, a)
+        }
+    }
+
+    /// `(c, p, q)` if `id` is `if c then p else q`.
+    fn as_select(&self, id: ExprId) -> Option<(ExprId, ExprId, ExprId)> {
+        match self.node(id) {
+            Node::Select(c, p, q) => Some((c, p, q)),
+            _ => None,
+        }
+    }
+
+    /// `if c then p else q` with one branch a constant 0: the form the adjoint of a branch takes.
+    fn as_masked(&self, id: ExprId) -> Option<(ExprId, ExprId, ExprId)> {
+        self.as_select(id).filter(|&(_, p, q)| self.is(p, 0.0) || self.is(q, 0.0))
+    }
+
+    /// `if c then p ∘ p2 else q ∘ q2` when `a` and `b` are selects on the same condition `c`.
+    fn merge_selects(&mut self, a: ExprId, b: ExprId, op: fn(&mut Dag, ExprId, ExprId) -> ExprId) -> Option<ExprId> {
+        let ((c, p, q), (c2, p2, q2)) = (self.as_select(a)?, self.as_select(b)?);
+        if c != c2 {
+            return None;
+        }
+        let (t, f) = (op(self, p, p2), op(self, q, q2));
+        Some(self.select(c, t, f))
+    }
+
+    /// `if c then p ∘ b else q ∘ b` when `a = if c then p else q` has a zero branch. A product or quotient with
+    /// a masked value moves into the branch, so work that belongs to one branch (for example the derivative of
+    /// `sqrt(t)` under `if t > 0`) is only evaluated when that branch is taken. The zero branch stays zero, so
+    /// nothing is duplicated.
+    fn push_into_mask(&mut self, a: ExprId, b: ExprId, op: fn(&mut Dag, ExprId, ExprId) -> ExprId) -> Option<ExprId> {
+        let (c, p, q) = self.as_masked(a)?;
+        let (t, f) = (op(self, p, b), op(self, q, b));
+        Some(self.select(c, t, f))
+    }
+
+    /// `a + b`.
+    pub fn add(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        if let (Some(x), Some(y)) = (self.as_const(a), self.as_const(b)) {
+            return self.constant(x + y);
+        }
+        if self.is(a, 0.0) {
+            return b;
+        }
+        if self.is(b, 0.0) {
+            return a;
+        }
+        match (self.node(a), self.node(b)) {
+            (_, Node::Neg(b1)) => return self.sub(a, b1),
+            (Node::Neg(a1), _) => return self.sub(b, a1),
+            _ => {}
+        }
+        if let Some(r) = self.merge_selects(a, b, Dag::add) {
+            return r;
+        }
+        let (a, b) = self.canonical(a, b);
+        self.insert(Node::Add(a, b))
+    }
+
+    /// `a - b`.
+    pub fn sub(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        if let (Some(x), Some(y)) = (self.as_const(a), self.as_const(b)) {
+            return self.constant(x - y);
+        }
+        if self.is(b, 0.0) {
+            return a;
+        }
+        if self.is(a, 0.0) {
+            return self.neg(b);
+        }
+        if let Node::Neg(b1) = self.node(b) {
+            return self.add(a, b1);
+        }
+        if let Node::Neg(a1) = self.node(a) {
+            let s = self.add(a1, b);
+            return self.neg(s);
+        }
+        if let Some(r) = self.merge_selects(a, b, Dag::sub) {
+            return r;
+        }
+        self.insert(Node::Sub(a, b))
+    }
+
+    /// `a * b`.
+    pub fn mul(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        let (a, b) = self.canonical(a, b);
+        if let (Some(x), Some(y)) = (self.as_const(a), self.as_const(b)) {
+            return self.constant(x * y);
+        }
+        if self.is(a, 0.0) {
+            return a;
+        }
+        if self.is(a, 1.0) {
+            return b;
+        }
+        if self.is(a, -1.0) {
+            return self.neg(b);
+        }
+        match (self.node(a), self.node(b)) {
+            (_, Node::Neg(b1)) => {
+                let m = self.mul(a, b1);
+                return self.neg(m);
+            }
+            (Node::Neg(a1), _) => {
+                let m = self.mul(a1, b);
+                return self.neg(m);
+            }
+            (Node::Const(_), Node::Mul(b1, b2)) if self.as_const(b1).is_some() => {
+                let k = self.mul(a, b1);
+                return self.mul(k, b2);
+            }
+            _ => {}
+        }
+        let pushed = self.merge_selects(a, b, Dag::mul).or_else(|| self.push_into_mask(b, a, Dag::mul));
+        if let Some(r) = pushed.or_else(|| self.push_into_mask(a, b, Dag::mul)) {
+            return r;
+        }
+        self.insert(Node::Mul(a, b))
+    }
+
+    /// `a / b`.
+    pub fn div(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        if let (Some(x), Some(y)) = (self.as_const(a), self.as_const(b)) {
+            return self.constant(x / y);
+        }
+        if self.is(a, 0.0) || self.is(b, 1.0) {
+            return a;
+        }
+        if self.is(b, -1.0) {
+            return self.neg(a);
+        }
+        match (self.node(a), self.node(b)) {
+            (Node::Neg(a1), _) => {
+                let d = self.div(a1, b);
+                return self.neg(d);
+            }
+            (_, Node::Neg(b1)) => {
+                let d = self.div(a, b1);
+                return self.neg(d);
+            }
+            _ => {}
+        }
+        if let Some(r) = self.merge_selects(a, b, Dag::div).or_else(|| self.push_into_mask(a, b, Dag::div)) {
+            return r;
+        }
+        self.insert(Node::Div(a, b))
+    }
+
+    /// `-a`.
+    pub fn neg(&mut self, a: ExprId) -> ExprId {
+        if let Some(x) = self.as_const(a) {
+            return self.constant(-x);
+        }
+        match self.node(a) {
+            Node::Neg(a1) => return a1,
+            Node::Sub(p, q) => return self.sub(q, p),
+            _ => {}
+        }
+        if let Some((c, p, q)) = self.as_masked(a) {
+            let (t, f) = (self.neg(p), self.neg(q));
+            return self.select(c, t, f);
+        }
+        self.insert(Node::Neg(a))
+    }
+
+    /// `a ^ k` for an integer `k`.
+    pub fn powi(&mut self, a: ExprId, k: i32) -> ExprId {
+        match k {
+            0 => return self.constant(1.0),
+            1 => return a,
+            _ => {}
+        }
+        if let Some(x) = self.as_const(a) {
+            return self.constant(x.powi(k));
+        }
+        self.insert(Node::Powi(a, k))
+    }
+
+    /// `a ^ b`: an integer power when `b` is a small integer constant, `sqrt` for `b = 0.5`.
+    pub fn pow(&mut self, a: ExprId, b: ExprId) -> ExprId {
+        if let Some(e) = self.as_const(b) {
+            if e.fract() == 0.0 && e.abs() <= 64.0 {
+                return self.powi(a, e as i32);
+            }
+            if e == 0.5 {
+                return self.func(Func::Sqrt, a);
+            }
+            if let Some(x) = self.as_const(a) {
+                return self.constant(x.powf(e));
+            }
+        }
+        self.insert(Node::Pow(a, b))
+    }
+
+    /// `f(a)`.
+    pub fn func(&mut self, f: Func, a: ExprId) -> ExprId {
+        if let Some(x) = self.as_const(a) {
+            return self.constant(f.apply(x));
+        }
+        self.insert(Node::Func(f, a))
+    }
+
+    /// The condition `a op b`.
+    pub fn cmp(&mut self, op: Cmp, a: ExprId, b: ExprId) -> ExprId {
+        if let (Some(x), Some(y)) = (self.as_const(a), self.as_const(b)) {
+            return self.boolean(op.apply(x, y));
+        }
+        self.insert(Node::Cmp(op, a, b))
+    }
+
+    fn as_bool(&self, id: ExprId) -> Option<bool> {
+        match self.node(id) {
+            Node::Bool(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    /// `c and d`.
+    pub fn and(&mut self, c: ExprId, d: ExprId) -> ExprId {
+        match (self.as_bool(c), self.as_bool(d)) {
+            (Some(false), _) | (_, Some(false)) => self.boolean(false),
+            (Some(true), _) => d,
+            (_, Some(true)) => c,
+            _ => self.insert(Node::And(c, d)),
+        }
+    }
+
+    /// `c or d`.
+    pub fn or(&mut self, c: ExprId, d: ExprId) -> ExprId {
+        match (self.as_bool(c), self.as_bool(d)) {
+            (Some(true), _) | (_, Some(true)) => self.boolean(true),
+            (Some(false), _) => d,
+            (_, Some(false)) => c,
+            _ => self.insert(Node::Or(c, d)),
+        }
+    }
+
+    /// `not c`.
+    pub fn not(&mut self, c: ExprId) -> ExprId {
+        match self.node(c) {
+            Node::Bool(b) => self.boolean(!b),
+            Node::Not(c1) => c1,
+            _ => self.insert(Node::Not(c)),
+        }
+    }
+
+    /// `if c then a else b`.
+    pub fn select(&mut self, c: ExprId, a: ExprId, b: ExprId) -> ExprId {
+        match self.as_bool(c) {
+            Some(true) => a,
+            Some(false) => b,
+            None if a == b => a,
+            None => self.insert(Node::Select(c, a, b)),
+        }
+    }
+
+    /// Marks every node reachable from `roots` (the result is indexed by node position).
+    pub fn reachable(&self, roots: &[ExprId]) -> Vec<bool> {
+        let top = roots.iter().map(|r| r.index() + 1).max().unwrap_or(0);
+        let mut seen = vec![false; top];
+        for r in roots {
+            seen[r.index()] = true;
+        }
+        for i in (0..top).rev() {
+            if seen[i] {
+                for c in self.nodes[i].children() {
+                    seen[c.index()] = true;
+                }
+            }
+        }
+        seen
+    }
+
+    /// Whether any node reachable from `root` satisfies `pred`.
+    pub fn depends_on(&self, root: ExprId, pred: impl Fn(&Node) -> bool) -> bool {
+        let seen = self.reachable(&[root]);
+        seen.iter().enumerate().any(|(i, s)| *s && pred(&self.nodes[i]))
+    }
+}

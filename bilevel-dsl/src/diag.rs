@@ -1,0 +1,72 @@
+//! Diagnostics: what is wrong with a problem text, where, and how to fix it.
+
+use std::fmt;
+
+use crate::ast::Span;
+
+/// One error in a problem text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The byte range of the offending text.
+    pub span: Span,
+    /// What is wrong, lowercase, quoting the user's syntax in backticks.
+    pub message: String,
+    /// How to fix it, when there is a likely fix.
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error at `span` without a hint.
+    pub fn new(span: Span, message: impl Into<String>) -> Self {
+        Diagnostic { span, message: message.into(), hint: None }
+    }
+
+    /// Adds a hint.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The message followed by the hint, as one text (what the macro shows).
+    pub fn text(&self) -> String {
+        match &self.hint {
+            Some(h) => format!("{}\n  = help: {h}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
+    /// Renders the diagnostic as `file:line:col: error: message` with the source line and a caret under it.
+    pub fn render(&self, file: &str, source: &str) -> String {
+        let (line, col) = line_col(source, self.span.start);
+        let text = source.lines().nth(line - 1).unwrap_or("");
+        let width = source[self.span.start.min(source.len())..self.span.end.min(source.len())]
+            .lines()
+            .next()
+            .map_or(1, |s| s.chars().count().max(1));
+        let mut out = format!(
+            "{file}:{line}:{col}: error: {}\n  |\n  | {text}\n  | {}{}",
+            self.message,
+            " ".repeat(col - 1),
+            "^".repeat(width)
+        );
+        if let Some(h) = &self.hint {
+            out.push_str(&format!("\n  = help: {h}"));
+        }
+        out
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(source.len());
+    let before = &source[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}

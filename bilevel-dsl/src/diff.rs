@@ -1,0 +1,123 @@
+//! Symbolic differentiation on the DAG: a reverse sweep builds gradient nodes; differentiating gradient nodes
+//! again gives Hessian blocks.
+
+use std::collections::HashMap;
+
+use crate::dag::{Dag, ExprId, Func, Node};
+
+/// The derivative rules: `∂node/∂child` for each numeric child of `id`, one line per primitive.
+///
+/// A select passes its adjoint to the branch taken: `∂(if c then a else b)/∂a = if c then 1 else 0`. Products
+/// with such masked values are moved into the branch by the DAG, so the untaken branch's derivative is never
+/// evaluated. Conditions have no derivative.
+fn partials(dag: &mut Dag, id: ExprId) -> Vec<(ExprId, ExprId)> {
+    let one = dag.constant(1.0);
+    let zero = dag.constant(0.0);
+    match dag.node(id) {
+        Node::Add(a, b) => vec![(a, one), (b, one)],
+        Node::Sub(a, b) => vec![(a, one), (b, dag.constant(-1.0))],
+        Node::Mul(a, b) => vec![(a, b), (b, a)],
+        Node::Div(a, b) => vec![
+            (a, dag.div(one, b)),
+            (b, {
+                let q = dag.div(id, b);
+                dag.neg(q)
+            }),
+        ],
+        Node::Neg(a) => vec![(a, dag.constant(-1.0))],
+        Node::Powi(a, k) => vec![(a, {
+            let p = dag.powi(a, k - 1);
+            let k = dag.constant(k.into());
+            dag.mul(k, p)
+        })],
+        Node::Pow(a, b) => {
+            let b1 = dag.sub(b, one);
+            let p = dag.pow(a, b1);
+            let da = dag.mul(b, p);
+            let ln = dag.func(Func::Log, a);
+            vec![(a, da), (b, dag.mul(id, ln))]
+        }
+        Node::Func(f, a) => vec![(a, func_derivative(dag, f, a, id))],
+        Node::Select(c, a, b) => vec![(a, dag.select(c, one, zero)), (b, dag.select(c, zero, one))],
+        Node::Const(_) | Node::Bool(_) | Node::X(_) | Node::Y(_) | Node::Param(_) => vec![],
+        Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => vec![],
+    }
+}
+
+/// `f'(a)`, where `id` is the node `f(a)` (reused where the derivative is a function of the value).
+fn func_derivative(dag: &mut Dag, f: Func, a: ExprId, id: ExprId) -> ExprId {
+    let one = dag.constant(1.0);
+    match f {
+        Func::Sin => dag.func(Func::Cos, a),
+        Func::Cos => {
+            let s = dag.func(Func::Sin, a);
+            dag.neg(s)
+        }
+        Func::Tan => {
+            let t2 = dag.powi(id, 2);
+            dag.add(one, t2)
+        }
+        Func::Exp => id,
+        Func::Log => dag.div(one, a),
+        Func::Sqrt => {
+            let half = dag.constant(0.5);
+            dag.div(half, id)
+        }
+        Func::Tanh => {
+            let t2 = dag.powi(id, 2);
+            dag.sub(one, t2)
+        }
+        Func::Sigmoid => {
+            let c = dag.sub(one, id);
+            dag.mul(id, c)
+        }
+        Func::Softplus => dag.func(Func::Sigmoid, a),
+    }
+}
+
+/// The gradient of `f` with respect to each node of `wrt` (normally variable nodes), by one reverse sweep.
+///
+/// Nodes created during the sweep get ids above `f`, so the sweep over `f` and its descendants is unaffected.
+pub fn gradient(dag: &mut Dag, f: ExprId, wrt: &[ExprId]) -> Vec<ExprId> {
+    let reach = dag.reachable(&[f]);
+    let mut adjoint: HashMap<ExprId, ExprId> = HashMap::from([(f, dag.constant(1.0))]);
+    for i in (0..reach.len()).rev() {
+        let id = ExprId::from_index(i);
+        let Some(&adj) = adjoint.get(&id).filter(|_| reach[i]) else { continue };
+        for (child, partial) in partials(dag, id) {
+            let term = dag.mul(adj, partial);
+            let sum = match adjoint.get(&child) {
+                Some(&old) => dag.add(old, term),
+                None => term,
+            };
+            adjoint.insert(child, sum);
+        }
+    }
+    let zero = dag.constant(0.0);
+    wrt.iter().map(|w| adjoint.get(w).copied().unwrap_or(zero)).collect()
+}
+
+/// The Hessian blocks of a function from its gradient in `y`: `(∇²yy, ∇²xy)`, with `∇²yy` as its upper
+/// triangle (`yy[i][j]` for `i ≤ j`; entries below the diagonal are left as `None`) and `∇²xy` as an `n × m`
+/// table (`xy[i][j] = ∂²/∂xᵢ∂yⱼ`).
+pub fn hessian_blocks(
+    dag: &mut Dag,
+    grad_y: &[ExprId],
+    xs: &[ExprId],
+    ys: &[ExprId],
+) -> (Vec<Vec<Option<ExprId>>>, Vec<Vec<ExprId>>) {
+    let (n, m) = (xs.len(), ys.len());
+    let mut yy = vec![vec![None; m]; m];
+    let mut xy = vec![vec![dag.constant(0.0); m]; n];
+    let wrt: Vec<ExprId> = xs.iter().chain(ys).copied().collect();
+    for (j, &g) in grad_y.iter().enumerate() {
+        let second = gradient(dag, g, &wrt);
+        for i in 0..n {
+            xy[i][j] = second[i];
+        }
+        for i in 0..=j {
+            yy[i][j] = Some(second[n + i]);
+        }
+    }
+    (yy, xy)
+}

@@ -1,0 +1,288 @@
+//! The pest parser and the conversion of its parse tree into the [`ast`](crate::ast).
+
+use pest::iterators::Pair;
+use pest::Parser;
+
+use crate::ast::*;
+use crate::diag::Diagnostic;
+use grammar::{Grammar, Rule};
+
+mod grammar {
+    #![allow(missing_docs)]
+    /// The parser generated from `grammar.pest`.
+    #[derive(pest_derive::Parser)]
+    #[grammar = "grammar.pest"]
+    pub struct Grammar;
+}
+
+/// Parses a whole problem text.
+pub fn parse(source: &str) -> Result<Problem, Diagnostic> {
+    pest::set_error_detail(true);
+    let mut pairs = Grammar::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
+    let file = pairs.next().expect("the file rule matched");
+    let problem = file.into_inner().next().expect("a file holds one problem");
+    Ok(build_problem(problem))
+}
+
+fn span(pair: &Pair<Rule>) -> Span {
+    pair.as_span().start()..pair.as_span().end()
+}
+
+fn ident(pair: Pair<Rule>) -> Ident {
+    Ident { span: span(&pair), name: pair.as_str().to_string() }
+}
+
+fn build_problem(pair: Pair<Rule>) -> Problem {
+    let mut docs = Vec::new();
+    let mut name = None;
+    let mut items = Vec::new();
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::doc => docs.push(doc_text(p)),
+            Rule::ident => name = Some(ident(p)),
+            Rule::item => items.push(build_item(p)),
+            r => unreachable!("unexpected {r:?} in problem"),
+        }
+    }
+    Problem { docs, name: name.expect("a problem has a name"), items }
+}
+
+fn doc_text(pair: Pair<Rule>) -> String {
+    let text = pair.into_inner().next().map_or("", |t| t.as_str());
+    text.strip_prefix(' ').unwrap_or(text).trim_end().to_string()
+}
+
+fn build_item(pair: Pair<Rule>) -> Item {
+    let item_span = span(&pair);
+    let mut docs = Vec::new();
+    let mut kind = None;
+    for p in pair.into_inner() {
+        match p.as_rule() {
+            Rule::doc => docs.push(doc_text(p)),
+            _ => kind = Some(build_item_kind(p)),
+        }
+    }
+    Item { docs, kind: kind.expect("an item has a body"), span: item_span }
+}
+
+fn level(pair: &Pair<Rule>) -> Level {
+    if pair.as_str() == "upper" {
+        Level::Upper
+    } else {
+        Level::Lower
+    }
+}
+
+fn build_item_kind(pair: Pair<Rule>) -> ItemKind {
+    let rule = pair.as_rule();
+    let mut inner = pair.into_inner();
+    let mut next = || inner.next().expect("the grammar guarantees this part");
+    match rule {
+        Rule::var_decl => {
+            let lv = level(&next());
+            let name = ident(next());
+            let size = next().into_inner().next().map(|int| {
+                let s = span(&int);
+                (int.as_str().parse().unwrap_or(usize::MAX), s)
+            });
+            let bounds = inner.next().map(|b| {
+                let mut ends = b.into_inner();
+                (build_expr(ends.next().expect("lo")), build_expr(ends.next().expect("hi")))
+            });
+            ItemKind::Var { level: lv, name, size, bounds }
+        }
+        Rule::param_decl => ItemKind::Param { name: ident(next()), value: build_expr(next()) },
+        Rule::const_decl => ItemKind::Const { name: ident(next()), value: build_expr(next()) },
+        Rule::let_decl => ItemKind::Let { name: ident(next()), value: build_expr(next()) },
+        Rule::objective => {
+            let lv = next();
+            ItemKind::Objective { level: level(&lv), level_span: span(&lv), expr: build_expr(next()) }
+        }
+        Rule::start_decl => ItemKind::Start(
+            inner
+                .map(|it| {
+                    let mut parts = it.into_inner();
+                    (ident(parts.next().expect("name")), build_expr(parts.next().expect("value")))
+                })
+                .collect(),
+        ),
+        r => unreachable!("unexpected {r:?} as an item"),
+    }
+}
+
+fn build_expr(pair: Pair<Rule>) -> Expr {
+    let sp = span(&pair);
+    let rule = pair.as_rule();
+    let text = pair.as_str();
+    let mut inner: Vec<Pair<Rule>> = pair.into_inner().collect();
+    match rule {
+        Rule::expr | Rule::primary => build_expr(inner.remove(0)),
+        Rule::if_expr => {
+            let mut it = inner.into_iter().map(build_expr);
+            let (c, a, b) = (it.next().expect("c"), it.next().expect("a"), it.next().expect("b"));
+            Expr { kind: ExprKind::If(Box::new(c), Box::new(a), Box::new(b)), span: sp }
+        }
+        Rule::or_expr => fold_same(inner, BinOp::Or),
+        Rule::and_expr => fold_same(inner, BinOp::And),
+        Rule::not_expr => {
+            let operand = build_expr(inner.pop().expect("operand"));
+            inner.iter().rev().fold(operand, |e, op| {
+                let s = op.as_span().start()..e.span.end;
+                Expr { kind: ExprKind::Not(Box::new(e)), span: s }
+            })
+        }
+        Rule::cmp_expr | Rule::add_expr | Rule::mul_expr => fold_ops(inner),
+        Rule::unary => {
+            let operand = build_expr(inner.pop().expect("operand"));
+            inner.iter().rev().fold(operand, |e, op| {
+                let s = op.as_span().start()..e.span.end;
+                Expr { kind: ExprKind::Neg(Box::new(e)), span: s }
+            })
+        }
+        Rule::pow_expr => {
+            let mut it = inner.into_iter().map(build_expr);
+            let base = it.next().expect("base");
+            match it.next() {
+                Some(exp) => Expr { kind: ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp)), span: sp },
+                None => base,
+            }
+        }
+        Rule::postfix => {
+            let mut it = inner.into_iter();
+            let base = build_expr(it.next().expect("primary"));
+            it.fold(base, |b, index| {
+                let s = b.span.start..index.as_span().end();
+                let i = build_expr(index.into_inner().next().expect("index expression"));
+                Expr { kind: ExprKind::Index(Box::new(b), Box::new(i)), span: s }
+            })
+        }
+        Rule::call => {
+            let mut it = inner.into_iter();
+            let f = ident(it.next().expect("function name"));
+            Expr { kind: ExprKind::Call(f, it.map(build_expr).collect()), span: sp }
+        }
+        Rule::sum_range => {
+            let mut it = inner.into_iter();
+            let var = ident(it.next().expect("index"));
+            let mut rest = it.map(build_expr);
+            let (lo, hi, body) = (rest.next().expect("lo"), rest.next().expect("hi"), rest.next().expect("body"));
+            Expr { kind: ExprKind::Sum { var, lo: Box::new(lo), hi: Box::new(hi), body: Box::new(body) }, span: sp }
+        }
+        Rule::vector => Expr { kind: ExprKind::Vector(inner.into_iter().map(build_expr).collect()), span: sp },
+        // The grammar only lets digits, one `.` and an exponent through, so the number parses.
+        Rule::number => Expr { kind: ExprKind::Num(text.parse().unwrap_or(f64::NAN)), span: sp },
+        Rule::ident => Expr { kind: ExprKind::Name(text.to_string()), span: sp },
+        r => unreachable!("unexpected {r:?} in an expression"),
+    }
+}
+
+/// Builds a left-associated chain `a op b op c` whose operators are all `op`.
+fn fold_same(operands: Vec<Pair<Rule>>, op: BinOp) -> Expr {
+    let mut it = operands.into_iter().map(build_expr);
+    let first = it.next().expect("one operand");
+    it.fold(first, |a, b| {
+        let s = a.span.start..b.span.end;
+        Expr { kind: ExprKind::Binary(op, Box::new(a), Box::new(b)), span: s }
+    })
+}
+
+/// Builds a left-associated chain `a op₁ b op₂ c` from operands and operator pairs.
+fn fold_ops(parts: Vec<Pair<Rule>>) -> Expr {
+    let mut it = parts.into_iter();
+    let first = build_expr(it.next().expect("one operand"));
+    let mut acc = first;
+    while let (Some(op), Some(rhs)) = (it.next(), it.next()) {
+        let op = match op.as_str() {
+            "+" => BinOp::Add,
+            "-" => BinOp::Sub,
+            "*" => BinOp::Mul,
+            "/" => BinOp::Div,
+            "<" => BinOp::Lt,
+            "<=" => BinOp::Le,
+            ">" => BinOp::Gt,
+            ">=" => BinOp::Ge,
+            "==" => BinOp::Eq,
+            _ => BinOp::Ne,
+        };
+        let rhs = build_expr(rhs);
+        let s = acc.span.start..rhs.span.end;
+        acc = Expr { kind: ExprKind::Binary(op, Box::new(acc), Box::new(rhs)), span: s };
+    }
+    acc
+}
+
+/// Turns pest's error into a diagnostic that lists what could come next in the user's terms.
+fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
+    let pos = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let mut expected = std::collections::BTreeSet::new();
+    if let Some(attempts) = e.parse_attempts() {
+        for t in attempts.expected_tokens() {
+            // pest does not export the token type; its text is enough. Skip character ranges (`a..z`),
+            // built-in rules, whitespace and comments.
+            let token = t.to_string();
+            let range = token.chars().count() == 4 && token.get(1..3) == Some("..");
+            let skip = range || token == "BUILTIN_RULE" || token.trim().is_empty() || token.starts_with("//");
+            if !skip {
+                expected.insert(format!("`{token}`"));
+            }
+        }
+    }
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
+        expected.extend(positives.iter().filter_map(|r| rule_name(*r)).map(String::from));
+    }
+    let operators = ["`+`", "`-`", "`*`", "`/`", "`^`", "`<`", "`<=`", "`>`", "`>=`", "`==`", "`!=`", "`and`", "`or`"];
+    if operators.iter().filter(|o| expected.contains(**o)).count() >= 3 {
+        expected.retain(|t| !operators.contains(&t.as_str()) && t != "`[`");
+        expected.insert("an operator".into());
+    }
+    let found = found_at(source, pos);
+    let list: Vec<String> = expected.into_iter().collect();
+    let message = match list.len() {
+        0 => format!("unexpected {found}"),
+        1 => format!("expected {}, found {found}", list[0]),
+        _ => format!("expected one of {}, found {found}", list.join(", ")),
+    };
+    let end = (pos + found_len(source, pos)).max(pos);
+    let diag = Diagnostic::new(pos..end, message);
+    if list.iter().any(|t| t == "`;`") {
+        diag.hint("every declaration and objective ends with `;`")
+    } else {
+        diag
+    }
+}
+
+/// The user-facing name of a grammar rule that can appear in "expected ..." (None for internal rules).
+fn rule_name(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::ident => "a name",
+        Rule::number | Rule::int => "a number",
+        Rule::expr | Rule::primary | Rule::unary | Rule::postfix => "an expression",
+        Rule::item | Rule::var_decl | Rule::param_decl | Rule::const_decl | Rule::let_decl | Rule::objective => {
+            "a declaration (`upper`, `lower`, `param`, `const`, `let`, `minimize`, `start`)"
+        }
+        Rule::level => "`upper` or `lower`",
+        Rule::ty => "a type (`real` or `real[k]`)",
+        Rule::problem => "`problem`",
+        Rule::EOI => "the end of the input",
+        _ => return None,
+    })
+}
+
+fn found_len(source: &str, pos: usize) -> usize {
+    let rest = &source[pos.min(source.len())..];
+    let word = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.').map(char::len_utf8).sum();
+    match word {
+        0 => rest.chars().next().map_or(0, char::len_utf8),
+        n => n,
+    }
+}
+
+fn found_at(source: &str, pos: usize) -> String {
+    match found_len(source, pos) {
+        0 => "the end of the input".into(),
+        n => format!("`{}`", &source[pos..pos + n]),
+    }
+}

@@ -1,0 +1,50 @@
+//! Errors of a run. A fault keeps everything computed before it.
+
+use std::fmt;
+
+use nalgebra::{DefaultAllocator, Dim};
+
+use crate::dims::Alloc;
+use crate::trace::Run;
+
+/// Why a run could not start or could not go on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SolveError<N: Dim, M: Dim>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    /// The options make no sense (for example a step that is not positive); nothing was run.
+    Options(String),
+    /// The run met a non-finite value or diverged at `iteration`; `run` holds the trace up to the last finite
+    /// iterate (iteration `iteration - 1`).
+    Fault {
+        /// The iteration that failed (1-based; the start point is iteration 0).
+        iteration: usize,
+        /// What went wrong, e.g. "the upper direction d is not finite".
+        cause: String,
+        /// Everything computed before the fault.
+        run: Run<N, M>,
+    },
+}
+
+impl<N: Dim, M: Dim> fmt::Display for SolveError<N, M>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SolveError::Options(why) => write!(f, "invalid options: {why}"),
+            SolveError::Fault { iteration, cause, run } => write!(
+                f,
+                "stopped at iteration {iteration}: {cause} (the trace keeps the {} finite iterates before it)",
+                run.trace.len()
+            ),
+        }
+    }
+}
+
+impl<N: Dim + fmt::Debug, M: Dim + fmt::Debug> std::error::Error for SolveError<N, M> where DefaultAllocator: Alloc<N, M>
+{}
+
+/// What `solve` returns: the run, or why it stopped early (with the work done so far).
+pub type SolveResult<N, M> = Result<Run<N, M>, SolveError<N, M>>;

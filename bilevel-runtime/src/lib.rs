@@ -1,0 +1,25 @@
+//! Runtime of the `bilevel` crate: the [`Problem`] trait that generated code implements, and the algorithms
+//! that run on it.
+//!
+//! Notation follows `REFERENCE.md` of the project: `x ∈ Rⁿ` is the upper-level (leader) variable, `y ∈ Rᵐ` the
+//! lower-level (follower) variable, `F(x, y)` the upper objective and `G(x, y)` the lower objective;
+//! `H = ∇²yy G` and `B = ∇²xy G` (an `n × m` matrix with `B[i][j] = ∂²G/∂xᵢ∂yⱼ`).
+//!
+//! Every algorithm is written once, generic over nalgebra dimensions: problems compiled by the `bilevel!` macro
+//! use `Const<N>` dimensions, problems evaluated at run time use `Dyn`.
+#![warn(missing_docs)]
+
+mod bgs;
+mod dims;
+mod error;
+pub mod math;
+mod problem;
+mod trace;
+
+pub use bgs::BgsOpt;
+pub use dims::Alloc;
+pub use error::{SolveError, SolveResult};
+pub use problem::{Bounds, Grad, Hess, Problem};
+pub use trace::{Record, Run, Status};
+
+pub use nalgebra;

@@ -1,0 +1,77 @@
+//! What a run records: one [`Record`] per outer iteration, and the [`Run`] that holds them.
+
+use nalgebra::{DefaultAllocator, Dim, OVector};
+
+use crate::dims::Alloc;
+
+/// The state and metrics of one outer iteration.
+///
+/// Entry 0 of a trace is the start; entry `k` holds `x_k` and the `y_k` computed from `x_{k-1}` in iteration `k`,
+/// with every metric evaluated at `(x_k, y_k)` (the convention of `REFERENCE.md`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record<N: Dim, M: Dim>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    /// The upper variable `x_k`.
+    pub x: OVector<f64, N>,
+    /// The lower variable `y_k`.
+    pub y: OVector<f64, M>,
+    /// `F(x_k, y_k)`.
+    pub upper: f64,
+    /// `G(x_k, y_k)`.
+    pub lower: f64,
+    /// `‖∇y G(x_k, y_k)‖`.
+    pub lower_grad_norm: f64,
+    /// `‖d_k‖`, the norm of the upper direction of iteration `k` (0 at the start).
+    pub dir_norm: f64,
+}
+
+/// Why a run stopped without a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// All requested iterations were done.
+    MaxIterations,
+    /// The stopping tolerance was met at this iteration.
+    Converged {
+        /// The iteration at which the tolerance was met.
+        iteration: usize,
+    },
+}
+
+/// The outcome of a run: the final point, why it stopped, and the full trace.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Run<N: Dim, M: Dim>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    /// Why the run stopped.
+    pub status: Status,
+    /// One record per iteration, starting with the start point.
+    pub trace: Vec<Record<N, M>>,
+}
+
+impl<N: Dim, M: Dim> Run<N, M>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    /// The last record (the start point if no iteration was done).
+    pub fn last(&self) -> &Record<N, M> {
+        self.trace.last().expect("a run always records its start point")
+    }
+
+    /// The final upper variable.
+    pub fn x(&self) -> &OVector<f64, N> {
+        &self.last().x
+    }
+
+    /// The final lower variable.
+    pub fn y(&self) -> &OVector<f64, M> {
+        &self.last().y
+    }
+
+    /// The number of iterations done.
+    pub fn iterations(&self) -> usize {
+        self.trace.len() - 1
+    }
+}
