@@ -57,8 +57,9 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
     quote! {
         #item
 
-        // All generated tokens share the call-site span, which makes clippy see `[a, b - c]` as a missing comma.
-        #[allow(clippy::possible_missing_comma)]
+        // All generated tokens share the call-site span, which makes clippy see `[a, b - c]` as a missing comma;
+        // a problem need not use both variables in each objective.
+        #[allow(clippy::possible_missing_comma, unused_variables)]
         impl #krate::Problem for #name {
             type N = #na::Const<#n>;
             type M = #na::Const<#m>;

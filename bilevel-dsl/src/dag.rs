@@ -536,3 +536,96 @@ impl Dag {
         seen.iter().enumerate().any(|(i, s)| *s && pred(&self.nodes[i]))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A DAG with x0, x1 and the constants 0, 1, 2.
+    fn setup() -> (Dag, ExprId, ExprId) {
+        let mut d = Dag::new();
+        let (a, b) = (d.insert(Node::X(0)), d.insert(Node::X(1)));
+        (d, a, b)
+    }
+
+    #[test]
+    fn identities_fold_at_construction() {
+        let (mut d, a, b) = setup();
+        let (zero, one, two) = (d.constant(0.0), d.constant(1.0), d.constant(2.0));
+        assert_eq!(d.add(a, zero), a);
+        assert_eq!(d.add(zero, a), a);
+        assert_eq!(d.sub(a, zero), a);
+        assert_eq!(d.mul(a, one), a);
+        assert_eq!(d.mul(one, a), a);
+        assert_eq!(d.mul(a, zero), zero);
+        assert_eq!(d.div(a, one), a);
+        assert_eq!(d.powi(a, 1), a);
+        assert_eq!(d.powi(a, 0), one);
+        let na = d.neg(a);
+        assert_eq!(d.neg(na), a);
+        assert_eq!(d.add(a, na), d.sub(a, a), "a + (-a) becomes a - a, never 0");
+        let sum = d.add(one, two);
+        assert_eq!(d.as_const(sum), Some(3.0));
+        let prod = d.mul(two, two);
+        assert_eq!(d.as_const(prod), Some(4.0));
+        let ab = d.sub(a, b);
+        assert_eq!(d.neg(ab), d.sub(b, a));
+        let p = d.pow(a, two);
+        assert_eq!(p, d.powi(a, 2));
+    }
+
+    #[test]
+    fn results_changing_rules_are_not_applied() {
+        let (mut d, a, _) = setup();
+        let q = d.div(a, a);
+        assert!(d.as_const(q).is_none(), "a / a stays a division (NaN at a = 0)");
+        let s = d.sub(a, a);
+        assert!(d.as_const(s).is_none(), "a - a stays a subtraction (NaN for infinite a)");
+    }
+
+    #[test]
+    fn equal_subexpressions_exist_once_and_commutative_operands_are_ordered() {
+        let (mut d, a, b) = setup();
+        let ab = d.mul(a, b);
+        assert_eq!(d.mul(b, a), ab);
+        assert_eq!(d.add(a, b), d.add(b, a));
+        let before = d.len();
+        let s1 = d.func(Func::Sin, ab);
+        let s2 = d.func(Func::Sin, ab);
+        assert_eq!(s1, s2);
+        assert_eq!(d.len(), before + 1);
+        let two = d.constant(2.0);
+        let twice = d.mul(a, two);
+        assert_eq!(d.node(twice), Node::Mul(two, a), "constants come first");
+    }
+
+    #[test]
+    fn masked_products_move_into_their_branch() {
+        let (mut d, a, b) = setup();
+        let (zero, one) = (d.constant(0.0), d.constant(1.0));
+        let c = d.cmp(Cmp::Gt, a, zero);
+        let mask = d.select(c, one, zero);
+        let s = d.func(Func::Sqrt, b);
+        let prod = d.mul(mask, s);
+        assert_eq!(d.node(prod), Node::Select(c, s, zero), "sqrt(b) is only evaluated when c holds");
+        let other = d.select(c, zero, a);
+        let merged = d.add(prod, other);
+        assert_eq!(d.node(merged), Node::Select(c, s, a), "selects on one condition merge");
+    }
+
+    #[test]
+    fn conditions_fold() {
+        let (mut d, a, b) = setup();
+        let (t, f) = (d.boolean(true), d.boolean(false));
+        let c = d.cmp(Cmp::Lt, a, b);
+        assert_eq!(d.select(t, a, b), a);
+        assert_eq!(d.select(f, a, b), b);
+        assert_eq!(d.select(c, a, a), a);
+        assert_eq!(d.and(c, t), c);
+        assert_eq!(d.or(c, t), t);
+        let nc = d.not(c);
+        assert_eq!(d.not(nc), c);
+        let (one, two) = (d.constant(1.0), d.constant(2.0));
+        assert_eq!(d.cmp(Cmp::Le, one, two), t);
+    }
+}
