@@ -97,13 +97,25 @@ impl<'a> Emitter<'a> {
         quote!(let #name = #value;)
     }
 
-    /// The body of one branch of an `if`: its own bindings, which go out of scope after it.
+    /// The body of one branch of an `if`: its own bindings, which go out of scope after it. A select used only
+    /// here becomes a nested `if` in place rather than a binding.
     fn branch(&mut self, root: ExprId) -> TokenStream {
         let outer = self.names.clone();
-        let (stmts, exprs) = self.block(&[root]);
+        let body = match self.dag.node(root) {
+            Node::Select(c, a, b) if self.uses.get(&root) == Some(&1) => {
+                let (stmts, exprs) = self.block(&[c]);
+                let cond = &exprs[0];
+                let (then, other) = (self.branch(a), self.branch(b));
+                quote!(#(#stmts)* if #cond { #then } else { #other })
+            }
+            _ => {
+                let (stmts, exprs) = self.block(&[root]);
+                let e = &exprs[0];
+                quote!(#(#stmts)* #e)
+            }
+        };
         self.names = outer;
-        let e = &exprs[0];
-        quote!(#(#stmts)* #e)
+        body
     }
 
     /// The Rust expression of a node, parenthesized if it binds less tightly than `min`.

@@ -2,6 +2,7 @@
 //! expression F(x, y) with x, y ∈ R², the symbolic gradient is checked against central finite differences of
 //! the value, every Hessian entry against central differences of the symbolic gradient, the Hessian blocks of
 //! `diff::hessian_blocks` against the full Hessian, and, where easy, the gradient against a closed form.
+#![allow(clippy::needless_range_loop)] // indices are coordinates (x0, x1, y0, y1) shared by several arrays
 
 use bilevel_dsl::dag::{ExprId, Node};
 use bilevel_dsl::{compile, diff, eval::eval, Model};
@@ -12,7 +13,9 @@ const POINT: [f64; 4] = [0.3, -0.2, 0.5, 0.9];
 type ClosedForm = fn(&[f64; 4]) -> [f64; 4];
 
 /// (expression, point or None for [`POINT`], closed-form gradient in (x0, x1, y0, y1) or None)
-const TABLE: &[(&str, Option<[f64; 4]>, Option<ClosedForm>)] = &[
+type Row = (&'static str, Option<[f64; 4]>, Option<ClosedForm>);
+
+const TABLE: &[Row] = &[
     ("x[0] + y[0]", None, Some(|_| [1.0, 0.0, 1.0, 0.0])),
     ("x[0] - y[1]", None, Some(|_| [1.0, 0.0, 0.0, -1.0])),
     ("x[0] * y[0]", None, Some(|v| [v[2], 0.0, v[0], 0.0])),
@@ -44,7 +47,11 @@ const TABLE: &[(&str, Option<[f64; 4]>, Option<ClosedForm>)] = &[
     ("huber(3 * y[1], 1)", None, Some(|_| [0.0, 0.0, 0.0, 3.0])),
     ("huber(y[0], 0.1)", None, Some(|_| [0.0, 0.0, 0.1, 0.0])),
     ("dot(y, x)", None, Some(|v| [v[2], v[3], v[0], v[1]])),
-    ("norm2(y - x)", None, Some(|v| [2.0 * (v[0] - v[2]), 2.0 * (v[1] - v[3]), 2.0 * (v[2] - v[0]), 2.0 * (v[3] - v[1])])),
+    (
+        "norm2(y - x)",
+        None,
+        Some(|v| [2.0 * (v[0] - v[2]), 2.0 * (v[1] - v[3]), 2.0 * (v[2] - v[0]), 2.0 * (v[3] - v[1])]),
+    ),
     ("norm(y - x)", None, None),
     ("sum(y)", None, Some(|_| [0.0, 0.0, 1.0, 1.0])),
     ("sum(i in 0..2: (y[i] - x[i])^2)", None, None),
@@ -54,7 +61,11 @@ const TABLE: &[(&str, Option<[f64; 4]>, Option<ClosedForm>)] = &[
     ("norm2(A * A * y)", None, None),
     ("p[0] * y[0]^2 + p[1] * x[0]", None, Some(|v| [-0.4, 0.0, 1.4 * v[2], 0.0])),
     ("if y[0] > x[0] then y[0]^2 else y[1]^3", None, Some(|v| [0.0, 0.0, 2.0 * v[2], 0.0])),
-    ("if y[0] < x[0] then y[0]^2 else y[1]^3 * x[0]", None, Some(|v| [v[3].powi(3), 0.0, 0.0, 3.0 * v[3] * v[3] * v[0]])),
+    (
+        "if y[0] < x[0] then y[0]^2 else y[1]^3 * x[0]",
+        None,
+        Some(|v| [v[3].powi(3), 0.0, 0.0, 3.0 * v[3] * v[3] * v[0]]),
+    ),
     ("if y[0] > 0 and y[1] > 0 then y[0] * y[1] else 0", None, None),
     ("if y[0] > 1 or not (y[1] < 0) then exp(y[0]) else 1", None, None),
     ("if y[0] >= 0.5 then x[0] else x[1]", Some([0.3, -0.2, 0.6, 0.9]), Some(|_| [1.0, 0.0, 0.0, 0.0])),
@@ -125,7 +136,12 @@ fn gradients_match_finite_differences_and_closed_forms() {
         if let Some(closed) = closed {
             let want = closed(&v);
             for k in 0..4 {
-                assert!(close(grad[k], want[k], 1e-12), "`{expr}`: ∂/∂v{k} = {} but the closed form is {}", grad[k], want[k]);
+                assert!(
+                    close(grad[k], want[k], 1e-12),
+                    "`{expr}`: ∂/∂v{k} = {} but the closed form is {}",
+                    grad[k],
+                    want[k]
+                );
             }
         }
     }
@@ -143,7 +159,11 @@ fn hessians_match_finite_differences_of_the_gradient() {
             for k in 0..4 {
                 let g = |w: [f64; 4]| at(&m, &[d.grad[j]], &w)[0];
                 let fd = (g(shifted(&v, k, h)) - g(shifted(&v, k, -h))) / (2.0 * h);
-                assert!(close(hess[k], fd, 1e-5), "`{expr}`: ∂²/∂v{j}∂v{k} = {} but finite differences give {fd}", hess[k]);
+                assert!(
+                    close(hess[k], fd, 1e-5),
+                    "`{expr}`: ∂²/∂v{j}∂v{k} = {} but finite differences give {fd}",
+                    hess[k]
+                );
             }
         }
     }
@@ -155,7 +175,10 @@ fn hessian_blocks_are_the_blocks_of_the_full_hessian() {
         let v = point.unwrap_or(POINT);
         let mut m = model(expr);
         let d = derivatives(&mut m);
-        let (xs, ys) = (&[m.dag.insert(Node::X(0)), m.dag.insert(Node::X(1))], &[m.dag.insert(Node::Y(0)), m.dag.insert(Node::Y(1))]);
+        let (xs, ys) = (
+            &[m.dag.insert(Node::X(0)), m.dag.insert(Node::X(1))],
+            &[m.dag.insert(Node::Y(0)), m.dag.insert(Node::Y(1))],
+        );
         let (yy, xy) = diff::hessian_blocks(&mut m.dag, &d.grad[2..], xs, ys);
         for i in 0..2 {
             for j in 0..2 {

@@ -14,6 +14,7 @@ mod dims;
 mod error;
 pub mod math;
 mod problem;
+pub mod report;
 mod trace;
 
 pub use bgs::BgsOpt;
