@@ -34,8 +34,8 @@ impl Checker {
             return value.clone();
         }
         let msg = format!("cannot find `{name}` in this problem");
-        let hint = if let Some(at) = self.lets.get(name).filter(|at| at.start > span.start) {
-            format!("`{name}` is declared by a `let` further down (byte {}); move that `let` above this use", at.start)
+        let hint = if self.lets.get(name).is_some_and(|at| at.start > span.start) {
+            format!("`{name}` is declared by a `let` further down; move that `let` above this use")
         } else if Func::from_name(name).is_some() || FUNCTIONS.split(", ").any(|f| f == name) {
             format!("`{name}` is a function; call it as `{name}(...)`")
         } else {
@@ -148,7 +148,7 @@ impl Checker {
         let mut total: Option<Value> = None;
         for i in a..b {
             let index = Value::Num(self.dag.constant(i as f64));
-            self.env.insert(var.name.clone(), Binding { value: index, kind: "sum index", span: var.span.clone() });
+            self.env.insert(var.name.clone(), Binding { value: index, kind: "a sum index", span: var.span.clone() });
             let term = self.expr(body);
             total = Some(match total {
                 None => term,

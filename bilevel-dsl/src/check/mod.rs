@@ -68,6 +68,8 @@ struct Checker {
     lower: Option<(ExprId, Span)>,
     /// Names declared by `let`, with where, to explain a use before the declaration.
     lets: HashMap<String, Span>,
+    /// The levels whose objective was written (even if it has errors), so none is reported missing.
+    objectives_written: Vec<Level>,
 }
 
 const FUNCTIONS: &str = "sin, cos, tan, exp, log, sqrt, abs, tanh, sigmoid, softplus, min, max, clamp, huber, \
@@ -84,10 +86,7 @@ impl Checker {
 
     fn bind(&mut self, name: &Ident, kind: &'static str, value: Value) {
         if let Some(prev) = self.env.get(&name.name) {
-            let hint = format!(
-                "`{}` is already declared as a {} (at byte {}); choose another name",
-                name.name, prev.kind, prev.span.start
-            );
+            let hint = format!("`{}` is already declared as {}; choose another name", name.name, prev.kind);
             self.error_hint(name.span.clone(), format!("duplicate name `{}`", name.name), hint);
             return;
         }
@@ -102,9 +101,8 @@ impl Checker {
                 ItemKind::Param { name, value } => self.param(name, value, &item.docs),
                 ItemKind::Const { name, value } => {
                     let v = self.expr(value);
-                    if self.constant(&v, value.span.clone(), "a `const`").is_some() {
-                        self.bind(name, "const", v);
-                    }
+                    let ok = self.constant(&v, value.span.clone(), "a `const`").is_some();
+                    self.bind(name, "a `const`", if ok { v } else { Value::Error });
                 }
                 ItemKind::Let { name, .. } => {
                     self.lets.entry(name.name.clone()).or_insert(name.span.clone());
@@ -152,7 +150,7 @@ impl Checker {
             .map(|i| self.dag.insert(if level == Level::Upper { Node::X(i) } else { Node::Y(i) }))
             .collect();
         let value = if var.scalar { Value::Num(nodes[0]) } else { Value::Vec(nodes) };
-        let kind = if level == Level::Upper { "upper variable" } else { "lower variable" };
+        let kind = if level == Level::Upper { "the upper variable" } else { "the lower variable" };
         self.bind(name, kind, value);
         let entry = Some((var, name.span.clone()));
         match level {
@@ -166,9 +164,11 @@ impl Checker {
         let scalar = matches!(v, Value::Num(_));
         if matches!(v, Value::Mat(_)) {
             self.error_hint(value.span.clone(), "a `param` must be a number or a vector", "use `const` for a matrix");
-            return;
+            return self.bind(name, "a `param`", Value::Error);
         }
-        let Some(default) = self.constant(&v, value.span.clone(), "a `param`") else { return };
+        let Some(default) = self.constant(&v, value.span.clone(), "a `param`") else {
+            return self.bind(name, "a `param`", Value::Error);
+        };
         let offset = self.params.iter().map(|p| p.default.len()).sum::<usize>();
         let nodes: Vec<ExprId> =
             (0..default.len()).map(|i| self.dag.insert(Node::Param((offset + i) as u32))).collect();
@@ -176,7 +176,7 @@ impl Checker {
         if !self.env.contains_key(&name.name) {
             self.params.push(Param { name: name.name.clone(), docs: docs.to_vec(), default, scalar, offset });
         }
-        self.bind(name, "param", bound);
+        self.bind(name, "a `param`", bound);
     }
 
     /// The numbers of a value that must be known at compile time; reports an error otherwise.
@@ -211,7 +211,7 @@ impl Checker {
                     if let Value::Cond(_) = v {
                         self.error(value.span.clone(), "a `let` must be a number, vector or matrix, not a condition");
                     }
-                    self.bind(name, "let", v);
+                    self.bind(name, "a `let`", v);
                 }
                 ItemKind::Objective { level, level_span, expr } => self.objective(*level, level_span, expr),
                 ItemKind::Var { level, name, bounds: Some((lo, hi)), .. } => self.bounds(*level, name, lo, hi),
@@ -226,6 +226,7 @@ impl Checker {
     }
 
     fn objective(&mut self, level: Level, level_span: &Span, expr: &Expr) {
+        self.objectives_written.push(level);
         let v = self.expr(expr);
         let id = match v {
             Value::Num(id) => id,
@@ -340,8 +341,16 @@ impl Checker {
         let missing = [
             (self.x.is_none(), "missing the upper variable", "declare it, e.g. `upper x: real;`"),
             (self.y.is_none(), "missing the lower variable", "declare it, e.g. `lower y: real[2];`"),
-            (self.upper.is_none(), "missing the upper objective", "add `minimize upper: <expression>;`"),
-            (self.lower.is_none(), "missing the lower objective", "add `minimize lower: <expression>;`"),
+            (
+                !self.objectives_written.contains(&Level::Upper),
+                "missing the upper objective",
+                "add `minimize upper: <expression>;`",
+            ),
+            (
+                !self.objectives_written.contains(&Level::Lower),
+                "missing the lower objective",
+                "add `minimize lower: <expression>;`",
+            ),
         ];
         for (absent, msg, hint) in missing {
             if absent {

@@ -1,0 +1,74 @@
+//! Diagnostics on plain problem text (the `.bl` path): positions, several errors at once, and no panic on any
+//! damaged input.
+
+use bilevel_dsl::compile;
+
+const P1: &str = "/// BDA paper, Example 1
+problem CounterExample {
+    upper x: real in [-100, 100];
+    lower y: real[2];
+    let r = y[0] - 1;
+    minimize upper: 0.5 * (x - y[1])^2 + 0.5 * r^2;
+    minimize lower: 0.5 * y[0]^2 - x * y[0];
+    start x = 0, y = [0, 0];
+}
+";
+
+#[test]
+fn the_reference_text_compiles() {
+    let m = compile(P1).unwrap();
+    assert_eq!(m.docs, vec!["BDA paper, Example 1".to_string()]);
+    assert_eq!(m.bounds, Some((vec![-100.0], vec![100.0])));
+    assert_eq!(m.start, (vec![0.0], vec![0.0, 0.0]));
+}
+
+#[test]
+fn errors_render_with_file_line_and_column() {
+    let text = P1.replace("y[1])^2", "z[1])^2");
+    let errors = compile(&text).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    let shown = errors[0].render("p1.bl", &text);
+    assert!(shown.starts_with("p1.bl:6:32: error: cannot find `z` in this problem"), "{shown}");
+    assert!(
+        shown.contains("    minimize upper: 0.5 * (x - z[1])^2 + 0.5 * r^2;\n  |                                ^"),
+        "{shown}"
+    );
+    assert!(shown.contains("= help: declare it"), "{shown}");
+}
+
+#[test]
+fn several_errors_are_reported_together_in_source_order() {
+    let text = P1.replace("y[1])^2", "y[7])^2").replace("x * y[0]", "x * q").replace("[-100, 100]", "[5, 1]");
+    let errors = compile(&text).unwrap_err();
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    assert!(messages[0].starts_with("invalid box"), "{messages:?}");
+    assert!(messages[1].starts_with("index 7 is out of range"), "{messages:?}");
+    assert!(messages[2].starts_with("cannot find `q`"), "{messages:?}");
+}
+
+#[test]
+fn a_let_used_before_its_declaration_gets_a_hint() {
+    let text = P1.replace("    let r = y[0] - 1;\n", "").replace("    start", "    let r = y[0] - 1;\n    start");
+    let errors = compile(&text).unwrap_err();
+    assert_eq!(
+        errors[0].hint.as_deref(),
+        Some("`r` is declared by a `let` further down; move that `let` above this use")
+    );
+}
+
+/// Every one-character deletion and a few insertions of the reference text: compile must return, never panic.
+#[test]
+fn damaged_text_never_panics() {
+    let chars: Vec<char> = P1.chars().collect();
+    for i in 0..chars.len() {
+        let deleted: String = chars.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| c).collect();
+        let _ = compile(&deleted);
+        for insert in ["[", "(", "^", "..", "1e999", "if", "sum(", "99999999999999999999", "ü"] {
+            let mut damaged: String = chars[..i].iter().collect();
+            damaged.push_str(insert);
+            damaged.extend(&chars[i..]);
+            let _ = compile(&damaged);
+        }
+    }
+}
