@@ -57,9 +57,10 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
     quote! {
         #item
 
-        // All generated tokens share the call-site span, which makes clippy see `[a, b - c]` as a missing comma;
-        // a problem need not use both variables in each objective.
-        #[allow(clippy::possible_missing_comma, unused_variables)]
+        // Generated code is not the user's to change: constants folded from their text can trip lints such as
+        // `approx_constant`, all tokens share the call-site span (so clippy sees `[a, b - c]` as a missing
+        // comma), and an objective need not use both variables.
+        #[allow(clippy::all, clippy::pedantic, unused_variables)]
         impl #krate::Problem for #name {
             type N = #na::Const<#n>;
             type M = #na::Const<#m>;

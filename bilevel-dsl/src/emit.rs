@@ -155,8 +155,20 @@ impl<'a> Emitter<'a> {
                 (quote!(#a.powi(#k)), ATOM)
             }
             Node::Pow(a, b) => {
-                let (a, b) = (self.expr(a, ATOM), self.expr(b, 0));
-                (quote!(#a.powf(#b)), ATOM)
+                // A constant base needs its type spelled out to take a method call: `2f64.powf(y[0])`.
+                let base = match self.dag.as_const(a) {
+                    Some(v) if v.is_finite() && v >= 0.0 => {
+                        let lit = Literal::f64_suffixed(v);
+                        quote!(#lit)
+                    }
+                    Some(v) => {
+                        let lit = number(v).0;
+                        quote!(f64::from(#lit))
+                    }
+                    None => self.expr(a, ATOM),
+                };
+                let b = self.expr(b, 0);
+                (quote!(#base.powf(#b)), ATOM)
             }
             Node::Func(f, a) => (self.func(f, a), ATOM),
             Node::Cmp(op, a, b) => {

@@ -68,15 +68,35 @@ pub fn expand(input: TokenStream) -> TokenStream {
     }
 }
 
-/// An empty struct named after the problem (if the name can be found), so that uses of the type do not add
-/// errors of their own to the real ones.
+/// A struct named after the problem (if the name can be found) that implements `Problem` with dynamic
+/// dimensions and no bodies, so that uses of the type do not add errors of their own to the real ones. It is only
+/// ever emitted next to a `compile_error!`, so its bodies can never run.
 fn stub(input: TokenStream) -> TokenStream {
     let mut it = input.into_iter();
     while let Some(tt) = it.next() {
         if matches!(&tt, TokenTree::Ident(i) if i == "problem") {
             if let Some(TokenTree::Ident(name)) = it.next() {
                 let name = format_ident!("{}", name.to_string());
-                return quote!(#[derive(Clone, Copy, Debug, Default, PartialEq)] pub struct #name;);
+                return quote! {
+                    #[derive(Clone, Copy, Debug, Default, PartialEq)]
+                    pub struct #name;
+
+                    #[allow(unused_variables)]
+                    impl ::bilevel::Problem for #name {
+                        type N = ::bilevel::nalgebra::Dyn;
+                        type M = ::bilevel::nalgebra::Dyn;
+                        fn name(&self) -> &str { unreachable!() }
+                        fn dims(&self) -> (Self::N, Self::M) { unreachable!() }
+                        fn start(&self) -> (::bilevel::nalgebra::DVector<f64>, ::bilevel::nalgebra::DVector<f64>) { unreachable!() }
+                        fn bounds(&self) -> Option<::bilevel::Bounds<Self::N>> { unreachable!() }
+                        fn upper(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> f64 { unreachable!() }
+                        fn lower(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> f64 { unreachable!() }
+                        fn upper_grad(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Grad<Self::N, Self::M> { unreachable!() }
+                        fn lower_grad(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Grad<Self::N, Self::M> { unreachable!() }
+                        fn upper_hess(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Hess<Self::N, Self::M> { unreachable!() }
+                        fn lower_hess(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Hess<Self::N, Self::M> { unreachable!() }
+                    }
+                };
             }
         }
     }

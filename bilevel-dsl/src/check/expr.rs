@@ -148,7 +148,7 @@ impl Checker {
         let mut total: Option<Value> = None;
         for i in a..b {
             let index = Value::Num(self.dag.constant(i as f64));
-            self.env.insert(var.name.clone(), Binding { value: index, kind: "a sum index", span: var.span.clone() });
+            self.env.insert(var.name.clone(), Binding { value: index, kind: "a sum index" });
             let term = self.expr(body);
             total = Some(match total {
                 None => term,

@@ -43,7 +43,6 @@ impl Value {
 struct Binding {
     value: Value,
     kind: &'static str,
-    span: Span,
 }
 
 /// Checks a parsed problem and expands it into a [`Model`], or returns every error found.
@@ -90,7 +89,7 @@ impl Checker {
             self.error_hint(name.span.clone(), format!("duplicate name `{}`", name.name), hint);
             return;
         }
-        self.env.insert(name.name.clone(), Binding { value, kind, span: name.span.clone() });
+        self.env.insert(name.name.clone(), Binding { value, kind });
     }
 
     /// Pass 1: variables, params and consts, in the order written.
