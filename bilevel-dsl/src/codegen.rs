@@ -199,9 +199,7 @@ impl Gen<'_> {
     }
 
     fn value(&self, f: ExprId) -> TokenStream {
-        let (stmts, exprs) = self.emitter(&[f]).block(&[f]);
-        let e = &exprs[0];
-        quote!(#(#stmts)* #e)
+        self.emitter(&[f]).branch(f)
     }
 
     fn grad(&self, d: &Derivatives) -> TokenStream {

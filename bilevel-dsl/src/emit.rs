@@ -97,9 +97,10 @@ impl<'a> Emitter<'a> {
         quote!(let #name = #value;)
     }
 
-    /// The body of one branch of an `if`: its own bindings, which go out of scope after it. A select used only
-    /// here becomes a nested `if` in place rather than a binding.
-    fn branch(&mut self, root: ExprId) -> TokenStream {
+    /// A block that computes `root`: its own bindings, which go out of scope after it, then the value. Used for
+    /// each branch of an `if` and for a function with one output. A select used only here becomes an `if` in
+    /// place rather than a binding.
+    pub fn branch(&mut self, root: ExprId) -> TokenStream {
         let outer = self.names.clone();
         let body = match self.dag.node(root) {
             Node::Select(c, a, b) if self.uses.get(&root) == Some(&1) => {
