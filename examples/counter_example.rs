@@ -5,7 +5,7 @@
 //! `cargo run --release --example counter_example`
 
 use bilevel::report::{table, Row};
-use bilevel::{bilevel, BgsOpt, Problem};
+use bilevel::{bilevel, Algorithm, BgsOpt, Problem};
 
 bilevel! {
     /// BDA paper, Example 1: the lower level leaves `y[1]` free.
@@ -37,7 +37,7 @@ fn main() {
         let settings =
             format!("T={} α={} γ={} K={}", opt.unrolled_steps, opt.lower_step, opt.upper_step, opt.outer_iters);
         match opt.solve(&p, &x0, &y0) {
-            Ok(run) => results.push(Row::of(opt.name(), &settings, &run, &expected)),
+            Ok(run) => results.push(Row::of(&opt.name(), &settings, &run, &expected)),
             Err(e) => eprintln!("{}: {e}", opt.name()),
         }
     }

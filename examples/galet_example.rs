@@ -5,7 +5,7 @@
 //! `cargo run --release --example galet_example`
 
 use bilevel::report::{table, Row};
-use bilevel::{bilevel, BgsOpt, Problem};
+use bilevel::{bilevel, Algorithm, BgsOpt, Problem};
 
 bilevel! {
     /// GALET paper, Example 1.

@@ -6,7 +6,7 @@
 
 use bilevel::nalgebra::SVector;
 use bilevel::report::{table, Row};
-use bilevel::{bilevel, BgsOpt, Problem};
+use bilevel::{bilevel, Algorithm, BgsOpt, Problem};
 
 bilevel! {
     /// Bolte et al., Sec. 5.4: a Huber lower level with two minimizers.

@@ -5,7 +5,7 @@
 //! `cargo run --release --example mexican_hat`
 
 use bilevel::report::{table, Row};
-use bilevel::{bilevel, BgsOpt, Problem};
+use bilevel::{bilevel, Algorithm, BgsOpt, Problem};
 
 bilevel! {
     /// A Mexican hat centred at x: the lower minima are the unit circle around x.

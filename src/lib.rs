@@ -6,7 +6,7 @@
 //! implements [`Problem`] for a generated struct. Then run an algorithm of the runtime on it:
 //!
 //! ```
-//! use bilevel::{bilevel, BgsOpt, Problem};
+//! use bilevel::{bilevel, Algorithm, BgsOpt, Problem};
 //!
 //! bilevel! {
 //!     /// BDA paper, Example 1

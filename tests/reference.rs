@@ -1,7 +1,7 @@
 //! Reference results of REFERENCE.md reproduced through the compiled examples' problems.
 
 use bilevel::nalgebra::SVector;
-use bilevel::{BgsOpt, Problem, SolveError, Status};
+use bilevel::{Algorithm, BgsOpt, Problem, SolveError, Status};
 
 #[allow(dead_code)]
 #[path = "../examples/counter_example.rs"]

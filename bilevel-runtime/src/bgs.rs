@@ -1,33 +1,45 @@
-//! BGS-Opt (Arbel & Mairal 2022, Algorithm 1): the family `itd`, `rhg` and `truncated-itd`.
+//! BGS-Opt (Arbel & Mairal 2022, Algorithm 1): `itd`, `rhg`, `truncated-itd`, `corrected-itd` and `aid`.
 
-use nalgebra::{DefaultAllocator, OMatrix, OVector};
+use nalgebra::{DefaultAllocator, OVector};
 
+use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
+use crate::driver::{check_steps, project, run, Step, Stopping};
 use crate::error::{SolveError, SolveResult};
 use crate::problem::Problem;
-use crate::trace::{Record, Run, Status};
+use crate::unroll::{descend, unroll};
+use crate::xi::{XiSolver, XiState};
 
-/// BGS-Opt without correction: unrolled (ITD) hypergradient descent, optionally truncated and cold-started.
+/// BGS-Opt: unrolled (ITD) hypergradient descent, optionally truncated, cold-started or corrected.
 ///
 /// With `S(x, y) = y − α ∇y G(x, y)` and `φ_T = S^T`, each outer iteration `k = 1..K` does
 /// ```text
 /// y_init = warm ? y_{k-1} : y_0
 /// ỹ_k    = φ_M(x_{k-1}, y_init)                  # warm-up steps, not differentiated
-/// y_k    = φ_T(x_{k-1}, ỹ_k)                     # unrolled, with J_x ← J_x (I − α H_t) − α B_t, J_x⁰ = 0
+/// y_k    = φ_T(x_{k-1}, ỹ_k)                     # unrolled: J_x ← J_x (I − α H_t) − α B_t, J_y ← J_y (I − α H_t)
 /// d_k    = ∇x F(x_{k-1}, y_k) + J_x ∇y F(x_{k-1}, y_k)
+/// if correction:
+///     v_k  = J_y ∇y F(x_{k-1}, y_k)
+///     ξ_k ≈ −H(x_{k-1}, y_k)† v_k                 # by the chosen XiSolver
+///     d_k += B(x_{k-1}, y_k) ξ_k
 /// x_k    = Π_X(x_{k-1} − γ d_k)
 /// ```
-/// Presets: [`BgsOpt::itd`] (M = 0, warm; this is also Bolte et al.'s SMBG with k = T), [`BgsOpt::rhg`]
-/// (cold start from `y_0` at every outer step, the baseline of the BDA paper) and [`BgsOpt::truncated_itd`] (M > 0).
+/// Presets (the paper's Table 1): [`BgsOpt::itd`] (M = 0, warm; this is also Bolte et al.'s **SMBG** with
+/// k = T), [`BgsOpt::rhg`] (cold start from `y_0` at every outer step, the baseline of the BDA paper),
+/// [`BgsOpt::truncated_itd`] (M > 0), [`BgsOpt::corrected_itd`] (with a correction) and [`BgsOpt::aid`]
+/// (T = 0, M > 0, corrected: then `d_k = ∇x F − B H† ∇y F`, approximate implicit differentiation).
 ///
-/// On a lower level with many solutions these methods do not reach the optimistic solution: warm `itd` settles
-/// where its unrolled `T`-step map is stationary, which depends on `T` and `α` (on the BDA paper's Example 1,
-/// `x → c/(1+c)` with `c = 1 − (1−α)^T`), and `rhg` where the cold-started map is (`x → c/(1+c²)`).
+/// On a lower level with many solutions the uncorrected methods do not reach the optimistic solution: warm `itd`
+/// settles where its unrolled `T`-step map is stationary, which depends on `T` and `α` (on the BDA paper's
+/// Example 1, `x → c/(1+c)` with `c = 1 − (1−α)^T`), and `rhg` where the cold-started map is (`x → c/(1+c²)`).
+/// The corrected methods converge to equilibria of the Bilevel Game with Selection (the follower keeps its own
+/// choice among its minimizers; on Example 1, `x → (1 + y[1]_0)/2`), independently of `T`.
 ///
 /// ```
-/// use bilevel_runtime::BgsOpt;
+/// use bilevel_runtime::{Algorithm, BgsOpt, XiSolver};
 /// let itd = BgsOpt { lower_step: 0.2, upper_step: 0.5, outer_iters: 3000, ..BgsOpt::itd(5) };
-/// assert!(itd.warm && itd.warm_steps == 0 && itd.unrolled_steps == 5);
+/// assert_eq!(itd.name(), "itd");
+/// assert_eq!(BgsOpt::corrected_itd(10, XiSolver::PINV).name(), "corrected-itd");
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct BgsOpt {
@@ -43,6 +55,8 @@ pub struct BgsOpt {
     pub upper_step: f64,
     /// Start the lower steps of iteration `k` from `y_{k-1}` (true) or from `y_0` (false).
     pub warm: bool,
+    /// The implicit-gradient correction, if any.
+    pub correction: Option<XiSolver>,
     /// Stop once `‖d_k‖` and `‖∇y G(x_k, y_k)‖` are both below this tolerance (never when `None`).
     pub tol: Option<f64>,
     /// Stop with a fault once `‖x_k‖` or `‖y_k‖` exceeds this bound.
@@ -59,6 +73,7 @@ impl Default for BgsOpt {
             lower_step: 0.1,
             upper_step: 0.1,
             warm: true,
+            correction: None,
             tol: None,
             divergence_bound: 1e12,
         }
@@ -66,7 +81,7 @@ impl Default for BgsOpt {
 }
 
 impl BgsOpt {
-    /// `itd`: `T` unrolled steps, warm start, no truncation.
+    /// `itd`: `T` unrolled steps, warm start, no truncation, no correction.
     pub fn itd(unrolled_steps: usize) -> Self {
         BgsOpt { unrolled_steps, ..BgsOpt::default() }
     }
@@ -81,17 +96,65 @@ impl BgsOpt {
         BgsOpt { warm_steps, ..BgsOpt::itd(unrolled_steps) }
     }
 
-    /// The preset's name: `itd`, `rhg` or `truncated-itd`.
-    pub fn name(&self) -> &'static str {
-        match (self.warm, self.warm_steps) {
-            (false, _) => "rhg",
-            (true, 0) => "itd",
-            (true, _) => "truncated-itd",
+    /// `corrected-itd`: `itd` with the implicit-gradient correction computed by `solver`.
+    pub fn corrected_itd(unrolled_steps: usize, solver: XiSolver) -> Self {
+        BgsOpt { correction: Some(solver), ..BgsOpt::itd(unrolled_steps) }
+    }
+
+    /// `aid`: `M` plain lower steps, no unrolling, and the correction: `d_k = ∇x F − B H† ∇y F`.
+    pub fn aid(warm_steps: usize, solver: XiSolver) -> Self {
+        BgsOpt { unrolled_steps: 0, warm_steps, correction: Some(solver), ..BgsOpt::default() }
+    }
+
+    /// The name of the variant: `itd`, `rhg`, `truncated-itd`, `corrected-itd` or `aid`.
+    pub fn variant(&self) -> &'static str {
+        match (self.correction.is_some(), self.unrolled_steps, self.warm, self.warm_steps) {
+            (true, 0, _, _) => "aid",
+            (true, _, _, _) => "corrected-itd",
+            (false, _, false, _) => "rhg",
+            (false, _, true, 0) => "itd",
+            (false, _, true, _) => "truncated-itd",
         }
     }
 
+    fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
+    where
+        DefaultAllocator: Alloc<N, M>,
+    {
+        if self.unrolled_steps + self.warm_steps == 0 {
+            return Err(SolveError::Options("BGS-Opt needs T + M > 0 lower steps (both are 0)".into()));
+        }
+        if let Some(c) = &self.correction {
+            c.check().map_err(SolveError::Options)?;
+        }
+        check_steps(&[("lower_step", self.lower_step), ("upper_step", self.upper_step)])
+    }
+}
+
+impl Algorithm for BgsOpt {
+    fn name(&self) -> String {
+        self.variant().into()
+    }
+
+    fn settings(&self) -> String {
+        let mut s = format!(
+            "T={} M={} α={} γ={} K={} {}",
+            self.unrolled_steps,
+            self.warm_steps,
+            self.lower_step,
+            self.upper_step,
+            self.outer_iters,
+            if self.warm { "warm" } else { "cold" }
+        );
+        if let Some(c) = &self.correction {
+            s.push(' ');
+            s.push_str(&c.describe());
+        }
+        s
+    }
+
     /// Runs from `(x0, y0)`. `y0` is also the cold-start point of `rhg`.
-    pub fn solve<P: Problem>(
+    fn solve<P: Problem>(
         &self,
         problem: &P,
         x0: &OVector<f64, P::N>,
@@ -101,110 +164,26 @@ impl BgsOpt {
         DefaultAllocator: Alloc<P::N, P::M>,
     {
         self.check()?;
-        let bounds = problem.bounds();
-        let project = |x: OVector<f64, P::N>| match &bounds {
-            Some(b) => b.project(&x),
-            None => x,
-        };
-        let x0 = project(x0.clone());
-        let mut trace = vec![record(problem, x0, y0.clone(), 0.0)];
-        for k in 1..=self.outer_iters {
-            let prev = trace.last().expect("the trace starts with the start point");
+        let (_, m) = problem.dims();
+        let mut xi_state = XiState::<P::N, P::M>::new(m);
+        let stop = Stopping { tol: self.tol, divergence_bound: self.divergence_bound };
+        run(problem, x0, y0, self.outer_iters, stop, Vec::new(), |_, prev| {
             let y_init = if self.warm { prev.y.clone() } else { y0.clone() };
-            let (y, d) = self.direction(problem, &prev.x, y_init);
-            let x = project(&prev.x - d.scale(self.upper_step));
-            let rec = record(problem, x, y, d.norm());
-            if let Some(cause) = fault(&rec, self.divergence_bound) {
-                return Err(SolveError::Fault {
-                    iteration: k,
-                    cause,
-                    run: Run { status: Status::MaxIterations, trace },
-                });
+            let x = &prev.x;
+            let y_tilde = descend(problem, x, y_init, self.warm_steps, self.lower_step);
+            let u = unroll(problem, x, y_tilde, self.unrolled_steps, self.lower_step, self.correction.is_some());
+            let f = problem.upper_grad(x, &u.y);
+            let mut d = &f.x + &u.jx * &f.y;
+            let mut extras = Vec::new();
+            if let (Some(solver), Some(jy)) = (&self.correction, &u.jy) {
+                let v = jy * &f.y;
+                let g = problem.lower_hess(x, &u.y);
+                let (xi, more) = xi_state.solve(solver, &g.yy, &v, g.grad_y.norm());
+                d += &g.xy * xi;
+                extras = more;
             }
-            let converged = self.tol.is_some_and(|tol| rec.dir_norm < tol && rec.lower_grad_norm < tol);
-            trace.push(rec);
-            if converged {
-                return Ok(Run { status: Status::Converged { iteration: k }, trace });
-            }
-        }
-        Ok(Run { status: Status::MaxIterations, trace })
+            let x_next = project(problem, x - d.scale(self.upper_step));
+            Step { x: x_next, y: u.y, dir_norm: d.norm(), extras }
+        })
     }
-
-    /// One hypergradient: the lower steps from `y_init` at `x`, and `d = ∇x F + J_x ∇y F` at the result.
-    fn direction<P: Problem>(
-        &self,
-        problem: &P,
-        x: &OVector<f64, P::N>,
-        mut y: OVector<f64, P::M>,
-    ) -> (OVector<f64, P::M>, OVector<f64, P::N>)
-    where
-        DefaultAllocator: Alloc<P::N, P::M>,
-    {
-        let alpha = self.lower_step;
-        for _ in 0..self.warm_steps {
-            y -= problem.lower_grad(x, &y).y.scale(alpha);
-        }
-        let (n, m) = problem.dims();
-        let mut jx = OMatrix::<f64, P::N, P::M>::zeros_generic(n, m);
-        for _ in 0..self.unrolled_steps {
-            let h = problem.lower_hess(x, &y);
-            // J_x ← J_x (I − α H) − α B = J_x − α (J_x H + B)
-            jx -= (&jx * &h.yy + &h.xy).scale(alpha);
-            y -= h.grad_y.scale(alpha);
-        }
-        let f = problem.upper_grad(x, &y);
-        (y, f.x + jx * f.y)
-    }
-
-    fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
-    where
-        DefaultAllocator: Alloc<N, M>,
-    {
-        let bad = |why: String| Err(SolveError::Options(why));
-        if self.unrolled_steps + self.warm_steps == 0 {
-            return bad("BGS-Opt needs T + M > 0 lower steps (both are 0)".into());
-        }
-        for (name, v) in [("lower_step", self.lower_step), ("upper_step", self.upper_step)] {
-            if !(v.is_finite() && v > 0.0) {
-                return bad(format!("{name} must be finite and positive, not {v}"));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The record of `(x, y)`: the objectives and the lower gradient norm there.
-pub(crate) fn record<P: Problem>(
-    problem: &P,
-    x: OVector<f64, P::N>,
-    y: OVector<f64, P::M>,
-    dir_norm: f64,
-) -> Record<P::N, P::M>
-where
-    DefaultAllocator: Alloc<P::N, P::M>,
-{
-    let g = problem.lower_grad(&x, &y);
-    let upper = problem.upper(&x, &y);
-    Record { upper, lower: g.value, lower_grad_norm: g.y.norm(), dir_norm, x, y }
-}
-
-/// What is wrong with a record, if anything: a non-finite value or an iterate beyond `bound`.
-pub(crate) fn fault<N: nalgebra::Dim, M: nalgebra::Dim>(rec: &Record<N, M>, bound: f64) -> Option<String>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
-    let finite = |v: f64| v.is_finite();
-    let checks = [
-        (rec.x.iter().all(|v| finite(*v)), "x is not finite"),
-        (rec.y.iter().all(|v| finite(*v)), "y is not finite"),
-        (finite(rec.dir_norm), "the upper direction d is not finite"),
-        (finite(rec.upper), "the upper objective F is not finite"),
-        (finite(rec.lower), "the lower objective G is not finite"),
-        (finite(rec.lower_grad_norm), "the lower gradient ∇y G is not finite"),
-    ];
-    if let Some((_, what)) = checks.iter().find(|(ok, _)| !ok) {
-        return Some(what.to_string());
-    }
-    let (nx, ny) = (rec.x.norm(), rec.y.norm());
-    (nx > bound || ny > bound).then(|| format!("diverged: ‖x‖ = {nx:.3e}, ‖y‖ = {ny:.3e} exceed {bound:.1e}"))
 }

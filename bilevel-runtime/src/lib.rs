@@ -9,18 +9,32 @@
 //! use `Const<N>` dimensions, problems evaluated at run time use `Dyn`.
 #![warn(missing_docs)]
 
+mod algorithm;
+mod bda;
 mod bgs;
 mod dims;
+mod dpbg;
+mod driver;
 mod error;
+mod galet;
+pub mod linalg;
 pub mod math;
+pub mod metrics;
 mod problem;
 pub mod report;
 mod trace;
+mod unroll;
+mod xi;
 
+pub use algorithm::Algorithm;
+pub use bda::Bda;
 pub use bgs::BgsOpt;
 pub use dims::Alloc;
+pub use dpbg::Dpbg;
 pub use error::{SolveError, SolveResult};
+pub use galet::Galet;
 pub use problem::{Bounds, Grad, Hess, Problem};
 pub use trace::{Record, Run, Status};
+pub use xi::XiSolver;
 
 pub use nalgebra;

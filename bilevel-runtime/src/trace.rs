@@ -25,6 +25,20 @@ where
     pub lower_grad_norm: f64,
     /// `‖d_k‖`, the norm of the upper direction of iteration `k` (0 at the start).
     pub dir_norm: f64,
+    /// `‖∇x F − B H† ∇y F‖` at `(x_k, y_k)` (see [`bgs_residual`](crate::metrics::bgs_residual)).
+    pub bgs_residual: f64,
+    /// Metrics of a particular algorithm (e.g. GALET's `R_x`, `R_w`; `‖ξ‖` of the `gd` solver), by name.
+    pub extras: Vec<(String, f64)>,
+}
+
+impl<N: Dim, M: Dim> Record<N, M>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    /// The value of the algorithm-specific metric `name`, if recorded.
+    pub fn extra(&self, name: &str) -> Option<f64> {
+        self.extras.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
+    }
 }
 
 /// Why a run stopped without a fault.

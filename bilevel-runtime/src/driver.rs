@@ -1,0 +1,110 @@
+//! The outer loop every algorithm shares: records the metrics of each iterate, stops on faults and tolerances,
+//! and keeps everything computed before a fault.
+
+use nalgebra::{DefaultAllocator, OVector};
+
+use crate::dims::Alloc;
+use crate::error::{SolveError, SolveResult};
+use crate::metrics::record;
+use crate::problem::Problem;
+use crate::trace::{Record, Run, Status};
+
+/// What one outer iteration produced.
+pub(crate) struct Step<P: Problem>
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    /// The new upper variable (already projected onto the box).
+    pub x: OVector<f64, P::N>,
+    /// The new lower variable.
+    pub y: OVector<f64, P::M>,
+    /// `‖d_k‖`.
+    pub dir_norm: f64,
+    /// Algorithm-specific metrics of this iteration.
+    pub extras: Vec<(String, f64)>,
+}
+
+/// When to stop besides the iteration count.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stopping {
+    pub tol: Option<f64>,
+    pub divergence_bound: f64,
+}
+
+/// Projects onto the problem's box, if it has one.
+pub(crate) fn project<P: Problem>(problem: &P, x: OVector<f64, P::N>) -> OVector<f64, P::N>
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    match problem.bounds() {
+        Some(b) => b.project(&x),
+        None => x,
+    }
+}
+
+/// Runs `iters` iterations of `step` from `(x0, y0)` (x0 is projected first; `extras0` are the start's extra
+/// metrics). `step(k, previous)` computes iteration `k` from the previous record.
+pub(crate) fn run<P: Problem>(
+    problem: &P,
+    x0: &OVector<f64, P::N>,
+    y0: &OVector<f64, P::M>,
+    iters: usize,
+    stop: Stopping,
+    extras0: Vec<(String, f64)>,
+    mut step: impl FnMut(usize, &Record<P::N, P::M>) -> Step<P>,
+) -> SolveResult<P::N, P::M>
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    let x0 = project(problem, x0.clone());
+    let mut trace = vec![record(problem, x0, y0.clone(), 0.0, extras0)];
+    for k in 1..=iters {
+        let prev = trace.last().expect("the trace starts with the start point");
+        let s = step(k, prev);
+        let rec = record(problem, s.x, s.y, s.dir_norm, s.extras);
+        if let Some(cause) = fault(&rec, stop.divergence_bound) {
+            return Err(SolveError::Fault { iteration: k, cause, run: Run { status: Status::MaxIterations, trace } });
+        }
+        let converged = stop.tol.is_some_and(|tol| rec.dir_norm < tol && rec.lower_grad_norm < tol);
+        trace.push(rec);
+        if converged {
+            return Ok(Run { status: Status::Converged { iteration: k }, trace });
+        }
+    }
+    Ok(Run { status: Status::MaxIterations, trace })
+}
+
+/// What is wrong with a record, if anything: a non-finite value or an iterate beyond `bound`.
+fn fault<N: nalgebra::Dim, M: nalgebra::Dim>(rec: &Record<N, M>, bound: f64) -> Option<String>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    let finite = |v: f64| v.is_finite();
+    let checks = [
+        (rec.x.iter().all(|v| finite(*v)), "x is not finite".to_string()),
+        (rec.y.iter().all(|v| finite(*v)), "y is not finite".to_string()),
+        (finite(rec.dir_norm), "the upper direction d is not finite".to_string()),
+        (finite(rec.upper), "the upper objective F is not finite".to_string()),
+        (finite(rec.lower), "the lower objective G is not finite".to_string()),
+        (finite(rec.lower_grad_norm), "the lower gradient ∇y G is not finite".to_string()),
+    ];
+    if let Some((_, what)) = checks.into_iter().find(|(ok, _)| !ok) {
+        return Some(what);
+    }
+    if let Some((name, _)) = rec.extras.iter().find(|(_, v)| !v.is_finite()) {
+        return Some(format!("{name} is not finite"));
+    }
+    let (nx, ny) = (rec.x.norm(), rec.y.norm());
+    (nx > bound || ny > bound).then(|| format!("diverged: ‖x‖ = {nx:.3e}, ‖y‖ = {ny:.3e} exceed {bound:.1e}"))
+}
+
+/// Checks that each named step is finite and positive.
+pub(crate) fn check_steps<N: nalgebra::Dim, M: nalgebra::Dim>(steps: &[(&str, f64)]) -> Result<(), SolveError<N, M>>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    match steps.iter().find(|(_, v)| !(v.is_finite() && *v > 0.0)) {
+        Some((name, v)) => Err(SolveError::Options(format!("{name} must be finite and positive, not {v}"))),
+        None => Ok(()),
+    }
+}

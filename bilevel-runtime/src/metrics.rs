@@ -1,0 +1,41 @@
+//! The metrics every run records at every iterate.
+
+use nalgebra::{DefaultAllocator, OVector};
+
+use crate::dims::Alloc;
+use crate::linalg::pinv_apply;
+use crate::problem::Problem;
+use crate::trace::Record;
+
+/// The fixed cutoff of the pseudo-inverse in [`bgs_residual`], independent of any solver's options.
+pub const BGS_RESIDUAL_RTOL: f64 = 1e-6;
+
+/// `‖∇x F(x, y) − B H† ∇y F(x, y)‖` with `H = ∇²yy G`, `B = ∇²xy G` and an exact pseudo-inverse at the fixed
+/// relative cutoff [`BGS_RESIDUAL_RTOL`]. It is zero exactly at equilibria of the Bilevel Game with Selection
+/// (Arbel & Mairal, condition (SC)) when `y` is a local minimizer of `G(x, ·)`.
+pub fn bgs_residual<P: Problem>(problem: &P, x: &OVector<f64, P::N>, y: &OVector<f64, P::M>) -> f64
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    let f = problem.upper_grad(x, y);
+    let g = problem.lower_hess(x, y);
+    let h_pinv_fy = pinv_apply(&g.yy, &f.y, BGS_RESIDUAL_RTOL, 0.0);
+    (f.x - g.xy * h_pinv_fy).norm()
+}
+
+/// The record of `(x, y)`: the objectives, `‖∇y G‖` and the BGS residual there.
+pub(crate) fn record<P: Problem>(
+    problem: &P,
+    x: OVector<f64, P::N>,
+    y: OVector<f64, P::M>,
+    dir_norm: f64,
+    extras: Vec<(String, f64)>,
+) -> Record<P::N, P::M>
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    let g = problem.lower_grad(&x, &y);
+    let upper = problem.upper(&x, &y);
+    let bgs_residual = bgs_residual(problem, &x, &y);
+    Record { upper, lower: g.value, lower_grad_norm: g.y.norm(), dir_norm, bgs_residual, extras, x, y }
+}
