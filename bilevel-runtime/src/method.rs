@@ -1,0 +1,87 @@
+//! [`Method`]: any of the algorithms, chosen at run time.
+
+use nalgebra::{DefaultAllocator, OVector};
+
+use crate::algorithm::Algorithm;
+use crate::dims::Alloc;
+use crate::error::SolveResult;
+use crate::problem::Problem;
+use crate::{Bda, BgsOpt, Dpbg, Galet};
+
+/// One of the algorithms, for lists of runs to compare (the trait [`Algorithm`] has a generic method, so it
+/// cannot be a trait object).
+///
+/// ```
+/// use bilevel_runtime::{Algorithm, Bda, BgsOpt, Method};
+/// let methods = [Method::from(BgsOpt::itd(5)), Method::from(Bda::default())];
+/// assert_eq!(methods.map(|m| m.name()), ["itd".to_string(), "bda".to_string()]);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Method {
+    /// BGS-Opt: `itd`, `rhg`, `truncated-itd`, `corrected-itd`, `aid`.
+    Bgs(BgsOpt),
+    /// BDA.
+    Bda(Bda),
+    /// GALET.
+    Galet(Galet),
+    /// DPBG.
+    Dpbg(Dpbg),
+}
+
+impl From<BgsOpt> for Method {
+    fn from(a: BgsOpt) -> Self {
+        Method::Bgs(a)
+    }
+}
+
+impl From<Bda> for Method {
+    fn from(a: Bda) -> Self {
+        Method::Bda(a)
+    }
+}
+
+impl From<Galet> for Method {
+    fn from(a: Galet) -> Self {
+        Method::Galet(a)
+    }
+}
+
+impl From<Dpbg> for Method {
+    fn from(a: Dpbg) -> Self {
+        Method::Dpbg(a)
+    }
+}
+
+/// Calls `$body` with `$a` bound to the wrapped algorithm.
+macro_rules! each {
+    ($m:expr, $a:ident => $body:expr) => {
+        match $m {
+            Method::Bgs($a) => $body,
+            Method::Bda($a) => $body,
+            Method::Galet($a) => $body,
+            Method::Dpbg($a) => $body,
+        }
+    };
+}
+
+impl Algorithm for Method {
+    fn name(&self) -> String {
+        each!(self, a => a.name())
+    }
+
+    fn settings(&self) -> String {
+        each!(self, a => a.settings())
+    }
+
+    fn solve<P: Problem>(
+        &self,
+        problem: &P,
+        x0: &OVector<f64, P::N>,
+        y0: &OVector<f64, P::M>,
+    ) -> SolveResult<P::N, P::M>
+    where
+        DefaultAllocator: Alloc<P::N, P::M>,
+    {
+        each!(self, a => a.solve(problem, x0, y0))
+    }
+}
