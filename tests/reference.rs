@@ -1,11 +1,16 @@
-//! Reference results of REFERENCE.md reproduced through the compiled examples' problems.
+//! Every row of every table of REFERENCE.md, run with exactly the settings the examples use (their `cases()`),
+//! asserted against the reference values with explicit tolerances.
 
-use bilevel::nalgebra::SVector;
-use bilevel::{Algorithm, BgsOpt, Problem, SolveError, Status};
+use bilevel::nalgebra::{Vector1, Vector2};
+use bilevel::report::Case;
+use bilevel::{Algorithm, Method, Problem, Record, Run};
 
 #[allow(dead_code)]
 #[path = "../examples/counter_example.rs"]
 mod counter_example;
+#[allow(dead_code)]
+#[path = "../examples/galet_example.rs"]
+mod galet_example;
 #[allow(dead_code)]
 #[path = "../examples/huber_bilevel.rs"]
 mod huber_bilevel;
@@ -13,128 +18,207 @@ mod huber_bilevel;
 #[path = "../examples/mexican_hat.rs"]
 mod mexican_hat;
 
-use counter_example::{reference_settings, CounterExample};
+fn run<P: Problem>(case: &Case<P>) -> Run<P::N, P::M>
+where
+    bilevel::nalgebra::DefaultAllocator: bilevel::Alloc<P::N, P::M>,
+{
+    case.run().unwrap_or_else(|e| panic!("{} ({}): {e}", case.method.name(), case.method.settings()))
+}
 
-/// `c = 1 − (1 − α)^T` for α = 0.2, T = 5.
-fn c() -> f64 {
-    1.0 - 0.8f64.powi(5)
+fn assert_near(what: &str, got: f64, want: f64, tol: f64) {
+    assert!((got - want).abs() <= tol, "{what}: got {got}, expected {want} ± {tol}");
+}
+
+/// The cases of an example whose settings contain `needle` (and whose algorithm is `name`).
+fn find<P: Problem + Clone>(cases: &[Case<P>], name: &str, needle: &str) -> Vec<Case<P>>
+where
+    bilevel::nalgebra::DefaultAllocator: bilevel::Alloc<P::N, P::M>,
+{
+    let found: Vec<Case<P>> =
+        cases.iter().filter(|c| c.method.name() == name && c.method.settings().contains(needle)).cloned().collect();
+    assert!(!found.is_empty(), "no `{name}` case with `{needle}`");
+    found
+}
+
+fn converged<N: bilevel::nalgebra::Dim, M: bilevel::nalgebra::Dim>(r: &Record<N, M>) -> bool
+where
+    bilevel::nalgebra::DefaultAllocator: bilevel::Alloc<N, M>,
+{
+    r.bgs_residual < 1e-8 && r.lower_grad_norm < 1e-8
+}
+
+// ---- P1 counter_example ----
+
+#[test]
+fn p1_rhg_and_itd_reach_their_closed_forms() {
+    let cases = counter_example::cases();
+    let c = 1.0 - 0.8f64.powi(5);
+    let rhg = run(&find(&cases, "rhg", "T=5")[0]);
+    assert_near("rhg x", rhg.x()[0], 0.463026, 1e-6);
+    assert_near("rhg x (closed form)", rhg.x()[0], c / (1.0 + c * c), 1e-9);
+    let itd = run(&find(&cases, "itd", "T=5")[0]);
+    assert_near("itd x", itd.x()[0], 0.402028, 1e-6);
+    assert_near("itd x (closed form)", itd.x()[0], c / (1.0 + c), 1e-9);
 }
 
 #[test]
-fn p1_rhg_reaches_c_over_one_plus_c_squared() {
-    let p = CounterExample;
-    let (x0, y0) = p.start();
-    let run = reference_settings(BgsOpt::rhg(5)).solve(&p, &x0, &y0).unwrap();
-    let expected = c() / (1.0 + c() * c());
-    assert!((expected - 0.463026).abs() < 1e-6, "the closed form is REFERENCE.md's 0.463026");
-    assert!((run.x()[0] - expected).abs() < 1e-6, "rhg: x = {} but expected {expected}", run.x()[0]);
-    assert_eq!(run.iterations(), 3000);
-    assert_eq!(run.status, Status::MaxIterations);
-}
-
-#[test]
-fn p1_itd_reaches_c_over_one_plus_c() {
-    let p = CounterExample;
-    let (x0, y0) = p.start();
-    let run = reference_settings(BgsOpt::itd(5)).solve(&p, &x0, &y0).unwrap();
-    let expected = c() / (1.0 + c());
-    assert!((expected - 0.402028).abs() < 1e-6, "the closed form is REFERENCE.md's 0.402028");
-    assert!((run.x()[0] - expected).abs() < 1e-6, "itd: x = {} but expected {expected}", run.x()[0]);
-}
-
-#[test]
-fn p1_trace_follows_the_reference_convention() {
-    let p = CounterExample;
-    let (x0, y0) = p.start();
-    let opt = BgsOpt { outer_iters: 3, ..reference_settings(BgsOpt::itd(5)) };
-    let run = opt.solve(&p, &x0, &y0).unwrap();
-    assert_eq!(run.trace.len(), 4, "entry 0 is the start, then one entry per iteration");
-    assert_eq!(run.trace[0].x, x0);
-    assert_eq!(run.trace[0].y, y0);
-    assert_eq!(run.trace[0].dir_norm, 0.0);
-    // Iteration 1 from x = 0, y = (0, 0): ∇y G = (y[0] − x, 0) = 0, so y stays at 0, while
-    // J_x ← J_x (1 − α) + α on its first entry gives J_x = (c, 0) after T steps. With ∇x F = x − y[1] = 0 and
-    // ∇y F = (y[0] − 1, y[1] − x) = (−1, 0): d_1 = −c and x_1 = 0 − γ d_1 = c / 2.
-    assert!((run.trace[1].dir_norm - c()).abs() < 1e-12, "‖d_1‖ = {}", run.trace[1].dir_norm);
-    assert!((run.trace[1].x[0] - 0.5 * c()).abs() < 1e-12, "x_1 = {}", run.trace[1].x[0]);
-    assert_eq!(run.trace[1].y, y0);
-    for r in &run.trace {
-        let g = p.lower_grad(&r.x, &r.y);
-        assert_eq!(r.lower_grad_norm, g.y.norm(), "metrics are evaluated at (x_k, y_k)");
-        assert_eq!(r.upper, p.upper(&r.x, &r.y));
+fn p1_corrected_itd_reaches_the_bgs_equilibrium_of_its_start_for_any_t() {
+    let cases = counter_example::cases();
+    let corrected = find(&cases, "corrected-itd", "pinv");
+    assert_eq!(corrected.len(), 4, "T = 1 and 5 from two starts");
+    for case in corrected {
+        let r = run(&case);
+        let (want_x, want_y) = if case.y0 == Vector2::zeros() { (0.5, [0.5, 0.0]) } else { (1.5, [1.5, 2.0]) };
+        assert_near("corrected-itd x", r.x()[0], want_x, 1e-6);
+        assert_near("corrected-itd y[0]", r.y()[0], want_y[0], 1e-6);
+        assert_near("corrected-itd y[1]", r.y()[1], want_y[1], 1e-6);
+        assert!(converged(r.last()), "an equilibrium: {:?}", r.last());
     }
 }
 
 #[test]
-fn p1_box_is_respected() {
-    let p = CounterExample;
-    let x0 = SVector::from([250.0]);
-    let opt = BgsOpt { outer_iters: 1, ..reference_settings(BgsOpt::itd(5)) };
-    let run = opt.solve(&p, &x0, &SVector::zeros()).unwrap();
-    assert_eq!(run.trace[0].x[0], 100.0, "the start is projected onto [-100, 100]");
-    assert!(run.x()[0] <= 100.0);
+fn p1_galet_reaches_one_half() {
+    let r = run(&find(&counter_example::cases(), "galet", "K=3000")[0]);
+    assert_near("galet x", r.x()[0], 0.5, 1e-6);
 }
 
 #[test]
-fn p1_tolerance_stops_the_run() {
-    let p = CounterExample;
-    let (x0, y0) = p.start();
-    let opt = BgsOpt { tol: Some(1e-10), ..reference_settings(BgsOpt::itd(5)) };
-    let run = opt.solve(&p, &x0, &y0).unwrap();
-    match run.status {
-        Status::Converged { iteration } => assert!(iteration < 3000 && iteration == run.iterations()),
-        s => panic!("expected convergence, got {s:?}"),
-    }
-    assert!((run.x()[0] - c() / (1.0 + c())).abs() < 1e-8);
-}
-
-#[test]
-fn p4_smbg_reaches_a_lower_level_solution() {
-    let p = huber_bilevel::HuberBilevel::default();
-    let opt = BgsOpt { lower_step: 0.05, upper_step: 0.1, outer_iters: 200, ..BgsOpt::itd(10) };
-    for (y0, want) in [(0.5, 1.0), (-0.3, -1.0)] {
-        let run = opt.solve(&p, &SVector::zeros(), &SVector::from([y0])).unwrap();
-        assert!((run.y()[0] - want).abs() < 1e-6, "from y0 = {y0}: y = {} but expected {want}", run.y()[0]);
+fn p1_bda_approaches_the_optimistic_solution_as_k_grows() {
+    let cases = counter_example::cases();
+    // REFERENCE.md gives five decimals: the tolerance is half a unit of the last one.
+    for (k, want) in [(8, 1.13708), (16, 1.08324), (64, 1.02910)] {
+        let r = run(&find(&cases, "bda", &format!("K={k} "))[0]);
+        assert_near(&format!("bda K={k} x"), r.x()[0], want, 5e-6);
     }
 }
 
+// ---- P2 mexican_hat ----
+
 #[test]
-fn p2_itd_bias_shrinks_with_t() {
-    // REFERENCE.md: corrected ITD reaches the BGS equilibrium x = (0.3041640, 0.4005633); plain ITD stalls at a
-    // biased point whose distance to it shrinks as T grows.
-    let p = mexican_hat::MexicanHat::default();
-    let (x0, y0) = p.start();
-    let equilibrium = SVector::from([0.3041640, 0.4005633]);
-    let distance = |t: usize| {
-        let opt = BgsOpt { lower_step: 0.05, upper_step: 0.1, outer_iters: 1500, ..BgsOpt::itd(t) };
-        (opt.solve(&p, &x0, &y0).unwrap().x() - equilibrium).norm()
-    };
-    let (d1, d10) = (distance(1), distance(10));
-    assert!(d10 < d1 / 10.0, "‖x − x*‖ = {d1} for T = 1 and {d10} for T = 10");
+fn p2_itd_stalls_at_a_bias_that_shrinks_with_t() {
+    let cases = mexican_hat::cases();
+    let t1 = run(&find(&cases, "itd", "T=1 ")[0]);
+    assert_near("itd T=1 bgs_residual", t1.last().bgs_residual, 0.4293, 5e-5);
+    let t10 = run(&find(&cases, "itd", "T=10 ")[0]);
+    assert_near("itd T=10 bgs_residual", t10.last().bgs_residual, 3.05e-3, 5e-6);
 }
 
 #[test]
-fn a_diverging_run_stops_with_the_iteration_and_keeps_the_finite_trace() {
-    // A lower step far above 2/L makes the lower iterates blow up.
-    let p = CounterExample;
-    let (x0, y0) = p.start();
-    let opt = BgsOpt { lower_step: 50.0, divergence_bound: 1e6, ..reference_settings(BgsOpt::itd(5)) };
-    match opt.solve(&p, &x0, &(SVector::from([1.0, 0.0]) + y0)) {
-        Err(SolveError::Fault { iteration, cause, run }) => {
-            assert_eq!(run.trace.len(), iteration, "the trace holds iterations 0..iteration-1");
-            assert!(run.trace.iter().all(|r| r.x.iter().chain(r.y.iter()).all(|v| v.is_finite())));
-            assert!(cause.contains("diverged") || cause.contains("not finite"), "cause: {cause}");
+fn p2_corrected_itd_with_pinv_reaches_the_equilibrium_and_z_cg_the_same_point() {
+    let cases = mexican_hat::cases();
+    let pinv = run(&find(&cases, "corrected-itd", "pinv rtol=1e-3")[0]);
+    assert!(converged(pinv.last()), "{:?}", pinv.last());
+    assert_near("x[0]", pinv.x()[0], 0.3041640, 1e-6);
+    assert_near("x[1]", pinv.x()[1], 0.4005633, 1e-6);
+    let zcg = run(&find(&cases, "corrected-itd", "z-cg N=1")[0]);
+    assert!(converged(zcg.last()), "{:?}", zcg.last());
+    assert!((zcg.x() - pinv.x()).norm() < 1e-9, "z-cg {:?} vs pinv {:?}", zcg.x(), pinv.x());
+    assert_eq!(zcg.last().extra("cg_breakdown"), Some(0.0));
+}
+
+#[test]
+fn p2_corrected_itd_with_a_tiny_cutoff_wanders() {
+    let r = run(&find(&mexican_hat::cases(), "corrected-itd", "pinv rtol=1e-10")[0]);
+    assert_near("x[0]", r.x()[0], 1.24, 0.01);
+    assert_near("x[1]", r.x()[1], 0.06, 0.01);
+    assert_near("bgs_residual", r.last().bgs_residual, 1.1, 0.05);
+}
+
+#[test]
+fn p2_rtol_by_t_table_for_the_fixed_and_the_adaptive_cutoff() {
+    let cases = mexican_hat::table_cases();
+    assert_eq!(cases.len(), 2 * 5 * 7);
+    let mut mismatches = Vec::new();
+    for case in &cases {
+        let reached = case.run().map(|r| converged(r.last())).unwrap_or(false);
+        let expected = case.expected.starts_with('✓');
+        if reached != expected {
+            mismatches.push(format!("{}: reached {reached}, REFERENCE.md says {expected}", case.method.settings()));
         }
-        other => panic!("expected a fault, got {other:?}"),
+    }
+    assert!(mismatches.is_empty(), "{mismatches:#?}");
+}
+
+// ---- P3 galet_example ----
+
+#[test]
+fn p3_galet_with_warm_w_closes_the_gap_and_with_reset_w_does_not() {
+    let cases = galet_example::cases();
+    assert_eq!(cases.len(), 12);
+    for case in &cases {
+        let r = run(case);
+        let gap = galet_example::optimality_gap(r.x()[0], r.y().as_slice());
+        let settings = case.method.settings();
+        let (lo, hi) = match (settings.contains("warm-w"), settings.contains("K=30 ")) {
+            (true, true) => (0.0, 1e-3),
+            (true, false) => (0.0, 1e-12),
+            (false, true) => (0.12, 0.27),
+            (false, false) => (0.18, 0.21),
+        };
+        assert!((lo..=hi).contains(&gap), "{settings} from {:?}: gap {gap:e} not in [{lo}, {hi}]", case.x0);
+        assert!(r.last().extra("R_x").is_some() && r.last().extra("R_w").is_some(), "GALET records R_x and R_w");
+    }
+}
+
+// ---- P4 huber_bilevel ----
+
+#[test]
+fn p4_smbg_reaches_a_lower_level_solution_and_dpbg_does_not() {
+    let cases = huber_bilevel::cases();
+    for case in find(&cases, "itd", "T=10") {
+        let want = if case.y0[0] > 0.0 { 1.0 } else { -1.0 };
+        assert_near("SMBG y", run(&case).y()[0], want, 1e-6);
+    }
+    let dpbg = find(&cases, "dpbg", "k=9");
+    assert_eq!(dpbg.len(), 2);
+    for case in dpbg {
+        let r = run(&case);
+        let z = r.last().extra("z[0]").expect("DPBG records z");
+        if case.problem.target == 0.1 {
+            assert_near("dpbg y", r.y()[0], 0.1, 1e-6);
+            assert_near("dpbg z", z, 0.042561, 5e-7);
+        } else {
+            assert_near("dpbg y (escape)", r.y()[0], 2.0, 1e-6);
+            assert_near("dpbg z (escape)", z, 5.16235, 5e-6);
+        }
     }
 }
 
 #[test]
-fn invalid_options_are_rejected_before_running() {
-    let p = CounterExample;
-    let (x0, y0) = p.start();
-    let opt = BgsOpt { unrolled_steps: 0, warm_steps: 0, ..BgsOpt::default() };
-    assert!(matches!(opt.solve(&p, &x0, &y0), Err(SolveError::Options(_))));
-    let opt = BgsOpt { lower_step: f64::NAN, ..BgsOpt::default() };
-    assert!(matches!(opt.solve(&p, &x0, &y0), Err(SolveError::Options(_))));
+fn p4_landscape_shows_the_sharp_minimum_of_f_after_k_steps() {
+    let p = huber_bilevel::HuberBilevel::default();
+    let csv = huber_bilevel::landscape_csv(&p, 9, 0.05);
+    let rows: Vec<Vec<f64>> =
+        csv.lines().skip(1).map(|l| l.split(',').map(|v| v.parse().expect("a number")).collect()).collect();
+    assert_eq!(rows.len(), 401);
+    let at = |z: f64| rows.iter().find(|r| (r[0] - z).abs() < 1e-9).expect("z on the grid").clone();
+    assert_eq!(at(1.0)[1], 1.0, "1 is a fixed point of the lower steps");
+    assert_eq!(at(-2.0)[1], -at(2.0)[1], "G is even, so A^9 is odd");
+    assert!(at(2.0)[1] > 1.0 && at(2.0)[1] < 1.1, "A^9(2) is pulled towards 1: {:?}", at(2.0));
+    assert!(rows.windows(2).all(|w| w[1][1] > w[0][1]), "A^9 is increasing");
+    // φ^9 = F ∘ A^9 has its sharp minimum where A^9(z) = 0.1, which DPBG finds at z = 0.042561.
+    let best = rows.iter().min_by(|a, b| a[2].total_cmp(&b[2])).expect("rows");
+    assert_eq!(best[0], 0.04, "the grid point nearest the minimizer 0.042561");
+    assert!(best[2] < 1e-4 && at(0.5)[2] > 0.1, "a sharp minimum: {best:?}");
+}
+
+// ---- JSON Lines ----
+
+#[test]
+fn json_rows_have_the_documented_keys() {
+    let case = &counter_example::cases()[1];
+    let row = case.row().unwrap();
+    let v: serde_json::Value = serde_json::from_str(&row.to_json()).expect("valid JSON");
+    for key in ["algorithm", "settings", "x", "y", "upper", "lower", "lower_grad_norm", "bgs_residual"] {
+        assert!(v.get(key).is_some(), "missing `{key}` in {v}");
+    }
+    assert_eq!(v["algorithm"], "itd");
+    assert_near("x", v["x"][0].as_f64().unwrap(), 0.402028, 1e-6);
+}
+
+#[test]
+fn methods_are_interchangeable_values() {
+    let m: Method = bilevel::Dpbg::default().into();
+    let r = m.solve(&huber_bilevel::HuberBilevel::default(), &Vector1::new(0.0), &Vector1::new(0.5)).unwrap();
+    assert_eq!(r.iterations(), 5000);
 }

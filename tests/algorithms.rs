@@ -1,0 +1,188 @@
+//! Behaviour every algorithm shares: box constraints, faults that keep the work done, solver guards, and trace
+//! export.
+
+use bilevel::nalgebra::{Vector1, Vector2};
+use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, Method, Problem, SolveError, XiSolver};
+
+bilevel! {
+    /// The unconstrained solution x = 2 lies outside the box [0, 1].
+    problem Boxed {
+        upper x: real in [0, 1];
+        lower y: real;
+        minimize upper: (x - 2)^2 + (y - x)^2;
+        minimize lower: (y - x)^2;
+        start x = 0.5, y = 0;
+    }
+}
+
+bilevel! {
+    /// The lower steps drive y below 0, where log(y) is not defined.
+    problem LogOfNegative {
+        upper x: real;
+        lower y: real;
+        minimize upper: x^2 + log(y);
+        minimize lower: (y + 1)^2;
+        start x = 1, y = 1;
+    }
+}
+
+bilevel! {
+    /// A lower level with a zero Hessian: CG on H² z = −v has no curvature at all.
+    problem FlatLower {
+        upper x: real;
+        lower y: real[2];
+        minimize upper: (x - 1)^2 + norm2(y);
+        minimize lower: x * y[0];
+        start x = 0, y = [1, 1];
+    }
+}
+
+fn all_methods() -> Vec<Method> {
+    vec![
+        BgsOpt { outer_iters: 300, ..BgsOpt::itd(5) }.into(),
+        BgsOpt { outer_iters: 300, ..BgsOpt::rhg(5) }.into(),
+        BgsOpt { outer_iters: 300, ..BgsOpt::truncated_itd(3, 2) }.into(),
+        BgsOpt { outer_iters: 300, ..BgsOpt::corrected_itd(5, XiSolver::PINV) }.into(),
+        BgsOpt { outer_iters: 300, ..BgsOpt::aid(10, XiSolver::ADAPTIVE_PINV) }.into(),
+        BgsOpt { outer_iters: 300, ..BgsOpt::corrected_itd(5, XiSolver::ZCg { iters: 1 }) }.into(),
+        BgsOpt { outer_iters: 300, ..BgsOpt::corrected_itd(5, XiSolver::Gd { step: 0.2 }) }.into(),
+        Bda { outer_iters: 300, inner_iters: 8, ..Bda::default() }.into(),
+        Galet { outer_iters: 300, lower_step: 0.4, ..Galet::default() }.into(),
+        Dpbg { iters: 300, step: 0.1, ..Dpbg::default() }.into(),
+    ]
+}
+
+#[test]
+fn every_algorithm_respects_the_box() {
+    let p = Boxed;
+    let (x0, y0) = p.start();
+    for m in all_methods() {
+        let run = m.solve(&p, &x0, &y0).unwrap_or_else(|e| panic!("{}: {e}", m.name()));
+        assert!(run.trace.iter().all(|r| (0.0..=1.0).contains(&r.x[0])), "{}: x left [0, 1]", m.name());
+        assert!(
+            (run.x()[0] - 1.0).abs() < 1e-6,
+            "{} ({}): x = {} but the box bound is 1",
+            m.name(),
+            m.settings(),
+            run.x()[0]
+        );
+    }
+}
+
+#[test]
+fn a_non_finite_value_stops_the_run_with_its_iteration_and_keeps_the_finite_trace() {
+    // y_k = 1, 0.6, 0.28, 0.024, −0.18, …: log(y) is NaN from iteration 4 on.
+    let p = LogOfNegative;
+    let (x0, y0) = p.start();
+    let opt = BgsOpt { lower_step: 0.1, upper_step: 0.01, ..BgsOpt::itd(1) };
+    match opt.solve(&p, &x0, &y0) {
+        Err(SolveError::Fault { iteration, cause, run }) => {
+            assert_eq!(iteration, 4);
+            assert!(cause.contains("not finite"), "{cause}");
+            assert_eq!(run.trace.len(), 4, "iterations 0..=3 are kept");
+            assert!(run.trace.iter().all(|r| r.upper.is_finite() && r.y[0] > 0.0));
+            assert!((run.trace[3].y[0] - 0.024).abs() < 1e-12);
+            let shown = SolveError::Fault { iteration, cause, run }.to_string();
+            assert!(shown.starts_with("stopped at iteration 4:"), "{shown}");
+        }
+        other => panic!("expected a fault, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_diverging_xi_solver_is_a_fault_not_a_panic() {
+    // On the Mexican hat H has eigenvalue 8 on the circle, so gd with β = 0.5 > 2/8 diverges.
+    #[allow(dead_code)]
+    #[path = "../examples/mexican_hat.rs"]
+    mod mexican_hat;
+    let p = mexican_hat::MexicanHat::default();
+    let (x0, y0) = p.start();
+    let opt = mexican_hat::reference_settings(BgsOpt::corrected_itd(10, XiSolver::Gd { step: 0.5 }));
+    match opt.solve(&p, &x0, &y0) {
+        Err(SolveError::Fault { iteration, run, .. }) => {
+            assert!(iteration > 1 && run.trace.len() == iteration);
+            assert!(run.trace.iter().all(|r| r.x.iter().all(|v| v.is_finite())));
+        }
+        other => panic!("expected a fault, got {other:?}"),
+    }
+}
+
+#[test]
+fn gd_reports_the_growth_of_xi_in_the_null_space_of_h() {
+    // On P1, H = diag(1, 0) and v has a component along (0, 1): ξ grows linearly there, B ξ does not see it.
+    #[allow(dead_code)]
+    #[path = "../examples/counter_example.rs"]
+    mod counter_example;
+    let p = counter_example::CounterExample;
+    let (x0, y0) = p.start();
+    let opt = counter_example::reference_settings(BgsOpt::corrected_itd(5, XiSolver::Gd { step: 0.5 }));
+    let run = opt.solve(&p, &x0, &(Vector2::new(2.0, 2.0) + y0)).unwrap();
+    let xi = |k: usize| run.trace[k].extra("xi_norm").unwrap();
+    let (d1, d2) = (xi(2000) - xi(1000), xi(3000) - xi(2000));
+    assert!(
+        d1 > 100.0 && (d2 - d1).abs() < 0.01 * d1,
+        "linear growth: ‖ξ‖ = {}, {}, {} at 1000, 2000, 3000",
+        xi(1000),
+        xi(2000),
+        xi(3000)
+    );
+    assert!((run.x()[0] - 1.5).abs() < 1e-6, "the correction is still right: x = {}", run.x()[0]);
+}
+
+#[test]
+fn z_cg_breakdown_is_reported_and_keeps_z() {
+    let p = FlatLower;
+    let (x0, y0) = p.start();
+    let opt = BgsOpt { outer_iters: 5, ..BgsOpt::corrected_itd(2, XiSolver::ZCg { iters: 3 }) };
+    let run = opt.solve(&p, &x0, &y0).unwrap();
+    assert!(run.trace[1..].iter().all(|r| r.extra("cg_breakdown") == Some(1.0)));
+    assert!(run.trace.iter().all(|r| r.x[0].is_finite() && r.y.iter().all(|v| v.is_finite())));
+}
+
+#[test]
+fn invalid_options_are_rejected_before_running() {
+    let p = Boxed;
+    let (x0, y0) = p.start();
+    let bad: Vec<Method> = vec![
+        BgsOpt { unrolled_steps: 0, warm_steps: 0, ..BgsOpt::default() }.into(),
+        BgsOpt { lower_step: f64::NAN, ..BgsOpt::default() }.into(),
+        BgsOpt::corrected_itd(3, XiSolver::Pinv { rtol: -1.0 }).into(),
+        BgsOpt::corrected_itd(3, XiSolver::ZCg { iters: 0 }).into(),
+        Bda { mu: 0.0, ..Bda::default() }.into(),
+        Galet { w_step: f64::INFINITY, ..Galet::default() }.into(),
+        Dpbg { step: -0.1, ..Dpbg::default() }.into(),
+    ];
+    for m in bad {
+        assert!(matches!(m.solve(&p, &x0, &y0), Err(SolveError::Options(_))), "{} ({})", m.name(), m.settings());
+    }
+}
+
+#[test]
+fn traces_export_to_csv_and_json() {
+    let p = Boxed;
+    let (x0, y0) = p.start();
+    let run = Galet { outer_iters: 3, r_y_steps: 50, ..Galet::default() }.solve(&p, &x0, &y0).unwrap();
+    let csv = run.to_csv();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "iteration,x[0],y[0],upper,lower,lower_grad_norm,dir_norm,bgs_residual,R_x,R_w,R_y");
+    assert_eq!(lines.len(), 5);
+    assert!(lines[1].ends_with(",,,"), "the start has no GALET residuals: {}", lines[1]);
+    let json: serde_json::Value = serde_json::from_str(&run.to_json()).expect("valid JSON");
+    assert_eq!(json["iterations"], 3);
+    assert_eq!(json["status"], "max-iterations");
+    assert_eq!(json["trace"].as_array().unwrap().len(), 4);
+    assert_eq!(json["trace"][3]["x"][0].as_f64().unwrap(), run.x()[0]);
+    assert!(json["trace"][3]["extras"]["R_y"].as_f64().unwrap() >= 0.0);
+}
+
+#[test]
+fn dpbg_starts_from_the_image_of_its_initialization() {
+    #[allow(dead_code)]
+    #[path = "../examples/huber_bilevel.rs"]
+    mod huber_bilevel;
+    let p = huber_bilevel::HuberBilevel::default();
+    let d = Dpbg { iters: 1, ..Dpbg::default() };
+    let run = d.solve(&p, &Vector1::new(0.0), &Vector1::new(0.5)).unwrap();
+    assert_eq!(run.trace[0].y[0], huber_bilevel::lower_steps(&p, 0.5, 9, 0.05), "y_0 = φ_k(x_0, z_0)");
+    assert_eq!(run.trace[0].extra("z[0]"), Some(0.5));
+}
