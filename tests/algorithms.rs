@@ -2,7 +2,7 @@
 //! export.
 
 use bilevel::nalgebra::{Vector1, Vector2};
-use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, Method, Problem, SolveError, XiSolver};
+use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, Method, Problem, SolveError, Status, Stop, XiSolver};
 
 bilevel! {
     /// The unconstrained solution x = 2 lies outside the box [0, 1].
@@ -185,4 +185,43 @@ fn dpbg_starts_from_the_image_of_its_initialization() {
     let run = d.solve(&p, &Vector1::new(0.0), &Vector1::new(0.5)).unwrap();
     assert_eq!(run.trace[0].y[0], huber_bilevel::lower_steps(&p, 0.5, 9, 0.05), "y_0 = φ_k(x_0, z_0)");
     assert_eq!(run.trace[0].extra("z[0]"), Some(0.5));
+}
+
+#[test]
+fn a_tolerance_stops_the_run_as_converged() {
+    let p = Boxed;
+    let (x0, y0) = p.start();
+    let stop = Stop { tol: Some(1e-10), ..Stop::default() };
+    for m in [
+        Method::from(BgsOpt { stop, outer_iters: 5000, ..BgsOpt::itd(5) }),
+        Galet { stop, outer_iters: 5000, lower_step: 0.4, ..Galet::default() }.into(),
+    ] {
+        let run = m.solve(&p, &x0, &y0).unwrap();
+        match run.status {
+            Status::Converged { iteration } => {
+                assert!(iteration < 5000 && iteration == run.iterations(), "{}", m.name())
+            }
+            s => panic!("{}: expected convergence, got {s:?}", m.name()),
+        }
+        assert!(run.last().lower_grad_norm < 1e-10 && (run.x()[0] - 1.0).abs() < 1e-9);
+        assert!(run.last().dir_norm > 0.1, "at the active bound d points out of the box; the projected step is 0");
+    }
+}
+
+#[test]
+fn divergence_stops_the_run_with_the_iteration_and_the_trace() {
+    // A lower step far above 2/L makes the lower iterates blow up.
+    let p = Boxed;
+    let (x0, y0) = p.start();
+    let opt = BgsOpt { lower_step: 5.0, stop: Stop { divergence_bound: 1e6, ..Stop::default() }, ..BgsOpt::itd(5) };
+    match opt.solve(&p, &x0, &y0) {
+        Err(SolveError::Fault { iteration, cause, run }) => {
+            assert_eq!(run.trace.len(), iteration, "the trace holds iterations 0..iteration-1");
+            assert!(cause.starts_with("diverged"), "cause: {cause}");
+            assert!(run.trace.iter().all(|r| r.y.norm() <= 1e6));
+        }
+        other => panic!("expected a fault, got {other:?}"),
+    }
+    let bad = BgsOpt { stop: Stop { tol: Some(-1.0), ..Stop::default() }, ..BgsOpt::itd(5) };
+    assert!(matches!(bad.solve(&p, &x0, &y0), Err(SolveError::Options(_))));
 }

@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, OMatrix, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, project, run, Step, Stopping};
+use crate::driver::{check_steps, project, run, Step, Stop};
 use crate::error::SolveResult;
 use crate::problem::Problem;
 
@@ -43,10 +43,8 @@ pub struct Bda {
     pub mu: f64,
     /// Upper step `γ`.
     pub upper_step: f64,
-    /// Stop once `‖d‖` and `‖∇y G‖` are both below this tolerance (never when `None`).
-    pub tol: Option<f64>,
-    /// Stop with a fault once `‖x‖` or `‖y‖` exceeds this bound.
-    pub divergence_bound: f64,
+    /// When to stop besides the iteration count.
+    pub stop: Stop,
 }
 
 impl Default for Bda {
@@ -59,8 +57,7 @@ impl Default for Bda {
             lower_inner_step: 0.2,
             mu: 0.5,
             upper_step: 0.5,
-            tol: None,
-            divergence_bound: 1e12,
+            stop: Stop::default(),
         }
     }
 }
@@ -94,9 +91,8 @@ impl Algorithm for Bda {
             ("upper_step", self.upper_step),
         ])?;
         let (n, m) = problem.dims();
-        let stop = Stopping { tol: self.tol, divergence_bound: self.divergence_bound };
         let (su, sl) = (self.upper_inner_step, self.lower_inner_step);
-        run(problem, x0, y0, self.outer_iters, stop, Vec::new(), |_, prev| {
+        run(problem, x0, y0, self.outer_iters, self.stop, Vec::new(), |_, prev| {
             let x = &prev.x;
             let mut y = y0.clone();
             let mut j = OMatrix::<f64, P::N, P::M>::zeros_generic(n, m);
@@ -111,7 +107,9 @@ impl Algorithm for Bda {
             }
             let f = problem.upper_grad(x, &y);
             let d = f.x + j * f.y;
-            Step { x: project(problem, x - d.scale(self.upper_step)), y, dir_norm: d.norm(), extras: Vec::new() }
+            let x_next = project(problem, x - d.scale(self.upper_step));
+            let moved = (x - &x_next).norm() / self.upper_step;
+            Step { x: x_next, y, dir_norm: d.norm(), moved, extras: Vec::new() }
         })
     }
 }

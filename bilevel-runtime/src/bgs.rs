@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, project, run, Step, Stopping};
+use crate::driver::{check_steps, project, run, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::problem::Problem;
 use crate::unroll::{descend, unroll};
@@ -57,10 +57,8 @@ pub struct BgsOpt {
     pub warm: bool,
     /// The implicit-gradient correction, if any.
     pub correction: Option<XiSolver>,
-    /// Stop once `‖d_k‖` and `‖∇y G(x_k, y_k)‖` are both below this tolerance (never when `None`).
-    pub tol: Option<f64>,
-    /// Stop with a fault once `‖x_k‖` or `‖y_k‖` exceeds this bound.
-    pub divergence_bound: f64,
+    /// When to stop besides the iteration count.
+    pub stop: Stop,
 }
 
 impl Default for BgsOpt {
@@ -74,8 +72,7 @@ impl Default for BgsOpt {
             upper_step: 0.1,
             warm: true,
             correction: None,
-            tol: None,
-            divergence_bound: 1e12,
+            stop: Stop::default(),
         }
     }
 }
@@ -166,8 +163,7 @@ impl Algorithm for BgsOpt {
         self.check()?;
         let (_, m) = problem.dims();
         let mut xi_state = XiState::<P::N, P::M>::new(m);
-        let stop = Stopping { tol: self.tol, divergence_bound: self.divergence_bound };
-        run(problem, x0, y0, self.outer_iters, stop, Vec::new(), |_, prev| {
+        run(problem, x0, y0, self.outer_iters, self.stop, Vec::new(), |_, prev| {
             let y_init = if self.warm { prev.y.clone() } else { y0.clone() };
             let x = &prev.x;
             let y_tilde = descend(problem, x, y_init, self.warm_steps, self.lower_step);
@@ -183,7 +179,8 @@ impl Algorithm for BgsOpt {
                 extras = more;
             }
             let x_next = project(problem, x - d.scale(self.upper_step));
-            Step { x: x_next, y: u.y, dir_norm: d.norm(), extras }
+            let moved = (x - &x_next).norm() / self.upper_step;
+            Step { x: x_next, y: u.y, dir_norm: d.norm(), moved, extras }
         })
     }
 }

@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, project, run, Step, Stopping};
+use crate::driver::{check_steps, project, run, Step, Stop};
 use crate::error::SolveResult;
 use crate::problem::Problem;
 use crate::unroll::{descend, unroll};
@@ -37,16 +37,14 @@ pub struct Dpbg {
     pub lower_step: f64,
     /// The joint step `α_f` on `x` and `z`.
     pub step: f64,
-    /// Stop once `‖d‖` (of `x` and `z` together) and `‖∇y G‖` are both below this tolerance (never when `None`).
-    pub tol: Option<f64>,
-    /// Stop with a fault once `‖x‖` or `‖y‖` exceeds this bound.
-    pub divergence_bound: f64,
+    /// When to stop besides the iteration count.
+    pub stop: Stop,
 }
 
 impl Default for Dpbg {
     /// The settings of REFERENCE.md's P4 rows: `k = 9`, `α = 0.05`, `α_f = 0.01`, `L = 5000`.
     fn default() -> Self {
-        Dpbg { iters: 5000, lower_iters: 9, lower_step: 0.05, step: 0.01, tol: None, divergence_bound: 1e12 }
+        Dpbg { iters: 5000, lower_iters: 9, lower_step: 0.05, step: 0.01, stop: Stop::default() }
     }
 }
 
@@ -74,10 +72,9 @@ impl Algorithm for Dpbg {
         let x0 = project(problem, x0.clone());
         let y0 = descend(problem, &x0, z0.clone(), k, alpha);
         let mut z = z0.clone();
-        let stop = Stopping { tol: self.tol, divergence_bound: self.divergence_bound };
         let z_extras = |z: &OVector<f64, P::M>| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]"), *v)).collect();
         let first = z_extras(&z);
-        run(problem, &x0, &y0, self.iters, stop, first, |_, prev| {
+        run(problem, &x0, &y0, self.iters, self.stop, first, |_, prev| {
             let x = &prev.x;
             let u = unroll(problem, x, z.clone(), k, alpha, true);
             let f = problem.upper_grad(x, &u.y);
@@ -87,7 +84,8 @@ impl Algorithm for Dpbg {
             let x_next = project(problem, x - dx.scale(self.step));
             let y_next = descend(problem, &x_next, z.clone(), k, alpha);
             let dir_norm = (dx.norm_squared() + dz.norm_squared()).sqrt();
-            Step { x: x_next, y: y_next, dir_norm, extras: z_extras(&z) }
+            let moved = ((x - &x_next).norm_squared() / self.step.powi(2) + dz.norm_squared()).sqrt();
+            Step { x: x_next, y: y_next, dir_norm, moved, extras: z_extras(&z) }
         })
     }
 }

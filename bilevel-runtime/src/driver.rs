@@ -20,15 +20,36 @@ where
     pub y: OVector<f64, P::M>,
     /// `‖d_k‖`.
     pub dir_norm: f64,
+    /// The norm of the projected direction `(x_{k-1} − x_k) / γ` (equal to `‖d_k‖` when the box is not active),
+    /// which the stopping tolerance tests.
+    pub moved: f64,
     /// Algorithm-specific metrics of this iteration.
     pub extras: Vec<(String, f64)>,
 }
 
-/// When to stop besides the iteration count.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Stopping {
+/// When a run stops besides its iteration count; every algorithm has one as its field `stop`.
+///
+/// ```
+/// use bilevel_runtime::{BgsOpt, Stop};
+/// let itd = BgsOpt { stop: Stop { tol: Some(1e-10), ..Stop::default() }, ..BgsOpt::itd(5) };
+/// assert_eq!(itd.stop.divergence_bound, 1e12);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stop {
+    /// Stop with [`Status::Converged`] once `‖∇y G(x_k, y_k)‖` and the projected direction
+    /// `‖(x_{k-1} − x_k) / γ‖` (which is `‖d_k‖` when the box is not active) are both below this tolerance
+    /// (never when `None`, the default).
+    ///
+    /// [`Status::Converged`]: crate::Status::Converged
     pub tol: Option<f64>,
+    /// Stop with a fault once `‖x_k‖` or `‖y_k‖` exceeds this bound (default `1e12`).
     pub divergence_bound: f64,
+}
+
+impl Default for Stop {
+    fn default() -> Self {
+        Stop { tol: None, divergence_bound: 1e12 }
+    }
 }
 
 /// Projects onto the problem's box, if it has one.
@@ -49,23 +70,30 @@ pub(crate) fn run<P: Problem>(
     x0: &OVector<f64, P::N>,
     y0: &OVector<f64, P::M>,
     iters: usize,
-    stop: Stopping,
+    stop: Stop,
     extras0: Vec<(String, f64)>,
     mut step: impl FnMut(usize, &Record<P::N, P::M>) -> Step<P>,
 ) -> SolveResult<P::N, P::M>
 where
     DefaultAllocator: Alloc<P::N, P::M>,
 {
+    let positive = |v: f64| v > 0.0; // false for NaN
+    if stop.tol.is_some_and(|t| !positive(t)) || !positive(stop.divergence_bound) {
+        return Err(SolveError::Options(format!(
+            "the stopping tolerance and divergence bound must be positive, not {stop:?}"
+        )));
+    }
     let x0 = project(problem, x0.clone());
     let mut trace = vec![record(problem, x0, y0.clone(), 0.0, extras0)];
     for k in 1..=iters {
         let prev = trace.last().expect("the trace starts with the start point");
         let s = step(k, prev);
+        let moved = s.moved;
         let rec = record(problem, s.x, s.y, s.dir_norm, s.extras);
         if let Some(cause) = fault(&rec, stop.divergence_bound) {
             return Err(SolveError::Fault { iteration: k, cause, run: Run { status: Status::MaxIterations, trace } });
         }
-        let converged = stop.tol.is_some_and(|tol| rec.dir_norm < tol && rec.lower_grad_norm < tol);
+        let converged = stop.tol.is_some_and(|tol| moved < tol && rec.lower_grad_norm < tol);
         trace.push(rec);
         if converged {
             return Ok(Run { status: Status::Converged { iteration: k }, trace });

@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, OVector, U1};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, project, run, Step, Stopping};
+use crate::driver::{check_steps, project, run, Step, Stop};
 use crate::error::SolveResult;
 use crate::problem::Problem;
 use crate::unroll::descend;
@@ -49,10 +49,8 @@ pub struct Galet {
     pub warm_w: bool,
     /// Lower steps used to estimate `G*(x)` for `R_y` (0: `R_y` is not computed).
     pub r_y_steps: usize,
-    /// Stop once `‖d‖` and `‖∇y G‖` are both below this tolerance (never when `None`).
-    pub tol: Option<f64>,
-    /// Stop with a fault once `‖x‖` or `‖y‖` exceeds this bound.
-    pub divergence_bound: f64,
+    /// When to stop besides the iteration count.
+    pub stop: Stop,
 }
 
 impl Default for Galet {
@@ -67,8 +65,7 @@ impl Default for Galet {
             upper_step: 0.3,
             warm_w: true,
             r_y_steps: 0,
-            tol: None,
-            divergence_bound: 1e12,
+            stop: Stop::default(),
         }
     }
 }
@@ -104,8 +101,7 @@ impl Algorithm for Galet {
         let (_, m) = problem.dims();
         let zero = OVector::<f64, P::M>::zeros_generic(m, U1);
         let mut w = zero.clone();
-        let stop = Stopping { tol: self.tol, divergence_bound: self.divergence_bound };
-        run(problem, x0, y0, self.outer_iters, stop, Vec::new(), |_, prev| {
+        run(problem, x0, y0, self.outer_iters, self.stop, Vec::new(), |_, prev| {
             let x = &prev.x;
             let y = descend(problem, x, prev.y.clone(), self.lower_iters, self.lower_step);
             let (f, g) = (problem.upper_grad(x, &y), problem.lower_hess(x, &y));
@@ -124,7 +120,9 @@ impl Algorithm for Galet {
                 let y_star = descend(problem, x, y.clone(), self.r_y_steps, self.lower_step);
                 extras.push(("R_y".to_string(), g.value - problem.lower(x, &y_star)));
             }
-            Step { x: project(problem, x - d.scale(self.upper_step)), y, dir_norm: d.norm(), extras }
+            let x_next = project(problem, x - d.scale(self.upper_step));
+            let moved = (x - &x_next).norm() / self.upper_step;
+            Step { x: x_next, y, dir_norm: d.norm(), moved, extras }
         })
     }
 }
