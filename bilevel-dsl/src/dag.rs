@@ -6,8 +6,8 @@
 //! - the operands of commutative nodes (`Add`, `Mul`) are in canonical order (constants first, then by id).
 //!
 //! Folding at construction only applies identities that hold in floating point for finite operands
-//! (`a + 0`, `a * 1`, `--a`, `a ^ 1`, constant arithmetic) and the structural zero `a * 0 = 0` that keeps
-//! derivatives sparse. Rules that change results, such as `a / a = 1` or `a - a = 0`, are never applied.
+//! (`a + 0`, `a * 1`, `--a`, `a ^ 1`, `a + a = 2a`, `a * a = a^2`, constant arithmetic) and the structural zero
+//! `a * 0 = 0` that keeps derivatives sparse. Rules that change results, such as `a / a = 1` or `a - a = 0`, are never applied.
 
 use std::collections::HashMap;
 
@@ -304,6 +304,11 @@ impl Dag {
         if self.is(b, 0.0) {
             return a;
         }
+        if a == b {
+            // Exact in floating point: a + a is 2a.
+            let two = self.constant(2.0);
+            return self.mul(two, a);
+        }
         match (self.node(a), self.node(b)) {
             (_, Node::Neg(b1)) => return self.sub(a, b1),
             (Node::Neg(a1), _) => return self.sub(b, a1),
@@ -354,6 +359,10 @@ impl Dag {
         }
         if self.is(a, -1.0) {
             return self.neg(b);
+        }
+        if a == b {
+            // Exact: `powi(2)` is the same multiplication, and its derivative is one term, 2a.
+            return self.powi(a, 2);
         }
         match (self.node(a), self.node(b)) {
             (_, Node::Neg(b1)) => {
@@ -564,6 +573,10 @@ mod tests {
         let na = d.neg(a);
         assert_eq!(d.neg(na), a);
         assert_eq!(d.add(a, na), d.sub(a, a), "a + (-a) becomes a - a, never 0");
+        let twice = d.mul(two, a);
+        assert_eq!(d.add(a, a), twice);
+        let square = d.powi(a, 2);
+        assert_eq!(d.mul(a, a), square);
         let sum = d.add(one, two);
         assert_eq!(d.as_const(sum), Some(3.0));
         let prod = d.mul(two, two);
