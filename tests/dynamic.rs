@@ -46,7 +46,11 @@ impl Problem for HandWritten {
     }
 
     fn lower_grad(&self, x: &DVector<f64>, y: &DVector<f64>) -> Grad<Dyn, Dyn> {
-        Grad { value: self.lower(x, y), x: DVector::from_vec(vec![-y[0]]), y: DVector::from_vec(vec![y[0] - x[0], 0.0]) }
+        Grad {
+            value: self.lower(x, y),
+            x: DVector::from_vec(vec![-y[0]]),
+            y: DVector::from_vec(vec![y[0] - x[0], 0.0]),
+        }
     }
 
     fn upper_hess(&self, x: &DVector<f64>, y: &DVector<f64>) -> Hess<Dyn, Dyn> {

@@ -13,6 +13,9 @@ use quote::{format_ident, quote};
 use crate::dag::{Cmp, Dag, ExprId, Func, Node};
 use crate::model::Model;
 
+/// The deepest expression written inline; deeper ones are split with `let`.
+const MAX_INLINE_DEPTH: usize = 12;
+
 /// Binding strength of the Rust expression an emitted node becomes (higher binds tighter).
 type Prec = u8;
 const OR: Prec = 1;
@@ -71,9 +74,16 @@ impl<'a> Emitter<'a> {
             }
         }
         let mut stmts = Vec::new();
+        // How many operators an inlined expression of each node would nest; a node is bound once it would nest
+        // more than MAX_INLINE_DEPTH, which keeps lines readable and code generation's recursion shallow.
+        let mut depth: HashMap<ExprId, usize> = HashMap::new();
         for id in local {
-            if self.needs_binding(id) {
+            let inline =
+                1 + self.dag.node(id).children().iter().map(|c| depth.get(c).copied().unwrap_or(0)).max().unwrap_or(0);
+            if self.needs_binding(id) || inline > MAX_INLINE_DEPTH {
                 stmts.push(self.binding(id));
+            } else {
+                depth.insert(id, inline);
             }
         }
         let exprs = roots.iter().map(|r| self.expr(*r, 0)).collect();

@@ -39,9 +39,24 @@ pub use model::Model;
 ///     minimize upper: (x - y)^2; minimize lower: (y - x)^2; }").unwrap();
 /// assert_eq!((model.x.dim, model.y.dim), (1, 1));
 /// ```
+///
+/// Parsing and checking recurse on the nesting of expressions, so they run on a thread with a large stack
+/// (the nesting itself is limited by [`parse::MAX_NESTING`] and [`parse::MAX_OPERATORS`]). Should they panic
+/// anyway, the panic becomes an "internal error" diagnostic: user input never crashes the caller.
 pub fn compile(source: &str) -> Result<Model, Vec<Diagnostic>> {
-    let problem = parse::parse(source).map_err(|d| vec![d])?;
-    check::check(&problem)
+    let text = source.to_string();
+    let worker = std::thread::Builder::new().name("bilevel-compile".into()).stack_size(256 << 20).spawn(move || {
+        let problem = parse::parse(&text).map_err(|d| vec![d])?;
+        check::check(&problem)
+    });
+    let internal = |what: &str| {
+        let msg = format!("internal error of the bilevel compiler ({what}); please report it with this problem text");
+        vec![Diagnostic::new(0..source.len().min(1), msg)]
+    };
+    match worker {
+        Ok(handle) => handle.join().unwrap_or_else(|_| Err(internal("it panicked"))),
+        Err(_) => Err(internal("could not start its thread")),
+    }
 }
 
 /// The `bilevel!` macro: problem tokens in, the generated struct and `Problem` impl out; on error, one

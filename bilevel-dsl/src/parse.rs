@@ -17,11 +17,46 @@ mod grammar {
 
 /// Parses a whole problem text.
 pub fn parse(source: &str) -> Result<Problem, Diagnostic> {
+    check_size(source)?;
     pest::set_error_detail(true);
     let mut pairs = Grammar::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
     let file = pairs.next().expect("the file rule matched");
     let problem = file.into_inner().next().expect("a file holds one problem");
     Ok(build_problem(problem))
+}
+
+/// The most brackets that may be open at once.
+pub const MAX_NESTING: usize = 256;
+/// The most operators one declaration or objective may have.
+pub const MAX_OPERATORS: usize = 5000;
+
+/// Rejects texts whose expressions are so deep that parsing and checking them (which recurse on the nesting)
+/// could exhaust the stack: more than [`MAX_NESTING`] open brackets, or more than [`MAX_OPERATORS`] operators in
+/// one statement (a chain `a + b + …` or `a ^ b ^ …` is as deep as it is long).
+fn check_size(source: &str) -> Result<(), Diagnostic> {
+    let (mut depth, mut operators, mut statement_start) = (0usize, 0usize, 0usize);
+    for (i, c) in source.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            ';' => {
+                operators = 0;
+                statement_start = i + 1;
+            }
+            '+' | '-' | '*' | '/' | '^' | '<' | '>' | '=' | '!' => operators += 1,
+            _ => {}
+        }
+        if depth > MAX_NESTING {
+            let msg = format!("brackets nest deeper than {MAX_NESTING} levels");
+            return Err(Diagnostic::new(i..i + 1, msg).hint("name intermediate results with `let`"));
+        }
+        if operators > MAX_OPERATORS {
+            let msg = format!("this statement has more than {MAX_OPERATORS} operators");
+            let hint = "split it into several `let`s, or use `sum(i in a..b: ...)` for long sums";
+            return Err(Diagnostic::new(statement_start..i + 1, msg).hint(hint));
+        }
+    }
+    Ok(())
 }
 
 fn span(pair: &Pair<Rule>) -> Span {

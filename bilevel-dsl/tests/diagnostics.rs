@@ -72,3 +72,33 @@ fn damaged_text_never_panics() {
         }
     }
 }
+
+fn with_objective(upper: &str) -> String {
+    format!("problem P {{ upper x: real; lower y: real; minimize upper: {upper}; minimize lower: (y - x)^2; }}")
+}
+
+#[test]
+fn not_binds_looser_than_a_comparison() {
+    let m = compile(&with_objective("if not y > 0 then x else 2 * x")).unwrap();
+    let v = bilevel_dsl::eval::eval(&m.dag, &[m.upper], &[3.0], &[1.0], &[]);
+    assert_eq!(v, vec![6.0], "not (y > 0) is false at y = 1");
+}
+
+#[test]
+fn too_deep_or_too_long_expressions_are_errors_not_crashes() {
+    let deep = format!("{}x{}", "(".repeat(300), ")".repeat(300));
+    let errors = compile(&with_objective(&deep)).unwrap_err();
+    assert!(errors[0].message.contains("nest deeper than 256"), "{:?}", errors[0]);
+    let long = vec!["x"; 6000].join(" + ");
+    let errors = compile(&with_objective(&long)).unwrap_err();
+    assert!(errors[0].message.contains("more than 5000 operators"), "{:?}", errors[0]);
+    // Just inside the limits, both compile and generate code.
+    for upper in [
+        format!("{}x{}", "(".repeat(250), ")".repeat(250)),
+        vec!["x^2"; 2000].join(" + "),
+        format!("x{}", "^x".repeat(2000)),
+    ] {
+        let model = compile(&with_objective(&upper)).expect("within the limits");
+        assert!(!bilevel_dsl::codegen::generate(&model, &quote::quote!(::bilevel)).is_empty());
+    }
+}
