@@ -115,6 +115,29 @@ fn hessian_blocks_match_finite_differences_of_the_gradients() {
 }
 
 #[test]
+fn xx_blocks_match_finite_differences_of_the_x_gradients() {
+    let p = Calculus::default();
+    for (x, y) in points(25) {
+        for upper in [true, false] {
+            let xx = if upper { p.upper_hess_xx(&x, &y) } else { p.lower_hess_xx(&x, &y) };
+            assert_eq!(xx, xx.transpose(), "∇²xx is symmetric");
+            let gx = |a: &X, b: &Y| if upper { p.upper_grad(a, b).x } else { p.lower_grad(a, b).x };
+            let (dx, _) = fd(gx, &x, &y, 1e-5);
+            for i in 0..2 {
+                for j in 0..2 {
+                    assert!(
+                        close(xx[(i, j)], dx[(i, j)], 1e-5),
+                        "∇²xx[{i}][{j}] (upper: {upper}): {} vs {}",
+                        xx[(i, j)],
+                        dx[(i, j)]
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn an_untaken_branch_leaks_no_nan() {
     // sqrt(y[2]) is only evaluated when y[2] > 0; at y[2] < 0 every output must be finite.
     let p = Calculus::default();

@@ -60,6 +60,14 @@ impl Problem for HandWritten {
         Hess { value: g.value, grad_x: g.x, grad_y: g.y, yy, xy }
     }
 
+    fn upper_hess_xx(&self, _: &DVector<f64>, _: &DVector<f64>) -> DMatrix<f64> {
+        DMatrix::from_element(1, 1, 1.0)
+    }
+
+    fn lower_hess_xx(&self, _: &DVector<f64>, _: &DVector<f64>) -> DMatrix<f64> {
+        DMatrix::zeros(1, 1)
+    }
+
     fn lower_hess(&self, x: &DVector<f64>, y: &DVector<f64>) -> Hess<Dyn, Dyn> {
         let g = self.lower_grad(x, y);
         let yy = DMatrix::from_row_slice(2, 2, &[1.0, 0.0, 0.0, 0.0]);
@@ -82,6 +90,9 @@ fn dynamic_and_compiled_problems_give_the_same_runs() {
     let compiled = counter_example::CounterExample;
     let (cx0, cy0) = compiled.start();
     let (dx0, dy0) = HandWritten.start();
+    let (x, y) = (DVector::from_vec(vec![0.3]), DVector::from_vec(vec![-0.2, 0.7]));
+    assert_eq!(compiled.upper_hess_xx(&cx0, &cy0)[(0, 0)], HandWritten.upper_hess_xx(&x, &y)[(0, 0)]);
+    assert_eq!(compiled.lower_hess_xx(&cx0, &cy0)[(0, 0)], HandWritten.lower_hess_xx(&x, &y)[(0, 0)]);
     for m in methods {
         let c = m.solve(&compiled, &cx0, &cy0).unwrap();
         let d = m.solve(&HandWritten, &dx0, &dy0).unwrap();

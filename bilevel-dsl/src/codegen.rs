@@ -17,6 +17,8 @@ struct Derivatives {
     yy: Vec<Vec<Option<ExprId>>>,
     /// `∇²xy`, `n × m`.
     xy: Vec<Vec<ExprId>>,
+    /// Upper triangle of `∇²xx`.
+    xx: Vec<Vec<Option<ExprId>>>,
 }
 
 fn derivatives(dag: &mut Dag, model: &Model, f: ExprId) -> Derivatives {
@@ -26,7 +28,8 @@ fn derivatives(dag: &mut Dag, model: &Model, f: ExprId) -> Derivatives {
     let grad = diff::gradient(dag, f, &wrt);
     let (grad_x, grad_y) = (grad[..xs.len()].to_vec(), grad[xs.len()..].to_vec());
     let (yy, xy) = diff::hessian_blocks(dag, &grad_y, &xs, &ys);
-    Derivatives { value: f, grad_x, grad_y, yy, xy }
+    let xx = diff::symmetric_block(dag, &grad_x, &xs);
+    Derivatives { value: f, grad_x, grad_y, yy, xy, xx }
 }
 
 /// Generates the problem's struct and its `Problem` implementation. `krate` is the path of the facade crate
@@ -54,6 +57,7 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
     let (upper_value, lower_value) = (g.value(upper.value), g.value(lower.value));
     let (upper_grad, lower_grad) = (g.grad(&upper), g.grad(&lower));
     let (upper_hess, lower_hess) = (g.hess(&upper), g.hess(&lower));
+    let (upper_xx, lower_xx) = (g.hess_xx(&upper), g.hess_xx(&lower));
     quote! {
         #item
 
@@ -103,6 +107,14 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
 
             fn lower_hess(#sig) -> #krate::Hess<Self::N, Self::M> {
                 #lower_hess
+            }
+
+            fn upper_hess_xx(#sig) -> #na::SMatrix<f64, #n, #n> {
+                #upper_xx
+            }
+
+            fn lower_hess_xx(#sig) -> #na::SMatrix<f64, #n, #n> {
+                #lower_xx
             }
         }
     }
@@ -224,49 +236,21 @@ impl Gen<'_> {
 
     fn hess(&self, d: &Derivatives) -> TokenStream {
         let (n, m) = (self.model.x.dim, self.model.y.dim);
-        let zero = |id: &ExprId| self.dag.as_const(*id) == Some(0.0);
-        // Entries written into the matrices: (matrix, row, column, node); symmetric entries of ∇²yy twice.
-        let mut entries: Vec<(bool, usize, usize, ExprId)> = Vec::new();
-        for j in 0..m {
-            for i in 0..=j {
-                let id = d.yy[i][j].expect("upper triangle");
-                if !zero(&id) {
-                    entries.push((true, i, j, id));
-                    if i != j {
-                        entries.push((true, j, i, id));
-                    }
-                }
-            }
-        }
-        for (i, row) in d.xy.iter().enumerate() {
-            for (j, id) in row.iter().enumerate() {
-                if !zero(id) {
-                    entries.push((false, i, j, *id));
-                }
-            }
-        }
+        let mut entries = self.symmetric_entries("yy", &d.yy);
+        entries.extend(self.dense_entries("xy", &d.xy));
         let head = std::iter::once(d.value).chain(d.grad_x.iter().copied()).chain(d.grad_y.iter().copied());
-        let roots: Vec<ExprId> = head.chain(entries.iter().map(|e| e.3)).collect();
+        let roots: Vec<ExprId> = head.chain(entries.iter().map(|e| e.id)).collect();
         let (stmts, exprs) = self.emitter(&roots).block(&roots);
         let (value, gx, gy) = (&exprs[0], &exprs[1..1 + n], &exprs[1 + n..1 + n + m]);
-        let writes: Vec<TokenStream> = entries
-            .iter()
-            .zip(&exprs[1 + n + m..])
-            .map(|((yy, i, j, _), e)| {
-                let target = if *yy { quote!(yy) } else { quote!(xy) };
-                let (i, j) = (Literal::usize_unsuffixed(*i), Literal::usize_unsuffixed(*j));
-                quote!(#target[(#i, #j)] = #e;)
-            })
-            .collect();
-        let mutable = |is_yy: bool| if entries.iter().any(|e| e.0 == is_yy) { quote!(mut) } else { quote!() };
-        let (myy, mxy) = (mutable(true), mutable(false));
+        let writes = matrix_writes(&entries, &exprs[1 + n + m..]);
+        let (yy, xy) = (matrix_decl("yy", m, m, &entries, self.krate), matrix_decl("xy", n, m, &entries, self.krate));
         let krate = self.krate;
         let na = quote!(#krate::nalgebra);
         let (nl, ml) = (Literal::usize_unsuffixed(n), Literal::usize_unsuffixed(m));
         quote! {
             #(#stmts)*
-            let #myy yy = #na::SMatrix::<f64, #ml, #ml>::zeros();
-            let #mxy xy = #na::SMatrix::<f64, #nl, #ml>::zeros();
+            #yy
+            #xy
             #(#writes)*
             #krate::Hess {
                 value: #value,
@@ -277,4 +261,78 @@ impl Gen<'_> {
             }
         }
     }
+
+    /// The body of `upper_hess_xx` / `lower_hess_xx`: the symmetric `n × n` block `∇²xx`.
+    fn hess_xx(&self, d: &Derivatives) -> TokenStream {
+        let entries = self.symmetric_entries("xx", &d.xx);
+        let roots: Vec<ExprId> = entries.iter().map(|e| e.id).collect();
+        let (stmts, exprs) = self.emitter(&roots).block(&roots);
+        let writes = matrix_writes(&entries, &exprs);
+        let xx = matrix_decl("xx", self.model.x.dim, self.model.x.dim, &entries, self.krate);
+        quote! {
+            #(#stmts)*
+            #xx
+            #(#writes)*
+            xx
+        }
+    }
+
+    /// The non-zero entries of a symmetric block given by its upper triangle, each off-diagonal one twice.
+    fn symmetric_entries(&self, matrix: &'static str, upper: &[Vec<Option<ExprId>>]) -> Vec<Entry> {
+        let mut entries = Vec::new();
+        for j in 0..upper.len() {
+            for (i, row) in upper.iter().enumerate().take(j + 1) {
+                let id = row[j].expect("upper triangle");
+                if self.dag.as_const(id) != Some(0.0) {
+                    entries.push(Entry { matrix, i, j, id });
+                    if i != j {
+                        entries.push(Entry { matrix, i: j, j: i, id });
+                    }
+                }
+            }
+        }
+        entries
+    }
+
+    /// The non-zero entries of a dense block.
+    fn dense_entries(&self, matrix: &'static str, table: &[Vec<ExprId>]) -> Vec<Entry> {
+        let mut entries = Vec::new();
+        for (i, row) in table.iter().enumerate() {
+            for (j, &id) in row.iter().enumerate() {
+                if self.dag.as_const(id) != Some(0.0) {
+                    entries.push(Entry { matrix, i, j, id });
+                }
+            }
+        }
+        entries
+    }
+}
+
+/// One entry written into a generated matrix: structural zeros have none.
+struct Entry {
+    matrix: &'static str,
+    i: usize,
+    j: usize,
+    id: ExprId,
+}
+
+/// `m[(i, j)] = e;` for each entry with its expression.
+fn matrix_writes(entries: &[Entry], exprs: &[TokenStream]) -> Vec<TokenStream> {
+    entries
+        .iter()
+        .zip(exprs)
+        .map(|(entry, e)| {
+            let target = format_ident!("{}", entry.matrix);
+            let (i, j) = (Literal::usize_unsuffixed(entry.i), Literal::usize_unsuffixed(entry.j));
+            quote!(#target[(#i, #j)] = #e;)
+        })
+        .collect()
+}
+
+/// `let [mut] m = SMatrix::<f64, r, c>::zeros();` (`mut` only when an entry is written).
+fn matrix_decl(matrix: &str, rows: usize, cols: usize, entries: &[Entry], krate: &TokenStream) -> TokenStream {
+    let name = format_ident!("{}", matrix);
+    let mutable = if entries.iter().any(|e| e.matrix == matrix) { quote!(mut) } else { quote!() };
+    let (r, c) = (Literal::usize_unsuffixed(rows), Literal::usize_unsuffixed(cols));
+    quote!(let #mutable #name = #krate::nalgebra::SMatrix::<f64, #r, #c>::zeros();)
 }

@@ -121,3 +121,17 @@ pub fn hessian_blocks(
     }
     (yy, xy)
 }
+
+/// The upper triangle of the symmetric block `∂²f/∂vᵢ∂vⱼ` from the gradient `grad` of `f` in `vars`:
+/// `block[i][j]` for `i ≤ j`, `None` below the diagonal. Used for `∇²xx`.
+pub fn symmetric_block(dag: &mut Dag, grad: &[ExprId], vars: &[ExprId]) -> Vec<Vec<Option<ExprId>>> {
+    let k = vars.len();
+    let mut block = vec![vec![None; k]; k];
+    for (j, &g) in grad.iter().enumerate() {
+        let second = gradient(dag, g, &vars[..=j]);
+        for (i, s) in second.into_iter().enumerate() {
+            block[i][j] = Some(s);
+        }
+    }
+    block
+}

@@ -110,6 +110,8 @@ fn stub(input: TokenStream) -> TokenStream {
                         fn lower_grad(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Grad<Self::N, Self::M> { unreachable!() }
                         fn upper_hess(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Hess<Self::N, Self::M> { unreachable!() }
                         fn lower_hess(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Hess<Self::N, Self::M> { unreachable!() }
+                        fn upper_hess_xx(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::nalgebra::DMatrix<f64> { unreachable!() }
+                        fn lower_hess_xx(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::nalgebra::DMatrix<f64> { unreachable!() }
                     }
                 };
             }

@@ -94,4 +94,9 @@ where
     fn upper_hess(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> Hess<Self::N, Self::M>;
     /// `G`, its gradients, `H = ∇²yy G` and `B = ∇²xy G` in one call.
     fn lower_hess(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> Hess<Self::N, Self::M>;
+    /// `∇²xx F` (`n × n`). No algorithm needs it; it is there to analyse the upper level (e.g. second-order
+    /// conditions).
+    fn upper_hess_xx(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> OMatrix<f64, Self::N, Self::N>;
+    /// `∇²xx G` (`n × n`).
+    fn lower_hess_xx(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> OMatrix<f64, Self::N, Self::N>;
 }
