@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, OMatrix, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, project, run, Step, Stop};
+use crate::driver::{check_steps, run, upper_step, Step, Stop};
 use crate::error::SolveResult;
 use crate::problem::Problem;
 
@@ -107,8 +107,7 @@ impl Algorithm for Bda {
             }
             let f = problem.upper_grad(x, &y);
             let d = f.x + j * f.y;
-            let x_next = project(problem, x - d.scale(self.upper_step));
-            let moved = (x - &x_next).norm() / self.upper_step;
+            let (x_next, moved) = upper_step(problem, x, &d, self.upper_step);
             Step { x: x_next, y, dir_norm: d.norm(), moved, extras: Vec::new() }
         })
     }

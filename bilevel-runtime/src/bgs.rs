@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, project, run, Step, Stop};
+use crate::driver::{check_steps, run, upper_step, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::problem::Problem;
 use crate::unroll::{descend, unroll};
@@ -178,8 +178,7 @@ impl Algorithm for BgsOpt {
                 d += &g.xy * xi;
                 extras = more;
             }
-            let x_next = project(problem, x - d.scale(self.upper_step));
-            let moved = (x - &x_next).norm() / self.upper_step;
+            let (x_next, moved) = upper_step(problem, x, &d, self.upper_step);
             Step { x: x_next, y: u.y, dir_norm: d.norm(), moved, extras }
         })
     }

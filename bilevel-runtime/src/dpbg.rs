@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, project, run, Step, Stop};
+use crate::driver::{check_steps, project, run, upper_step, Step, Stop};
 use crate::error::SolveResult;
 use crate::problem::Problem;
 use crate::unroll::{descend, unroll};
@@ -81,10 +81,10 @@ impl Algorithm for Dpbg {
             let dz = u.jy.expect("asked for J_z") * &f.y;
             let dx = f.x + u.jx * &f.y;
             z -= dz.scale(self.step);
-            let x_next = project(problem, x - dx.scale(self.step));
+            let (x_next, moved_x) = upper_step(problem, x, &dx, self.step);
             let y_next = descend(problem, &x_next, z.clone(), k, alpha);
             let dir_norm = (dx.norm_squared() + dz.norm_squared()).sqrt();
-            let moved = ((x - &x_next).norm_squared() / self.step.powi(2) + dz.norm_squared()).sqrt();
+            let moved = (moved_x.powi(2) + dz.norm_squared()).sqrt();
             Step { x: x_next, y: y_next, dir_norm, moved, extras: z_extras(&z) }
         })
     }

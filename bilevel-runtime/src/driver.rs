@@ -52,6 +52,22 @@ impl Default for Stop {
     }
 }
 
+/// The projected upper step `x_k = Π_X(x − γ d)` and the norm of `(x − x_k) / γ`, the projected direction the
+/// stopping tolerance tests.
+pub(crate) fn upper_step<P: Problem>(
+    problem: &P,
+    x: &OVector<f64, P::N>,
+    d: &OVector<f64, P::N>,
+    gamma: f64,
+) -> (OVector<f64, P::N>, f64)
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    let next = project(problem, x - d.scale(gamma));
+    let moved = (x - &next).norm() / gamma;
+    (next, moved)
+}
+
 /// Projects onto the problem's box, if it has one.
 pub(crate) fn project<P: Problem>(problem: &P, x: OVector<f64, P::N>) -> OVector<f64, P::N>
 where

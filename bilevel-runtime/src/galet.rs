@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, OVector, U1};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, project, run, Step, Stop};
+use crate::driver::{check_steps, run, upper_step, Step, Stop};
 use crate::error::SolveResult;
 use crate::problem::Problem;
 use crate::unroll::descend;
@@ -120,8 +120,7 @@ impl Algorithm for Galet {
                 let y_star = descend(problem, x, y.clone(), self.r_y_steps, self.lower_step);
                 extras.push(("R_y".to_string(), g.value - problem.lower(x, &y_star)));
             }
-            let x_next = project(problem, x - d.scale(self.upper_step));
-            let moved = (x - &x_next).norm() / self.upper_step;
+            let (x_next, moved) = upper_step(problem, x, &d, self.upper_step);
             Step { x: x_next, y, dir_norm: d.norm(), moved, extras }
         })
     }
