@@ -254,10 +254,19 @@ pub fn number(v: f64) -> (TokenStream, Prec) {
             (quote!(f64::NEG_INFINITY), ATOM)
         }
     } else if v < 0.0 {
-        let lit = Literal::f64_unsuffixed(-v);
+        let lit = float(-v);
         (quote!(-#lit), UNARY)
     } else {
-        let lit = Literal::f64_unsuffixed(v);
+        let lit = float(v);
         (quote!(#lit), ATOM)
+    }
+}
+
+/// A finite non-negative `f64` as the shortest literal that reads back exactly (`0.5`, `2.0`, `1e-300`).
+fn float(v: f64) -> Literal {
+    let text = format!("{v:?}");
+    match text.parse::<TokenStream>().ok().and_then(|ts| ts.into_iter().next()) {
+        Some(proc_macro2::TokenTree::Literal(lit)) => lit,
+        _ => Literal::f64_unsuffixed(v),
     }
 }
