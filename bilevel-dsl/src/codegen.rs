@@ -198,6 +198,7 @@ impl Gen<'_> {
                 #(#fields,)*
             }
 
+            #[allow(clippy::all, clippy::pedantic)]
             impl Default for #name {
                 fn default() -> Self {
                     #name { #(#defaults,)* }
