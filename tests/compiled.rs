@@ -159,3 +159,26 @@ fn params_are_fields_with_their_declared_defaults() {
     assert!(p.bounds().is_none());
     assert_eq!(y, Y::from([0.3, -0.2, 0.1]));
 }
+
+bilevel! {
+    /// Constants that look like π and e must not trip clippy's `approx_constant` in the user's crate
+    /// (`cargo clippy --all-targets -D warnings` checks this file).
+    problem LooksLikePi {
+        upper x: real;
+        lower y: real;
+        param p = 3.14159;
+        const e = 2.71828;
+        minimize upper: p * x^2 + e * y;
+        minimize lower: (y - 0.318309886 * x)^2;
+    }
+}
+
+#[test]
+#[allow(clippy::approx_constant)] // the test itself writes the look-alikes
+fn constants_are_emitted_exactly() {
+    let p = LooksLikePi::default();
+    assert_eq!(p.p, 3.14159);
+    let (x, y) = (SVector::<f64, 1>::from([2.0]), SVector::<f64, 1>::from([0.5]));
+    assert_eq!(p.upper(&x, &y), 3.14159 * 4.0 + 2.71828 * 0.5);
+    assert!(close(p.lower_grad(&x, &y).x[0], -2.0 * 0.318309886 * (0.5 - 0.318309886 * 2.0), 1e-15));
+}
