@@ -1,0 +1,129 @@
+//! The `bilevel!` macro's expansion: problem tokens (or a `.bl` file) in, generated code or errors out.
+
+use std::path::PathBuf;
+
+use proc_macro2::{Literal, Punct, Spacing, Span, TokenStream, TokenTree};
+use quote::{format_ident, quote};
+
+use crate::tokens::SourceText;
+use crate::{codegen, compile};
+
+/// The `bilevel!` macro: problem tokens in, the generated struct and `Problem` impl out; on error, one
+/// `compile_error!` per diagnostic at the offending tokens, plus a stub type so the rest of the crate still
+/// type-checks.
+///
+/// `bilevel!(file = "path/to/problem.bl")` reads the problem from a file instead (relative to the crate's
+/// `Cargo.toml`); its errors then name `file:line:col` and show the line, and the crate is rebuilt when the file
+/// changes.
+pub fn expand(input: TokenStream) -> TokenStream {
+    if let Some((path, span)) = file_argument(&input) {
+        return expand_file(&path, span);
+    }
+    let source = SourceText::from_tokens(input);
+    match compile(&source.text) {
+        Ok(model) => codegen::generate(&model, &quote!(::bilevel)),
+        Err(diagnostics) => {
+            let errors = diagnostics.iter().map(|d| {
+                let (first, last) = source.spans(d.span.clone());
+                error_between(first, last, &d.text())
+            });
+            let stub = stub(&source.text);
+            quote!(#(#errors)* #stub)
+        }
+    }
+}
+
+/// The path of `file = "..."`, and the span of the string.
+fn file_argument(input: &TokenStream) -> Option<(String, Span)> {
+    let tokens: Vec<TokenTree> = input.clone().into_iter().collect();
+    match &tokens[..] {
+        [TokenTree::Ident(key), TokenTree::Punct(eq), TokenTree::Literal(lit)]
+            if key == "file" && eq.as_char() == '=' =>
+        {
+            let path: syn::LitStr = syn::parse2(TokenTree::Literal(lit.clone()).into()).ok()?;
+            Some((path.value(), lit.span()))
+        }
+        _ => None,
+    }
+}
+
+fn expand_file(path: &str, span: Span) -> TokenStream {
+    let dir = std::env::var("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
+    let full = dir.join(path);
+    let text = match std::fs::read_to_string(&full) {
+        Ok(text) => text,
+        Err(e) => {
+            let msg = format!(
+                "cannot read `{}`: {e}\n  = help: the path is relative to the crate's Cargo.toml",
+                full.display()
+            );
+            return error_between(span, span, &msg);
+        }
+    };
+    // Cargo rebuilds the crate when a file it includes changes.
+    let tracked = Literal::string(&full.to_string_lossy());
+    let track = quote!(
+        const _: &[u8] = include_bytes!(#tracked);
+    );
+    match compile(&text) {
+        Ok(model) => {
+            let code = codegen::generate(&model, &quote!(::bilevel));
+            quote!(#code #track)
+        }
+        Err(diagnostics) => {
+            let errors = diagnostics.iter().map(|d| error_between(span, span, &d.render(path, &text)));
+            let stub = stub(&text);
+            quote!(#(#errors)* #stub #track)
+        }
+    }
+}
+
+/// A `compile_error!` that covers the tokens from `first` to `last`.
+fn error_between(first: Span, last: Span, message: &str) -> TokenStream {
+    let mut ends = TokenStream::new();
+    for span in [first, last] {
+        let mut p = Punct::new('#', Spacing::Alone);
+        p.set_span(span);
+        ends.extend([TokenTree::Punct(p)]);
+    }
+    syn::Error::new_spanned(ends, message).to_compile_error()
+}
+
+/// The name after `problem`, if the text has one.
+fn problem_name(text: &str) -> Option<String> {
+    let mut words = text.split(|c: char| !(c.is_alphanumeric() || c == '_')).filter(|w| !w.is_empty());
+    words.find(|w| *w == "problem")?;
+    words.next().filter(|w| w.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_')).map(String::from)
+}
+
+/// A struct named after the problem (if the name can be found) that implements `Problem` with dynamic
+/// dimensions and no bodies, so that uses of the type do not add errors of their own to the real ones. It is only
+/// ever emitted next to a `compile_error!`, so its bodies can never run.
+fn stub(text: &str) -> TokenStream {
+    let Some(name) = problem_name(text).and_then(|n| syn::parse_str::<syn::Ident>(&n).ok()) else {
+        return TokenStream::new();
+    };
+    let name = format_ident!("{}", name);
+    quote! {
+        #[derive(Clone, Copy, Debug, Default, PartialEq)]
+        pub struct #name;
+
+        #[allow(unused_variables)]
+        impl ::bilevel::Problem for #name {
+            type N = ::bilevel::nalgebra::Dyn;
+            type M = ::bilevel::nalgebra::Dyn;
+            fn name(&self) -> &str { unreachable!() }
+            fn dims(&self) -> (Self::N, Self::M) { unreachable!() }
+            fn start(&self) -> (::bilevel::nalgebra::DVector<f64>, ::bilevel::nalgebra::DVector<f64>) { unreachable!() }
+            fn bounds(&self) -> Option<::bilevel::Bounds<Self::N>> { unreachable!() }
+            fn upper(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> f64 { unreachable!() }
+            fn lower(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> f64 { unreachable!() }
+            fn upper_grad(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Grad<Self::N, Self::M> { unreachable!() }
+            fn lower_grad(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Grad<Self::N, Self::M> { unreachable!() }
+            fn upper_hess(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Hess<Self::N, Self::M> { unreachable!() }
+            fn lower_hess(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Hess<Self::N, Self::M> { unreachable!() }
+            fn upper_hess_xx(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::nalgebra::DMatrix<f64> { unreachable!() }
+            fn lower_hess_xx(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::nalgebra::DMatrix<f64> { unreachable!() }
+        }
+    }
+}
