@@ -155,15 +155,7 @@ impl Gen<'_> {
         }
         let fields = model.params.iter().map(|p| {
             let field = format_ident!("{}", p.name);
-            let default = p
-                .default
-                .iter()
-                .map(|v| number(*v).0)
-                .collect::<Vec<_>>()
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
+            let default = p.default.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ");
             let mut pdocs: Vec<String> = p.docs.iter().map(|d| format!(" {d}")).collect();
             if !pdocs.is_empty() {
                 pdocs.push(String::new());
