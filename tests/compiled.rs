@@ -182,3 +182,22 @@ fn constants_are_emitted_exactly() {
     assert_eq!(p.upper(&x, &y), 3.14159 * 4.0 + 2.71828 * 0.5);
     assert!(close(p.lower_grad(&x, &y).x[0], -2.0 * 0.318309886 * (0.5 - 0.318309886 * 2.0), 1e-15));
 }
+
+mod shadowing {
+    // A problem may be named like a prelude type: the generated code spells out the paths it uses.
+    bilevel::bilevel! {
+        problem Option {
+            upper x: real in [0, 1];
+            lower y: real;
+            minimize upper: (x - y)^2;
+            minimize lower: (y - 0.5)^2;
+        }
+    }
+}
+
+#[test]
+fn a_problem_may_shadow_prelude_names() {
+    let p = shadowing::Option;
+    assert!(p.bounds().is_some());
+    assert_eq!(p.name(), "Option");
+}

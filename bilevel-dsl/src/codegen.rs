@@ -50,9 +50,9 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
     let bounds = match &model.bounds {
         Some((lo, hi)) => {
             let (lo, hi) = (vector(lo, &na), vector(hi, &na));
-            quote!(Some(#krate::Bounds { lo: #lo, hi: #hi }))
+            quote!(::core::option::Option::Some(#krate::Bounds { lo: #lo, hi: #hi }))
         }
-        None => quote!(None),
+        None => quote!(::core::option::Option::None),
     };
     let (upper_value, lower_value) = (g.value(upper.value), g.value(lower.value));
     let (upper_grad, lower_grad) = (g.grad(&upper), g.grad(&lower));
@@ -81,7 +81,7 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
                 (#start_x, #start_y)
             }
 
-            fn bounds(&self) -> Option<#krate::Bounds<Self::N>> {
+            fn bounds(&self) -> ::core::option::Option<#krate::Bounds<Self::N>> {
                 #bounds
             }
 
@@ -191,7 +191,7 @@ impl Gen<'_> {
             }
 
             #[allow(clippy::all, clippy::pedantic)]
-            impl Default for #name {
+            impl ::core::default::Default for #name {
                 fn default() -> Self {
                     #name { #(#defaults,)* }
                 }

@@ -102,3 +102,14 @@ fn too_deep_or_too_long_expressions_are_errors_not_crashes() {
         assert!(!bilevel_dsl::codegen::generate(&model, &quote::quote!(::bilevel)).is_empty());
     }
 }
+
+#[test]
+fn rust_keywords_cannot_name_generated_items() {
+    let text = "problem match { upper x: real; lower y: real; param type = 1; minimize upper: type * x^2; minimize lower: (y - x)^2; }";
+    let errors = compile(text).unwrap_err();
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["`match` is a Rust keyword and cannot name a problem", "`type` is a Rust keyword and cannot name a `param`"]
+    );
+}

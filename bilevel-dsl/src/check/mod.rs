@@ -48,6 +48,7 @@ struct Binding {
 /// Checks a parsed problem and expands it into a [`Model`], or returns every error found.
 pub fn check(problem: &Problem) -> Result<Model, Vec<Diagnostic>> {
     let mut c = Checker::default();
+    c.rust_name(&problem.name, "a problem");
     c.declarations(problem);
     c.definitions(problem);
     c.finish(problem)
@@ -71,6 +72,14 @@ struct Checker {
     objectives_written: Vec<Level>,
 }
 
+/// Rust's strict and reserved keywords, which cannot be the names of generated types and fields.
+const RUST_KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern", "false", "fn",
+    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self",
+    "static", "struct", "super", "trait", "true", "type", "unsafe", "use", "where", "while", "abstract", "become",
+    "box", "do", "final", "gen", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
+];
+
 const FUNCTIONS: &str = "sin, cos, tan, exp, log, sqrt, abs, tanh, sigmoid, softplus, min, max, clamp, huber, \
                          dot, norm2, norm, sum";
 
@@ -81,6 +90,18 @@ impl Checker {
 
     fn error_hint(&mut self, span: Span, message: impl Into<String>, hint: impl Into<String>) {
         self.errors.push(Diagnostic::new(span, message).hint(hint));
+    }
+
+    /// Reports a name that becomes a Rust identifier (the problem's type, a param's field) but is a Rust keyword.
+    fn rust_name(&mut self, name: &Ident, what: &str) {
+        if RUST_KEYWORDS.contains(&name.name.as_str()) {
+            let msg = format!("`{}` is a Rust keyword and cannot name {what}", name.name);
+            self.error_hint(
+                name.span.clone(),
+                msg,
+                "it becomes a Rust identifier in the generated code; choose another name",
+            );
+        }
     }
 
     fn bind(&mut self, name: &Ident, kind: &'static str, value: Value) {
@@ -159,6 +180,7 @@ impl Checker {
     }
 
     fn param(&mut self, name: &Ident, value: &Expr, docs: &[String]) {
+        self.rust_name(name, "a `param`");
         let v = self.expr(value);
         let scalar = matches!(v, Value::Num(_));
         if matches!(v, Value::Mat(_)) {
