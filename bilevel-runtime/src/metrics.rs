@@ -1,10 +1,10 @@
 //! The metrics every run records at every iterate.
 
-use nalgebra::{DefaultAllocator, OVector};
+use nalgebra::{DefaultAllocator, Dim, OVector};
 
 use crate::dims::Alloc;
 use crate::linalg::pinv_apply;
-use crate::problem::Problem;
+use crate::problem::{Grad, Hess, Problem};
 use crate::trace::Record;
 
 /// The fixed cutoff of the pseudo-inverse in [`bgs_residual`], independent of any solver's options.
@@ -17,10 +17,16 @@ pub fn bgs_residual<P: Problem>(problem: &P, x: &OVector<f64, P::N>, y: &OVector
 where
     DefaultAllocator: Alloc<P::N, P::M>,
 {
-    let f = problem.upper_grad(x, y);
-    let g = problem.lower_hess(x, y);
+    residual_of(&problem.upper_grad(x, y), &problem.lower_hess(x, y))
+}
+
+/// The BGS residual from `F`'s gradients and `G`'s Hessian blocks at one point.
+fn residual_of<N: Dim, M: Dim>(f: &Grad<N, M>, g: &Hess<N, M>) -> f64
+where
+    DefaultAllocator: Alloc<N, M>,
+{
     let h_pinv_fy = pinv_apply(&g.yy, &f.y, BGS_RESIDUAL_RTOL, 0.0);
-    (f.x - g.xy * h_pinv_fy).norm()
+    (&f.x - &g.xy * h_pinv_fy).norm()
 }
 
 /// The record of `(x, y)`: the objectives, `‖∇y G‖` and the BGS residual there.
@@ -34,8 +40,8 @@ pub(crate) fn record<P: Problem>(
 where
     DefaultAllocator: Alloc<P::N, P::M>,
 {
-    let g = problem.lower_grad(&x, &y);
-    let upper = problem.upper(&x, &y);
-    let bgs_residual = bgs_residual(problem, &x, &y);
-    Record { upper, lower: g.value, lower_grad_norm: g.y.norm(), dir_norm, bgs_residual, extras, x, y }
+    // One fused call per objective gives every metric.
+    let (f, g) = (problem.upper_grad(&x, &y), problem.lower_hess(&x, &y));
+    let bgs_residual = residual_of(&f, &g);
+    Record { upper: f.value, lower: g.value, lower_grad_norm: g.grad_y.norm(), dir_norm, bgs_residual, extras, x, y }
 }
