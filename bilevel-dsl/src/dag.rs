@@ -180,11 +180,6 @@ impl Node {
             Select(c, a, b) => vec![c, a, b],
         }
     }
-
-    /// Whether the node is a condition rather than a number.
-    pub fn is_condition(&self) -> bool {
-        matches!(self, Node::Bool(_) | Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_))
-    }
 }
 
 /// The arena of nodes. See the module documentation for its invariants.
@@ -537,12 +532,6 @@ impl Dag {
             }
         }
         seen
-    }
-
-    /// Whether any node reachable from `root` satisfies `pred`.
-    pub fn depends_on(&self, root: ExprId, pred: impl Fn(&Node) -> bool) -> bool {
-        let seen = self.reachable(&[root]);
-        seen.iter().enumerate().any(|(i, s)| *s && pred(&self.nodes[i]))
     }
 }
 
