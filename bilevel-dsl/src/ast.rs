@@ -48,14 +48,25 @@ pub struct Item {
 /// The kinds of items.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ItemKind {
+    /// `dim N, p;`: sizes bound when data are attached.
+    Dim(Vec<Ident>),
+    /// `data X: real[N, p];`: an array attached at run time.
+    Data {
+        /// Its name.
+        name: Ident,
+        /// Its sizes (one for a vector, two for a matrix).
+        shape: Vec<Size>,
+        /// Where the type was written.
+        type_span: Span,
+    },
     /// `upper x: real[2] in [lo, hi];`
     Var {
         /// Which level the variable belongs to.
         level: Level,
         /// Its name.
         name: Ident,
-        /// `Some(k)` for `real[k]`, `None` for a scalar `real`.
-        size: Option<(usize, Span)>,
+        /// Its sizes: none for a scalar `real`, one for `real[k]`, two for a matrix `real[k, l]`.
+        shape: Vec<Size>,
         /// The box `in [lo, hi]`, if written.
         bounds: Option<(Expr, Expr)>,
     },
@@ -91,6 +102,25 @@ pub enum ItemKind {
     },
     /// `start x = 0, y = [0, 0];`
     Start(Vec<(Ident, Expr)>),
+}
+
+/// One size in a type: a number or the name of a `dim`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Size {
+    /// `real[3]`
+    Fixed(usize, Span),
+    /// `real[N]`
+    Named(Ident),
+}
+
+impl Size {
+    /// Where the size was written.
+    pub fn span(&self) -> Span {
+        match self {
+            Size::Fixed(_, s) => s.clone(),
+            Size::Named(i) => i.span.clone(),
+        }
+    }
 }
 
 /// An expression and where it was written.
@@ -168,8 +198,10 @@ pub enum ExprKind {
     Vector(Vec<Expr>),
     /// `f(a, b)`
     Call(Ident, Vec<Expr>),
-    /// `sum(i in lo..hi: body)` (`hi` excluded).
+    /// `sum(i in lo..hi: body)` (`hi` excluded), or `mean(...)`: the sum divided by the number of terms.
     Sum {
+        /// Whether it was written `mean`.
+        mean: bool,
         /// The index variable.
         var: Ident,
         /// First value of the index.

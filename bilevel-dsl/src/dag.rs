@@ -126,7 +126,43 @@ impl Cmp {
     }
 }
 
+/// The arrays a problem with data reads element by element (see [`Node::At`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Array {
+    /// The upper variable `x`.
+    X,
+    /// The lower variable `y`.
+    Y,
+    /// A direction `u` in the space of `x` (the tangent a Hessian–vector product multiplies).
+    DirX,
+    /// A direction `v` in the space of `y`.
+    DirY,
+    /// The `data` item with this index.
+    Data(u32),
+}
+
+/// How far a loop runs: a number known now or a `dim` bound when data are attached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Extent {
+    /// A fixed count.
+    Fixed(usize),
+    /// The `dim` with this index.
+    Dim(u32),
+}
+
+/// A loop variable: it runs over `0..extent`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Loop {
+    /// One past the last value.
+    pub extent: Extent,
+}
+
 /// A node of the DAG. Numbers are `f64`; `Cmp`, `And`, `Or`, `Not` and `Bool` are conditions.
+///
+/// Problems with data add loops: [`Node::Idx`] is a loop variable, [`Node::Sum`] sums its body over one, and
+/// [`Node::At`] reads an array element at indices that are loop variables or constants. A node's *free* loop
+/// variables ([`Dag::free`]) are those it depends on that no `Sum` inside it binds: it stands for one number
+/// per value of its free variables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Node {
     /// A number, stored as its bits (`-0.0` is stored as `0.0`).
@@ -165,6 +201,14 @@ pub enum Node {
     Not(ExprId),
     /// `if c then a else b`
     Select(ExprId, ExprId, ExprId),
+    /// The value of loop variable `k` (an index: only [`Node::At`] uses it).
+    Idx(u32),
+    /// The size bound to `dim` number `d`, as a number.
+    Size(u32),
+    /// `array[row]` or `array[row][col]`; the indices are `Idx` or `Const` nodes.
+    At(Array, ExprId, Option<ExprId>),
+    /// `Σ body` over the values of loop variable `k`.
+    Sum(u32, ExprId),
 }
 
 impl Node {
@@ -172,8 +216,10 @@ impl Node {
     pub fn children(&self) -> Vec<ExprId> {
         use Node::*;
         match *self {
-            Const(_) | Bool(_) | X(_) | Y(_) | Param(_) => vec![],
-            Neg(a) | Powi(a, _) | Func(_, a) | Not(a) => vec![a],
+            Const(_) | Bool(_) | X(_) | Y(_) | Param(_) | Idx(_) | Size(_) => vec![],
+            At(_, r, None) => vec![r],
+            At(_, r, Some(c)) => vec![r, c],
+            Neg(a) | Powi(a, _) | Func(_, a) | Not(a) | Sum(_, a) => vec![a],
             Add(a, b) | Sub(a, b) | Mul(a, b) | Div(a, b) | Pow(a, b) | Cmp(_, a, b) | And(a, b) | Or(a, b) => {
                 vec![a, b]
             }
@@ -187,6 +233,10 @@ impl Node {
 pub struct Dag {
     nodes: Vec<Node>,
     memo: HashMap<Node, ExprId>,
+    /// The free loop variables of each node, sorted (empty for every node of a problem without loops).
+    free: Vec<Box<[u32]>>,
+    /// The loop variables, indexed by the number in [`Node::Idx`] and [`Node::Sum`].
+    loops: Vec<Loop>,
 }
 
 impl Dag {
@@ -229,9 +279,110 @@ impl Dag {
         }
         let id = ExprId(u32::try_from(self.nodes.len()).expect("fewer than 2^32 nodes"));
         debug_assert!(node.children().iter().all(|c| *c < id), "children come before parents");
+        let free = self.free_of(&node);
+        self.free.push(free);
         self.nodes.push(node);
         self.memo.insert(node, id);
         id
+    }
+
+    fn free_of(&self, node: &Node) -> Box<[u32]> {
+        let mut vars: Vec<u32> = node.children().iter().flat_map(|c| self.free[c.index()].iter().copied()).collect();
+        match *node {
+            Node::Idx(k) => vars.push(k),
+            Node::Sum(k, _) => vars.retain(|v| *v != k),
+            _ => {}
+        }
+        vars.sort_unstable();
+        vars.dedup();
+        vars.into_boxed_slice()
+    }
+
+    /// The free loop variables of a node, sorted.
+    pub fn free(&self, id: ExprId) -> &[u32] {
+        &self.free[id.index()]
+    }
+
+    /// A new loop variable running over `0..extent`.
+    pub fn new_loop(&mut self, extent: Extent) -> u32 {
+        self.loops.push(Loop { extent });
+        u32::try_from(self.loops.len() - 1).expect("fewer than 2^32 loops")
+    }
+
+    /// Loop variable `k`.
+    pub fn loop_var(&self, k: u32) -> Loop {
+        self.loops[k as usize]
+    }
+
+    /// The number of elements of `extent`, as a node (a constant or a `Size`).
+    pub fn extent(&mut self, extent: Extent) -> ExprId {
+        match extent {
+            Extent::Fixed(n) => self.constant(n as f64),
+            Extent::Dim(d) => self.insert(Node::Size(d)),
+        }
+    }
+
+    /// `Σ body` over loop variable `k`. A body that does not depend on `k` is multiplied by the count instead.
+    pub fn sum(&mut self, k: u32, body: ExprId) -> ExprId {
+        if self.is(body, 0.0) {
+            return body;
+        }
+        if !self.free(body).contains(&k) {
+            let count = self.extent(self.loop_var(k).extent);
+            return self.mul(count, body);
+        }
+        self.insert(Node::Sum(k, body))
+    }
+
+    /// `Σ body` over each of the loop variables `vars` (innermost first).
+    pub fn sum_over(&mut self, vars: &[u32], body: ExprId) -> ExprId {
+        vars.iter().fold(body, |acc, &k| self.sum(k, acc))
+    }
+
+    /// `body` with every free occurrence of each loop variable `k` of `pairs` replaced by its index node, all at
+    /// once (so `[(a, Idx(b)), (b, Idx(a))]` swaps two variables).
+    pub fn subst(&mut self, body: ExprId, pairs: &[(u32, ExprId)]) -> ExprId {
+        let mut map: HashMap<ExprId, ExprId> = HashMap::new();
+        let reach = self.reachable(&[body]);
+        for i in 0..reach.len() {
+            let id = ExprId::from_index(i);
+            if !reach[i] || !pairs.iter().any(|(k, _)| self.free(id).contains(k)) {
+                continue;
+            }
+            let node = self.node(id);
+            let new = match (node, pairs.iter().find(|(k, _)| node == Node::Idx(*k))) {
+                (_, Some(&(_, to))) => to,
+                _ => {
+                    let get = |c: ExprId| map.get(&c).copied().unwrap_or(c);
+                    self.remake(node, get)
+                }
+            };
+            map.insert(id, new);
+        }
+        map.get(&body).copied().unwrap_or(body)
+    }
+
+    /// Builds `node` again with its children mapped by `f`, through the simplifying constructors.
+    pub fn remake(&mut self, node: Node, f: impl Fn(ExprId) -> ExprId) -> ExprId {
+        use Node::*;
+        match node {
+            Const(_) | Bool(_) | X(_) | Y(_) | Param(_) | Idx(_) | Size(_) => self.insert(node),
+            At(a, r, c) => self.insert(At(a, f(r), c.map(&f))),
+            Add(a, b) => self.add(f(a), f(b)),
+            Sub(a, b) => self.sub(f(a), f(b)),
+            Mul(a, b) => self.mul(f(a), f(b)),
+            Div(a, b) => self.div(f(a), f(b)),
+            Neg(a) => self.neg(f(a)),
+            Powi(a, k) => self.powi(f(a), k),
+            Pow(a, b) => self.pow(f(a), f(b)),
+            Func(g, a) => self.func(g, f(a)),
+            Cmp(op, a, b) => self.cmp(op, f(a), f(b)),
+            And(a, b) => self.and(f(a), f(b)),
+            Or(a, b) => self.or(f(a), f(b)),
+            Not(a) => self.not(f(a)),
+            Select(c, a, b) => self.select(f(c), f(a), f(b)),
+            Sum(k, a) => self.sum(k, f(a)),
+        }
     }
 
     /// A number.

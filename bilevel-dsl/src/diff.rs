@@ -39,7 +39,9 @@ fn partials(dag: &mut Dag, id: ExprId) -> Vec<(ExprId, ExprId)> {
         }
         Node::Func(f, a) => vec![(a, func_derivative(dag, f, a, id))],
         Node::Select(c, a, b) => vec![(a, dag.select(c, one, zero)), (b, dag.select(c, zero, one))],
+        Node::Sum(_, body) => vec![(body, one)],
         Node::Const(_) | Node::Bool(_) | Node::X(_) | Node::Y(_) | Node::Param(_) => vec![],
+        Node::Idx(_) | Node::Size(_) | Node::At(..) => vec![],
         Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => vec![],
     }
 }
@@ -79,6 +81,17 @@ fn func_derivative(dag: &mut Dag, f: Func, a: ExprId, id: ExprId) -> ExprId {
 ///
 /// Nodes created during the sweep get ids above `f`, so the sweep over `f` and its descendants is unaffected.
 pub fn gradient(dag: &mut Dag, f: ExprId, wrt: &[ExprId]) -> Vec<ExprId> {
+    let adjoint = adjoints(dag, f);
+    let zero = dag.constant(0.0);
+    wrt.iter().map(|w| adjoint.get(w).copied().unwrap_or(zero)).collect()
+}
+
+/// The adjoint `∂f/∂n` of every node `n` that `f` depends on, by one reverse sweep.
+///
+/// With loops, a node stands for one number per value of its free loop variables, and so does its adjoint. A
+/// node outside a loop that is used inside it receives the sum over the loop of what each iteration passes
+/// back: each term is wrapped in a `Sum` over the loop variables the child does not have.
+pub fn adjoints(dag: &mut Dag, f: ExprId) -> HashMap<ExprId, ExprId> {
     let reach = dag.reachable(&[f]);
     let mut adjoint: HashMap<ExprId, ExprId> = HashMap::from([(f, dag.constant(1.0))]);
     for i in (0..reach.len()).rev() {
@@ -86,6 +99,7 @@ pub fn gradient(dag: &mut Dag, f: ExprId, wrt: &[ExprId]) -> Vec<ExprId> {
         let Some(&adj) = adjoint.get(&id).filter(|_| reach[i]) else { continue };
         for (child, partial) in partials(dag, id) {
             let term = dag.mul(adj, partial);
+            let term = sum_out(dag, term, child);
             let sum = match adjoint.get(&child) {
                 Some(&old) => dag.add(old, term),
                 None => term,
@@ -93,8 +107,42 @@ pub fn gradient(dag: &mut Dag, f: ExprId, wrt: &[ExprId]) -> Vec<ExprId> {
             adjoint.insert(child, sum);
         }
     }
+    adjoint
+}
+
+/// `term` summed over its free loop variables that `target` does not have.
+fn sum_out(dag: &mut Dag, term: ExprId, target: ExprId) -> ExprId {
+    let extra: Vec<u32> = dag.free(term).iter().copied().filter(|k| !dag.free(target).contains(k)).collect();
+    dag.sum_over(&extra, term)
+}
+
+/// The directional derivatives of `roots` by one forward sweep: `seed` gives the derivative of each leaf
+/// (`None` for zero), e.g. a direction component for each variable element. Applied to gradient nodes, this is
+/// forward-over-reverse: Hessian–vector products.
+pub fn tangent(dag: &mut Dag, roots: &[ExprId], seed: impl Fn(&mut Dag, Node) -> Option<ExprId>) -> Vec<ExprId> {
+    let reach = dag.reachable(roots);
     let zero = dag.constant(0.0);
-    wrt.iter().map(|w| adjoint.get(w).copied().unwrap_or(zero)).collect()
+    let mut tan: HashMap<ExprId, ExprId> = HashMap::new();
+    for (i, _) in reach.iter().enumerate().filter(|(_, r)| **r) {
+        let id = ExprId::from_index(i);
+        let node = dag.node(id);
+        let t = if node.children().is_empty() || matches!(node, Node::At(..)) {
+            seed(dag, node).unwrap_or(zero)
+        } else {
+            let mut acc = zero;
+            for (child, partial) in partials(dag, id) {
+                let Some(&tc) = tan.get(&child) else { continue };
+                let term = dag.mul(partial, tc);
+                let term = sum_out(dag, term, id);
+                acc = dag.add(acc, term);
+            }
+            acc
+        };
+        if t != zero {
+            tan.insert(id, t);
+        }
+    }
+    roots.iter().map(|r| tan.get(r).copied().unwrap_or(zero)).collect()
 }
 
 /// The Hessian blocks of a function from its gradient in `y`: `(∇²yy, ∇²xy)`, with `∇²yy` as its upper

@@ -4,14 +4,69 @@
 //!
 //! A node gets a `let` when it is used more than once (or is a `select`); a node used once is written inline
 //! in its single user. Temporaries are numbered `t0, t1, …` in the order they are bound.
+//!
+//! Problems with data have loops. A node is emitted in the outermost scope where all its free loop variables are
+//! bound, so work that does not depend on a loop's variable is done once, before the loop (a `Sum` becomes
+//! `let mut tK = 0.0; for iL in 0..n { …; tK += body; }`). Results that are arrays are accumulated by
+//! [`Item`]s: `out[i] += e;` statements inside loops, so a gradient is scattered sample by sample.
 
 use std::collections::{BTreeSet, HashMap};
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::dag::{Cmp, Dag, ExprId, Func, Node};
+use crate::dag::{Array, Cmp, Dag, ExprId, Extent, Func, Node};
 use crate::model::Model;
+
+/// A statement of a function whose results are arrays: an accumulation, or a loop of statements.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item {
+    /// `place += value;` or `place -= value;`.
+    Acc {
+        /// What is written.
+        place: Place,
+        /// `-` when false.
+        positive: bool,
+        /// What is added.
+        value: ExprId,
+    },
+    /// `for i in 0..n { items }` over loop variable `var`.
+    Loop {
+        /// The loop variable.
+        var: u32,
+        /// The statements of the body.
+        items: Vec<Item>,
+    },
+}
+
+/// What an accumulation writes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Place {
+    /// A local `f64` variable.
+    Scalar(&'static str),
+    /// An element of an output slice laid out like the variable `array` (`X` or `Y`): `target[row]`, or
+    /// `target[row * cols + col]` for a matrix variable.
+    At {
+        /// The output slice.
+        target: &'static str,
+        /// The variable whose layout it has.
+        array: Array,
+        /// The row index (an `Idx` or `Const` node).
+        row: ExprId,
+        /// The column index of a matrix variable.
+        col: Option<ExprId>,
+    },
+}
+
+impl Item {
+    /// Every value the item (and the items inside it) accumulates.
+    pub fn values(&self, out: &mut Vec<ExprId>) {
+        match self {
+            Item::Acc { value, .. } => out.push(*value),
+            Item::Loop { items, .. } => items.iter().for_each(|i| i.values(out)),
+        }
+    }
+}
 
 /// The deepest expression written inline; deeper ones are split with `let`.
 const MAX_INLINE_DEPTH: usize = 12;
@@ -35,6 +90,8 @@ pub struct Emitter<'a> {
     uses: HashMap<ExprId, usize>,
     names: HashMap<ExprId, TokenStream>,
     next: usize,
+    /// The loop variables bound where code is being emitted.
+    bound: Vec<u32>,
 }
 
 impl<'a> Emitter<'a> {
@@ -50,27 +107,55 @@ impl<'a> Emitter<'a> {
                 *uses.entry(c).or_default() += 1;
             }
         }
-        Emitter { dag, model, krate, uses, names: HashMap::new(), next: 0 }
+        Emitter { dag, model, krate, uses, names: HashMap::new(), next: 0, bound: Vec::new() }
+    }
+
+    /// Whether every free loop variable of the node is bound here.
+    fn in_scope(&self, id: ExprId) -> bool {
+        self.dag.free(id).iter().all(|k| self.bound.contains(k))
     }
 
     fn needs_binding(&self, id: ExprId) -> bool {
         let node = self.dag.node(id);
         !node.children().is_empty()
-            && (self.uses.get(&id).copied().unwrap_or(0) > 1 || matches!(node, Node::Select(..)))
+            && !matches!(node, Node::At(..))
+            && (self.uses.get(&id).copied().unwrap_or(0) > 1 || matches!(node, Node::Select(..) | Node::Sum(..)))
     }
 
     /// The statements that bind what `roots` need in the current scope, then the roots' expressions.
     pub fn block(&mut self, roots: &[ExprId]) -> (Vec<TokenStream>, Vec<TokenStream>) {
+        let stmts = self.bind_local(roots);
+        let exprs = roots.iter().map(|r| self.expr(*r, 0)).collect();
+        (stmts, exprs)
+    }
+
+    /// The statements that bind what `roots` need in the current scope: every node they reach (outside the
+    /// branches of an `if`) whose loop variables are all bound here, including the parts of deeper loops' bodies
+    /// that do not depend on those loops.
+    fn bind_local(&mut self, roots: &[ExprId]) -> Vec<TokenStream> {
         let mut local = BTreeSet::new();
+        let mut seen = BTreeSet::new();
+        // Nodes of this scope used by a node of a deeper loop: bound here, never inlined into the loop.
+        let mut hoisted = BTreeSet::new();
         let mut stack: Vec<ExprId> = roots.to_vec();
         while let Some(id) = stack.pop() {
-            if self.names.contains_key(&id) || !local.insert(id) {
+            if self.names.contains_key(&id) || !seen.insert(id) {
                 continue;
             }
-            match self.dag.node(id) {
+            let here = self.in_scope(id);
+            if here {
+                local.insert(id);
+            }
+            let children = match self.dag.node(id) {
                 // Only the condition is needed unconditionally; the branches are emitted inside the `if`.
-                Node::Select(c, _, _) => stack.push(c),
-                node => stack.extend(node.children()),
+                Node::Select(c, _, _) => vec![c],
+                node => node.children(),
+            };
+            for c in children {
+                if !here && self.in_scope(c) {
+                    hoisted.insert(c);
+                }
+                stack.push(c);
             }
         }
         let mut stmts = Vec::new();
@@ -80,14 +165,126 @@ impl<'a> Emitter<'a> {
         for id in local {
             let inline =
                 1 + self.dag.node(id).children().iter().map(|c| depth.get(c).copied().unwrap_or(0)).max().unwrap_or(0);
-            if self.needs_binding(id) || inline > MAX_INLINE_DEPTH {
+            let leaf = self.dag.node(id).children().is_empty() || matches!(self.dag.node(id), Node::At(..));
+            if self.needs_binding(id) || inline > MAX_INLINE_DEPTH || (hoisted.contains(&id) && !leaf) {
                 stmts.push(self.binding(id));
             } else {
                 depth.insert(id, inline);
             }
         }
-        let exprs = roots.iter().map(|r| self.expr(*r, 0)).collect();
-        (stmts, exprs)
+        stmts
+    }
+
+    /// The statements of `items` in the current scope.
+    pub fn items(&mut self, items: &[Item]) -> Vec<TokenStream> {
+        let mut roots = Vec::new();
+        items.iter().for_each(|i| i.values(&mut roots));
+        let mut stmts = self.bind_local(&roots);
+        for item in items {
+            match item {
+                Item::Acc { place, positive, value } => {
+                    let place = match place {
+                        Place::Scalar(name) => {
+                            let name = format_ident!("{}", name);
+                            quote!(#name)
+                        }
+                        Place::At { target, array, row, col } => self.var_element(target, *array, *row, *col),
+                    };
+                    let e = self.expr(*value, 0);
+                    stmts.push(if *positive { quote!(#place += #e;) } else { quote!(#place -= #e;) });
+                }
+                Item::Loop { var, items } => {
+                    let var = *var;
+                    let body = self.in_loop(var, |s| s.items(items));
+                    stmts.push(self.for_loop(var, quote!(#(#body)*)));
+                }
+            }
+        }
+        stmts
+    }
+
+    /// Runs `f` with loop variable `var` bound; names bound inside do not leak out.
+    fn in_loop<T>(&mut self, var: u32, f: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = self.names.clone();
+        // A loop may bind a variable an enclosing loop binds too; names that depend on the outer one are stale.
+        let dag = self.dag;
+        self.names.retain(|id, _| !dag.free(*id).contains(&var));
+        self.bound.push(var);
+        let result = f(self);
+        self.bound.pop();
+        self.names = outer;
+        result
+    }
+
+    /// `for iK in 0..n { body }`.
+    fn for_loop(&self, var: u32, body: TokenStream) -> TokenStream {
+        let i = format_ident!("i{}", var);
+        let n = self.extent(self.dag.loop_var(var).extent);
+        quote!(for #i in 0..#n { #body })
+    }
+
+    /// The number of iterations of a loop, as a `usize` expression.
+    fn extent(&self, extent: Extent) -> TokenStream {
+        match extent {
+            Extent::Fixed(n) => {
+                let n = Literal::usize_unsuffixed(n);
+                quote!(#n)
+            }
+            Extent::Dim(d) => {
+                let name = format_ident!("{}", self.model.dims[d as usize]);
+                quote!(self.#name)
+            }
+        }
+    }
+
+    /// An index node (`Idx` or an integer `Const`) as a `usize` expression.
+    fn index(&self, id: ExprId) -> TokenStream {
+        match self.dag.node(id) {
+            Node::Idx(k) => {
+                let i = format_ident!("i{}", k);
+                quote!(#i)
+            }
+            _ => {
+                let v = self.dag.as_const(id).expect("an index is a loop variable or a constant");
+                let i = Literal::usize_unsuffixed(v as usize);
+                quote!(#i)
+            }
+        }
+    }
+
+    /// `array[row]` or `array[(row, col)]`; matrix variables are stored row by row.
+    fn element(&self, array: Array, row: ExprId, col: Option<ExprId>) -> TokenStream {
+        match array {
+            Array::X | Array::Y => self.var_element(if array == Array::X { "x" } else { "y" }, array, row, col),
+            Array::DirX => self.var_element("u", Array::X, row, col),
+            Array::DirY => self.var_element("v", Array::Y, row, col),
+            Array::Data(d) => {
+                let name = format_ident!("{}", self.model.data[d as usize].name);
+                let r = self.index(row);
+                match col {
+                    Some(c) => {
+                        let c = self.index(c);
+                        quote!(self.#name[(#r, #c)])
+                    }
+                    None => quote!(self.#name[#r]),
+                }
+            }
+        }
+    }
+
+    /// Element `[row]` (or `[row][col]`, stored at `row * cols + col`) of slice `base`, laid out like variable
+    /// `array` (`X` or `Y`).
+    fn var_element(&self, base: &str, array: Array, row: ExprId, col: Option<ExprId>) -> TokenStream {
+        let base = format_ident!("{}", base);
+        let shape = if array == Array::X { &self.model.x.shape } else { &self.model.y.shape };
+        let r = self.index(row);
+        match (col, shape.as_slice()) {
+            (Some(c), [_, cols]) => {
+                let (c, cols) = (self.index(c), self.extent(*cols));
+                quote!(#base[#r * #cols + #c])
+            }
+            _ => quote!(#base[#r]),
+        }
     }
 
     /// `let tK = <node>;`, registering the name.
@@ -98,6 +295,19 @@ impl<'a> Emitter<'a> {
                 let then = self.branch(a);
                 let other = self.branch(b);
                 quote!(if #cond { #then } else { #other })
+            }
+            Node::Sum(k, body) => {
+                let name = format_ident!("t{}", self.next);
+                self.next += 1;
+                let stmts = self.in_loop(k, |s| {
+                    let (mut stmts, exprs) = s.block(&[body]);
+                    let e = &exprs[0];
+                    stmts.push(quote!(#name += #e;));
+                    stmts
+                });
+                let lp = self.for_loop(k, quote!(#(#stmts)*));
+                self.names.insert(id, quote!(#name));
+                return quote!(let mut #name = 0.0; #lp);
             }
             _ => self.expr(id, 0),
         };
@@ -200,7 +410,13 @@ impl<'a> Emitter<'a> {
                 let a = self.expr(a, ATOM);
                 (quote!(!#a), UNARY)
             }
-            Node::Select(..) => unreachable!("selects are always bound by `block`"),
+            Node::Select(..) | Node::Sum(..) => unreachable!("selects and sums are always bound by `block`"),
+            Node::Idx(_) => (self.index(id), ATOM),
+            Node::Size(d) => {
+                let n = self.extent(Extent::Dim(d));
+                (quote!((#n as f64)), ATOM)
+            }
+            Node::At(array, r, c) => (self.element(array, r, c), ATOM),
         }
     }
 

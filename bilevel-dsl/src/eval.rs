@@ -3,7 +3,8 @@
 
 use crate::dag::{Dag, ExprId, Node};
 
-/// The values of `roots` at `(x, y)` with the given parameter values (conditions evaluate to 1 or 0).
+/// The values of `roots` at `(x, y)` with the given parameter values (conditions evaluate to 1 or 0), for a
+/// problem without data (nodes of loops and arrays evaluate to NaN here).
 pub fn eval(dag: &Dag, roots: &[ExprId], x: &[f64], y: &[f64], params: &[f64]) -> Vec<f64> {
     let top = roots.iter().map(|r| r.index() + 1).max().unwrap_or(0);
     let mut v: Vec<f64> = Vec::with_capacity(top);
@@ -16,6 +17,7 @@ pub fn eval(dag: &Dag, roots: &[ExprId], x: &[f64], y: &[f64], params: &[f64]) -
             Node::X(k) => x[k as usize],
             Node::Y(k) => y[k as usize],
             Node::Param(k) => params[k as usize],
+            Node::Idx(_) | Node::Size(_) | Node::At(..) | Node::Sum(..) => f64::NAN,
             Node::Add(a, b) => at(a) + at(b),
             Node::Sub(a, b) => at(a) - at(b),
             Node::Mul(a, b) => at(a) * at(b),

@@ -5,8 +5,19 @@ use std::path::PathBuf;
 use proc_macro2::{Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
+use crate::model::Model;
 use crate::tokens::SourceText;
-use crate::{codegen, compile};
+use crate::{codegen, compile, products};
+
+/// The generated code of a checked problem: loops and derivative products for a problem with data, straight-line
+/// code and dense blocks otherwise.
+pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
+    if model.has_data() {
+        products::generate(model, krate)
+    } else {
+        codegen::generate(model, krate)
+    }
+}
 
 /// The `bilevel!` macro: problem tokens in, the generated struct and `Problem` impl out; on error, one
 /// `compile_error!` per diagnostic at the offending tokens, plus a stub type so the rest of the crate still
@@ -21,7 +32,7 @@ pub fn expand(input: TokenStream) -> TokenStream {
     }
     let source = SourceText::from_tokens(input);
     match compile(&source.text) {
-        Ok(model) => codegen::generate(&model, &quote!(::bilevel)),
+        Ok(model) => generate(&model, &quote!(::bilevel)),
         Err(diagnostics) => {
             let errors = diagnostics.iter().map(|d| {
                 let (first, last) = source.spans(d.span.clone());
@@ -67,7 +78,7 @@ fn expand_file(path: &str, span: Span) -> TokenStream {
     );
     match compile(&text) {
         Ok(model) => {
-            let code = codegen::generate(&model, &quote!(::bilevel));
+            let code = generate(&model, &quote!(::bilevel));
             quote!(#code #track)
         }
         Err(diagnostics) => {

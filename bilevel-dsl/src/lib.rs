@@ -25,6 +25,7 @@ pub mod eval;
 mod expand;
 pub mod model;
 pub mod parse;
+pub mod products;
 pub mod tokens;
 
 pub use diag::Diagnostic;

@@ -1,7 +1,7 @@
 //! The checked problem: dimensions, parameters, box, start point and the two objectives as DAG nodes.
 
 use crate::ast::Span;
-use crate::dag::{Dag, ExprId};
+use crate::dag::{Dag, ExprId, Extent};
 
 /// A `param`: a named constant that becomes a public field of the generated struct.
 #[derive(Clone, Debug, PartialEq)]
@@ -27,6 +27,20 @@ pub struct Variable {
     pub dim: usize,
     /// Whether it was declared as a number (`real`) rather than a vector (`real[k]`).
     pub scalar: bool,
+    /// Its shape in a problem with data: empty for a number, one extent for a vector, two for a matrix
+    /// (stored row by row). Empty in a problem without data, where `dim` says it all.
+    pub shape: Vec<Extent>,
+}
+
+/// A `data` item: an array whose values are attached at run time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataItem {
+    /// Its name (a field of the generated struct).
+    pub name: String,
+    /// Its doc comment lines.
+    pub docs: Vec<String>,
+    /// Its shape: one extent for a vector, two for a matrix.
+    pub shape: Vec<Extent>,
 }
 
 /// A checked problem, ready for differentiation and code generation.
@@ -44,9 +58,15 @@ pub struct Model {
     pub y: Variable,
     /// The parameters in declaration order.
     pub params: Vec<Param>,
-    /// The box on `x`, `(lo, hi)` per component, if one was declared.
+    /// The names of the `dim`s (sizes bound when data are attached), indexed by [`Extent::Dim`].
+    pub dims: Vec<String>,
+    /// The `data` items, indexed by `Array::Data`.
+    pub data: Vec<DataItem>,
+    /// The box on `x`, `(lo, hi)` per component, if one was declared (one value for every component in a
+    /// problem with data).
     pub bounds: Option<(Vec<f64>, Vec<f64>)>,
-    /// The start point `(x₀, y₀)` (zero where not declared).
+    /// The start point `(x₀, y₀)` (zero where not declared; one value for every component in a problem with
+    /// data).
     pub start: (Vec<f64>, Vec<f64>),
     /// The expression DAG.
     pub dag: Dag,
@@ -57,6 +77,12 @@ pub struct Model {
 }
 
 impl Model {
+    /// Whether the problem has data or symbolic sizes: then it compiles to loops and derivative products
+    /// instead of straight-line code and dense blocks.
+    pub fn has_data(&self) -> bool {
+        !self.dims.is_empty() || !self.data.is_empty()
+    }
+
     /// The default values of all parameter components, in DAG `Param` order.
     pub fn param_defaults(&self) -> Vec<f64> {
         self.params.iter().flat_map(|p| p.default.iter().copied()).collect()

@@ -113,18 +113,21 @@ fn build_item_kind(pair: Pair<Rule>) -> ItemKind {
     let mut inner = pair.into_inner();
     let mut next = || inner.next().expect("the grammar guarantees this part");
     match rule {
+        Rule::dim_decl => ItemKind::Dim(inner.map(ident).collect()),
+        Rule::data_decl => {
+            let name = ident(next());
+            let ty = next();
+            ItemKind::Data { name, type_span: span(&ty), shape: shape(ty) }
+        }
         Rule::var_decl => {
             let lv = level(&next());
             let name = ident(next());
-            let size = next().into_inner().next().map(|int| {
-                let s = span(&int);
-                (int.as_str().parse().unwrap_or(usize::MAX), s)
-            });
+            let shape = shape(next());
             let bounds = inner.next().map(|b| {
                 let mut ends = b.into_inner();
                 (build_expr(ends.next().expect("lo")), build_expr(ends.next().expect("hi")))
             });
-            ItemKind::Var { level: lv, name, size, bounds }
+            ItemKind::Var { level: lv, name, shape, bounds }
         }
         Rule::param_decl => ItemKind::Param { name: ident(next()), value: build_expr(next()) },
         Rule::const_decl => ItemKind::Const { name: ident(next()), value: build_expr(next()) },
@@ -143,6 +146,19 @@ fn build_item_kind(pair: Pair<Rule>) -> ItemKind {
         ),
         r => unreachable!("unexpected {r:?} as an item"),
     }
+}
+
+/// The sizes of a type `real[a, b]`.
+fn shape(ty: Pair<Rule>) -> Vec<Size> {
+    ty.into_inner()
+        .map(|size| {
+            let p = size.into_inner().next().expect("a size is a number or a name");
+            match p.as_rule() {
+                Rule::int => Size::Fixed(p.as_str().parse().unwrap_or(usize::MAX), span(&p)),
+                _ => Size::Named(ident(p)),
+            }
+        })
+        .collect()
 }
 
 fn build_expr(pair: Pair<Rule>) -> Expr {
@@ -198,10 +214,12 @@ fn build_expr(pair: Pair<Rule>) -> Expr {
         }
         Rule::sum_range => {
             let mut it = inner.into_iter();
+            let mean = it.next().expect("sum or mean").as_str() == "mean";
             let var = ident(it.next().expect("index"));
             let mut rest = it.map(build_expr);
             let (lo, hi, body) = (rest.next().expect("lo"), rest.next().expect("hi"), rest.next().expect("body"));
-            Expr { kind: ExprKind::Sum { var, lo: Box::new(lo), hi: Box::new(hi), body: Box::new(body) }, span: sp }
+            let kind = ExprKind::Sum { mean, var, lo: Box::new(lo), hi: Box::new(hi), body: Box::new(body) };
+            Expr { kind, span: sp }
         }
         Rule::vector => Expr { kind: ExprKind::Vector(inner.into_iter().map(build_expr).collect()), span: sp },
         // The grammar only lets digits, one `.` and an exponent through, so the number parses.
@@ -295,11 +313,19 @@ fn rule_name(rule: Rule) -> Option<&'static str> {
         Rule::ident => "a name",
         Rule::number | Rule::int => "a number",
         Rule::expr | Rule::primary | Rule::unary | Rule::postfix => "an expression",
-        Rule::item | Rule::var_decl | Rule::param_decl | Rule::const_decl | Rule::let_decl | Rule::objective => {
-            "a declaration (`upper`, `lower`, `param`, `const`, `let`, `minimize`, `start`)"
+        Rule::item
+        | Rule::var_decl
+        | Rule::param_decl
+        | Rule::const_decl
+        | Rule::let_decl
+        | Rule::objective
+        | Rule::dim_decl
+        | Rule::data_decl => {
+            "a declaration (`upper`, `lower`, `dim`, `data`, `param`, `const`, `let`, `minimize`, `start`)"
         }
         Rule::level => "`upper` or `lower`",
-        Rule::ty => "a type (`real` or `real[k]`)",
+        Rule::ty => "a type (`real`, `real[k]` or `real[k, l]`)",
+        Rule::size => "a size (a number or a `dim`)",
         Rule::problem => "`problem`",
         Rule::EOI => "the end of the input",
         _ => return None,

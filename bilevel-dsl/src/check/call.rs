@@ -4,7 +4,7 @@
 //! `clamp(t, lo, hi)` is `t` at `t = lo` and `t = hi`, and `huber(t, δ)` uses the quadratic piece at `|t| = δ`
 //! (both pieces have the same value and slope there).
 
-use super::{Checker, Value, FUNCTIONS};
+use super::{Checker, Sym, Value, FUNCTIONS};
 use crate::ast::*;
 use crate::dag::{Cmp, Dag, ExprId, Func};
 
@@ -53,7 +53,7 @@ pub fn huber(dag: &mut Dag, t: ExprId, delta: ExprId) -> ExprId {
 fn arity(name: &str) -> Option<(usize, usize)> {
     Some(match name {
         _ if Func::from_name(name).is_some() => (1, 1),
-        "abs" | "norm2" | "norm" | "sum" => (1, 1),
+        "abs" | "norm2" | "norm" | "sum" | "mean" | "transpose" => (1, 1),
         "min" | "max" | "dot" => (2, 2),
         "huber" => (1, 2),
         "clamp" => (3, 3),
@@ -123,6 +123,7 @@ impl Checker {
                 self.map(first, span, "take `huber` of", move |dag, t| huber(dag, t, delta))
             }
             "dot" => match (first, vals.next().expect("arity")) {
+                (Value::Sym(u), Value::Sym(v)) => self.sym_dot(u, v, span),
                 (Value::Vec(u), Value::Vec(v)) if u.len() == v.len() => Value::Num(self.dot(&u, &v)),
                 (u, v) => {
                     let msg = format!(
@@ -137,6 +138,10 @@ impl Checker {
             "norm2" | "norm" => {
                 let sq = match first {
                     Value::Num(t) => self.dag.powi(t, 2),
+                    Value::Sym(v) => {
+                        let squares = self.sym_map(v, |dag, t| dag.powi(t, 2));
+                        self.sym_total(&squares)
+                    }
                     Value::Vec(v) => self.dot(&v, &v),
                     other => {
                         self.error(
@@ -148,9 +153,53 @@ impl Checker {
                 };
                 Value::Num(if name == "norm" { self.dag.func(Func::Sqrt, sq) } else { sq })
             }
+            "transpose" => match first {
+                Value::Sym(a) if a.shape.len() == 2 => {
+                    let label = format!("{}×{}", self.extent_name(a.shape[1]), self.extent_name(a.shape[0]));
+                    Value::Sym(Sym {
+                        shape: vec![a.shape[1], a.shape[0]],
+                        vars: vec![a.vars[1], a.vars[0]],
+                        label,
+                        ..a
+                    })
+                }
+                Value::Mat(rows) => {
+                    Value::Mat((0..rows[0].len()).map(|j| rows.iter().map(|r| r[j]).collect()).collect())
+                }
+                other => {
+                    self.error(span.clone(), format!("`transpose` needs a matrix, found {}", other.describe()));
+                    Value::Error
+                }
+            },
+            "mean" => {
+                let (total, count) = match &first {
+                    Value::Sym(v) => {
+                        let count = v.shape.iter().fold(self.dag.constant(1.0), |acc, e| {
+                            let n = self.dag.extent(*e);
+                            self.dag.mul(acc, n)
+                        });
+                        (self.sym_total(v), count)
+                    }
+                    Value::Vec(v) => {
+                        let zero = self.dag.constant(0.0);
+                        (v.iter().fold(zero, |acc, t| self.dag.add(acc, *t)), self.dag.constant(v.len() as f64))
+                    }
+                    other => {
+                        let hint = "for a range, write `mean(i in 0..N: expression)`";
+                        self.error_hint(
+                            span.clone(),
+                            format!("`mean` needs a vector, found {}", other.describe()),
+                            hint,
+                        );
+                        return Value::Error;
+                    }
+                };
+                Value::Num(self.dag.div(total, count))
+            }
             _ => match first {
                 // "sum" of a vector; `sum(i in a..b: e)` is parsed separately.
                 Value::Num(t) => Value::Num(t),
+                Value::Sym(v) => Value::Num(self.sym_total(&v)),
                 Value::Vec(v) => {
                     let zero = self.dag.constant(0.0);
                     Value::Num(v.into_iter().fold(zero, |acc, t| self.dag.add(acc, t)))

@@ -1,10 +1,9 @@
 //! Expansion of expressions: names, indexing, vector and matrix arithmetic, functions, sums and conditions.
 
+use super::sym::BinFn;
 use super::{Binding, Checker, Value, FUNCTIONS};
 use crate::ast::*;
-use crate::dag::{Cmp, Dag, ExprId, Func};
-
-type BinFn = fn(&mut Dag, ExprId, ExprId) -> ExprId;
+use crate::dag::{Cmp, Dag, ExprId, Func, Node};
 
 impl Checker {
     /// Expands an expression; on error reports it and returns [`Value::Error`].
@@ -15,7 +14,7 @@ impl Checker {
             ExprKind::Index(base, index) => self.index(base, index, &e.span),
             ExprKind::Vector(elems) => self.vector(elems, &e.span),
             ExprKind::Call(f, args) => self.call(f, args, &e.span),
-            ExprKind::Sum { var, lo, hi, body } => self.sum(var, lo, hi, body),
+            ExprKind::Sum { mean, var, lo, hi, body } => self.sum(var, lo, hi, body, *mean),
             ExprKind::Neg(a) => {
                 let v = self.expr(a);
                 self.map(v, &a.span, "negate", Dag::neg)
@@ -51,6 +50,12 @@ impl Checker {
         let c = match v {
             Value::Num(id) => self.dag.as_const(id),
             Value::Error => return None,
+            Value::Index(..) => {
+                let msg = format!("{what} must be a constant integer, found the index of a `sum` over a `dim`");
+                let hint = "an index over a `dim` can only index arrays of that size";
+                self.error_hint(e.span.clone(), msg, hint);
+                return None;
+            }
             _ => None,
         };
         match c {
@@ -65,11 +70,14 @@ impl Checker {
 
     fn index(&mut self, base: &Expr, index: &Expr, span: &Span) -> Value {
         let b = self.expr(base);
-        let Some(i) = self.integer(index, "an index") else { return Value::Error };
         let what = match &base.kind {
             ExprKind::Name(n) => format!("`{n}`"),
             _ => "this value".into(),
         };
+        if let Value::Sym(s) = b {
+            return self.sym_index(s, index, &what);
+        }
+        let Some(i) = self.integer(index, "an index") else { return Value::Error };
         let len = match &b {
             Value::Vec(v) => v.len(),
             Value::Mat(rows) => rows.len(),
@@ -126,7 +134,20 @@ impl Checker {
         }
     }
 
-    fn sum(&mut self, var: &Ident, lo: &Expr, hi: &Expr, body: &Expr) -> Value {
+    fn sum(&mut self, var: &Ident, lo: &Expr, hi: &Expr, body: &Expr, mean: bool) -> Value {
+        if let Value::Num(h) = self.expr(hi) {
+            if let Node::Size(d) = self.dag.node(h) {
+                if self.integer(lo, "a sum bound") != Some(0) {
+                    let hint = format!(
+                        "a sum over a `dim` runs over all of it: `sum(i in 0..{}: ...)`",
+                        self.dims[d as usize]
+                    );
+                    self.error_hint(lo.span.clone(), "a sum over a `dim` must start at 0", hint);
+                    return Value::Error;
+                }
+                return self.sym_sum(var, d, body, mean);
+            }
+        }
         let (Some(a), Some(b)) = (self.integer(lo, "a sum bound"), self.integer(hi, "a sum bound")) else {
             return Value::Error;
         };
@@ -167,6 +188,10 @@ impl Checker {
                 self.error(body.span.clone(), "the summand must be a number or vector, not a condition");
                 Value::Error
             }
+            v if mean => {
+                let count = Value::Num(self.dag.constant((b - a) as f64));
+                self.zip(v, count, &body.span, "divide", Dag::div)
+            }
             v => v,
         }
     }
@@ -187,8 +212,9 @@ impl Checker {
             Value::Mat(rows) => {
                 Value::Mat(rows.into_iter().map(|r| r.into_iter().map(|x| f(&mut self.dag, x)).collect()).collect())
             }
-            Value::Cond(_) => {
-                self.error(span.clone(), format!("cannot {verb} a condition"));
+            Value::Sym(s) => Value::Sym(self.sym_map(s, f)),
+            Value::Cond(_) | Value::Index(..) => {
+                self.error(span.clone(), format!("cannot {verb} {}", v.describe()));
                 Value::Error
             }
             Value::Error => Value::Error,
@@ -202,6 +228,9 @@ impl Checker {
         match (a, b) {
             (Error, _) | (_, Error) => Error,
             (Num(p), Num(q)) => Num(op(dag, p, q)),
+            (Num(p), Sym(s)) => Sym(self.sym_map(s, move |dag, q| op(dag, p, q))),
+            (Sym(s), Num(q)) => Sym(self.sym_map(s, move |dag, p| op(dag, p, q))),
+            (Sym(s), Sym(t)) => self.sym_zip(s, t, span, verb, op),
             (Num(p), Vec(v)) => Vec(v.into_iter().map(|q| op(dag, p, q)).collect()),
             (Vec(v), Num(q)) => Vec(v.into_iter().map(|p| op(dag, p, q)).collect()),
             (Num(p), Mat(m)) => Mat(m.into_iter().map(|r| r.into_iter().map(|q| op(dag, p, q)).collect()).collect()),
@@ -297,6 +326,7 @@ impl Checker {
                 let cols = transpose(&b);
                 Mat(a.iter().map(|r| cols.iter().map(|c| self.dot(r, c)).collect()).collect())
             }
+            (Sym(a), Sym(b)) => self.sym_product(a, b, span),
             (Vec(u), Vec(v)) => {
                 let msg = format!("cannot multiply two vectors (lengths {} and {})", u.len(), v.len());
                 self.error_hint(span.clone(), msg, "write `dot(u, v)` for the inner product");
@@ -329,6 +359,9 @@ impl Checker {
             (Value::Num(p), Value::Num(q)) => Value::Num(self.dag.select(cond, p, q)),
             (Value::Vec(u), Value::Vec(v)) if u.len() == v.len() => {
                 Value::Vec(u.into_iter().zip(v).map(|(p, q)| self.dag.select(cond, p, q)).collect())
+            }
+            (Value::Sym(u), Value::Sym(v)) if u.shape == v.shape => {
+                self.sym_zip(u, v, span, "select between", move |dag, p, q| dag.select(cond, p, q))
             }
             (p, q) => {
                 let msg = format!("the branches of `if` differ: {} and {}", p.describe(), q.describe());

@@ -4,12 +4,15 @@
 use std::collections::HashMap;
 
 use crate::ast::*;
-use crate::dag::{Dag, ExprId, Node};
+use crate::dag::{Dag, ExprId, Extent, Node};
 use crate::diag::Diagnostic;
-use crate::model::{Model, Param, Variable};
+use crate::model::{DataItem, Model, Param, Variable};
 
 mod call;
 mod expr;
+mod sym;
+
+pub(crate) use sym::Sym;
 
 /// The value of an expression after expansion.
 #[derive(Clone, Debug)]
@@ -22,6 +25,10 @@ enum Value {
     Vec(Vec<ExprId>),
     /// A matrix, as its rows.
     Mat(Vec<Vec<ExprId>>),
+    /// A vector or matrix whose elements are given by one expression of loop variables (problems with data).
+    Sym(Sym),
+    /// A loop variable of a `sum` over a `dim`: it can only index.
+    Index(ExprId, Extent),
     /// An expression that already has an error reported; silences follow-on errors.
     Error,
 }
@@ -33,6 +40,8 @@ impl Value {
             Value::Cond(_) => "a condition".into(),
             Value::Vec(v) => format!("a vector of length {}", v.len()),
             Value::Mat(m) => format!("a {}×{} matrix", m.len(), m.first().map_or(0, Vec::len)),
+            Value::Sym(s) => s.describe(),
+            Value::Index(..) => "a loop index".into(),
             Value::Error => "an invalid value".into(),
         }
     }
@@ -48,6 +57,7 @@ struct Binding {
 /// Checks a parsed problem and expands it into a [`Model`], or returns every error found.
 pub fn check(problem: &Problem) -> Result<Model, Vec<Diagnostic>> {
     let mut c = Checker::default();
+    c.data_mode = problem.items.iter().any(|i| matches!(i.kind, ItemKind::Dim(_) | ItemKind::Data { .. }));
     c.rust_name(&problem.name, "a problem");
     c.declarations(problem);
     c.definitions(problem);
@@ -70,6 +80,13 @@ struct Checker {
     lets: HashMap<String, Span>,
     /// The levels whose objective was written (even if it has errors), so none is reported missing.
     objectives_written: Vec<Level>,
+    /// Whether the problem declares a `dim` or `data`: then variables are arrays read through loops.
+    data_mode: bool,
+    /// The `dim`s in declaration order, and where each was declared.
+    dims: Vec<String>,
+    dim_spans: Vec<Span>,
+    /// The `data` items in declaration order.
+    data: Vec<DataItem>,
 }
 
 /// Rust's strict and reserved keywords, which cannot be the names of generated types and fields.
@@ -81,7 +98,7 @@ const RUST_KEYWORDS: &[&str] = &[
 ];
 
 const FUNCTIONS: &str = "sin, cos, tan, exp, log, sqrt, abs, tanh, sigmoid, softplus, min, max, clamp, huber, \
-                         dot, norm2, norm, sum";
+                         dot, norm2, norm, sum, mean, transpose";
 
 impl Checker {
     fn error(&mut self, span: Span, message: impl Into<String>) {
@@ -117,7 +134,10 @@ impl Checker {
     fn declarations(&mut self, problem: &Problem) {
         for item in &problem.items {
             match &item.kind {
-                ItemKind::Var { level, name, size, .. } => self.variable(*level, name, size),
+                ItemKind::Dim(names) => names.iter().for_each(|n| self.dim(n)),
+                ItemKind::Data { name, shape, type_span } => self.data_item(name, shape, type_span, &item.docs),
+                ItemKind::Var { level, name, shape, .. } if self.data_mode => self.array_variable(*level, name, shape),
+                ItemKind::Var { level, name, shape, .. } => self.variable(*level, name, shape),
                 ItemKind::Param { name, value } => self.param(name, value, &item.docs),
                 ItemKind::Const { name, value } => {
                     let v = self.expr(value);
@@ -132,8 +152,23 @@ impl Checker {
         }
     }
 
-    fn variable(&mut self, level: Level, name: &Ident, size: &Option<(usize, Span)>) {
-        let dim = match size {
+    fn variable(&mut self, level: Level, name: &Ident, shape: &[Size]) {
+        let size = match shape {
+            [] => None,
+            [Size::Fixed(k, s)] => Some((*k, s.clone())),
+            [Size::Named(n)] => {
+                let hint = format!("declare it first with `dim {};` (sizes of data bound at run time)", n.name);
+                self.error_hint(n.span.clone(), format!("cannot find the size `{}`", n.name), hint);
+                return;
+            }
+            [_, second, ..] => {
+                let msg = "a matrix variable needs symbolic sizes";
+                let hint = "matrix variables are for problems with data: declare their sizes with `dim`";
+                self.error_hint(second.span(), msg, hint);
+                return;
+            }
+        };
+        let dim = match &size {
             Some((0, s)) => {
                 self.error_hint(
                     s.clone(),
@@ -152,18 +187,8 @@ impl Checker {
             Some((k, _)) => *k,
             None => 1,
         };
-        let var = Variable { name: name.name.clone(), dim, scalar: size.is_none() };
-        let (slot, word) = match level {
-            Level::Upper => (&self.x, "upper"),
-            Level::Lower => (&self.y, "lower"),
-        };
-        if let Some((prev, _)) = slot {
-            let msg = format!("a second `{word}` variable `{}`", name.name);
-            let hint = format!(
-                "a problem has one {word} variable (`{}`); use a vector `real[k]` for several components",
-                prev.name
-            );
-            self.error_hint(name.span.clone(), msg, hint);
+        let var = Variable { name: name.name.clone(), dim, scalar: size.is_none(), shape: Vec::new() };
+        if self.second_variable(level, name) {
             return;
         }
         let nodes: Vec<ExprId> = (0..dim as u32)
@@ -177,6 +202,22 @@ impl Checker {
             Level::Upper => self.x = entry,
             Level::Lower => self.y = entry,
         }
+    }
+
+    /// Reports a second variable of a level; true if there was one.
+    fn second_variable(&mut self, level: Level, name: &Ident) -> bool {
+        let (slot, word) = match level {
+            Level::Upper => (&self.x, "upper"),
+            Level::Lower => (&self.y, "lower"),
+        };
+        let Some((prev, _)) = slot else { return false };
+        let msg = format!("a second `{word}` variable `{}`", name.name);
+        let hint = format!(
+            "a problem has one {word} variable (`{}`); use a vector `real[k]` for several components",
+            prev.name
+        );
+        self.error_hint(name.span.clone(), msg, hint);
+        true
     }
 
     fn param(&mut self, name: &Ident, value: &Expr, docs: &[String]) {
@@ -208,6 +249,11 @@ impl Checker {
             Value::Mat(rows) => rows.concat(),
             Value::Cond(_) => {
                 self.error(span, format!("the value of {what} must be a number, not a condition"));
+                return None;
+            }
+            Value::Sym(_) | Value::Index(..) => {
+                let hint = "it may use numbers and `const`s, not data, variables or loop indices";
+                self.error_hint(span, format!("the value of {what} must be a constant, found {}", v.describe()), hint);
                 return None;
             }
             Value::Error => return None,
@@ -299,7 +345,13 @@ impl Checker {
                 let v = self.expr(e);
                 let values = self.constant(&v, e.span.clone(), "a box end")?;
                 match values.len() {
+                    1 if self.data_mode => Some(values),
                     1 => Some(vec![values[0]; var.dim]),
+                    _ if self.data_mode => {
+                        let hint = "in a problem with data, the box is the same for every component of the variable";
+                        self.error_hint(e.span.clone(), "a box end must be a number here", hint);
+                        None
+                    }
                     k if k == var.dim => Some(values),
                     k => {
                         self.error(
@@ -340,13 +392,19 @@ impl Checker {
         };
         let v = self.expr(value);
         let Some(values) = self.constant(&v, value.span.clone(), "a start point") else { return };
-        let fits = if var.0.scalar {
+        let fits = if self.data_mode {
+            matches!(v, Value::Num(_))
+        } else if var.0.scalar {
             matches!(v, Value::Num(_))
         } else {
             matches!(v, Value::Vec(_)) && values.len() == var.0.dim
         };
         if !fits {
-            let want = if var.0.scalar { "a number".to_string() } else { format!("a vector of length {}", var.0.dim) };
+            let want = if var.0.scalar || self.data_mode {
+                "a number".to_string()
+            } else {
+                format!("a vector of length {}", var.0.dim)
+            };
             let msg = format!("start value for `{}` must be {want}, found {}", var.0.name, v.describe());
             self.error(value.span.clone(), msg);
             return;
@@ -354,6 +412,18 @@ impl Checker {
         let slot = if var.1 == 0 { &mut self.start.0 } else { &mut self.start.1 };
         if slot.replace(values).is_some() {
             self.error(name.span.clone(), format!("the start value of `{}` is given twice", name.name));
+        }
+    }
+
+    /// Every `dim` must be a size of some `data` item, since that is how its value becomes known.
+    fn dims_are_bound(&mut self) {
+        for d in 0..self.dims.len() {
+            let used = self.data.iter().any(|item| item.shape.contains(&Extent::Dim(d as u32)));
+            if !used {
+                let msg = format!("`{}` is not the size of any `data` item, so its value is never known", self.dims[d]);
+                let hint = "use it in the type of a `data` item (`data X: real[N, p];`), or write the number instead";
+                self.error_hint(self.dim_spans[d].clone(), msg, hint);
+            }
         }
     }
 
@@ -378,12 +448,15 @@ impl Checker {
                 self.error_hint(at.clone(), format!("{msg} in problem `{}`", problem.name.name), hint);
             }
         }
+        self.dims_are_bound();
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|d| d.span.start);
             return Err(self.errors);
         }
         let (x, y) = (self.x.expect("checked").0, self.y.expect("checked").0);
-        let start = (self.start.0.unwrap_or(vec![0.0; x.dim]), self.start.1.unwrap_or(vec![0.0; y.dim]));
+        // With data, sizes are known only at run time: one start value (and one box) holds for every component.
+        let (nx, ny) = if self.data_mode { (1, 1) } else { (x.dim, y.dim) };
+        let start = (self.start.0.unwrap_or(vec![0.0; nx]), self.start.1.unwrap_or(vec![0.0; ny]));
         Ok(Model {
             name: problem.name.name.clone(),
             name_span: at,
@@ -391,6 +464,8 @@ impl Checker {
             x,
             y,
             params: self.params,
+            dims: self.dims,
+            data: self.data,
             bounds: self.bounds,
             start,
             dag: self.dag,

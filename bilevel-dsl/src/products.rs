@@ -1,0 +1,498 @@
+//! Code generation for problems with data: the struct that holds the data, its `new`, and the
+//! `MatrixFreeProblem` implementation whose methods are loops over the data.
+//!
+//! The derivatives are exact and symbolic, on the same DAG as the objectives:
+//! - a gradient is the adjoint of each variable element ([`diff::adjoints`]): one number per value of the
+//!   element's loop variables, which may itself be a sum over samples;
+//! - a Hessian–vector product is the directional derivative of those adjoints along a direction `u` or `v`
+//!   ([`diff::tangent`], forward over reverse), so it costs a small multiple of a gradient.
+//!
+//! Each result is written by accumulation statements ([`Item`]s). A result that is a sum over samples is
+//! unfolded into a loop whose body adds to the output (`gy[l] += a_i · X[i][l]` inside `for i`), so gradients
+//! are scattered sample by sample in O(N·p), never gathered element by element in O(N·p²); statements in loops
+//! over the same variable share one loop, so the value, both gradients and their common subexpressions are
+//! computed in one pass over the data. The generated code's size depends on the expressions only, never on the
+//! sizes of the data.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::dag::{Array, Dag, ExprId, Extent, Node};
+use crate::diff;
+use crate::emit::{number, Emitter, Item, Place};
+use crate::model::Model;
+
+/// Generates the problem's struct, its data struct, `new`, and the `MatrixFreeProblem` implementation.
+pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
+    let mut dag = model.dag.clone();
+    let upper = Derivatives::new(&mut dag, model.upper);
+    let lower = Derivatives::new(&mut dag, model.lower);
+    let g = Gen { dag: &dag, model, krate };
+    let types = g.types();
+    let name = format_ident!("{}", model.name);
+    let name_str = &model.name;
+    let sig = quote!(&self, x: &[f64], y: &[f64]);
+    let (n, m) = (g.numel(&model.x.shape), g.numel(&model.y.shape));
+    let (upper_value, lower_value) = (g.value(model.upper), g.value(model.lower));
+    let (upper_grad, lower_grad) = (g.grad(&upper), g.grad(&lower));
+    let (upper_hy, lower_hy) = (g.hvp(&upper, Array::DirY), g.hvp(&lower, Array::DirY));
+    let (upper_hx, lower_hx) = (g.hvp(&upper, Array::DirX), g.hvp(&lower, Array::DirX));
+    let na = quote!(#krate::nalgebra);
+    let (x0, y0) = (number(model.start.0[0]).0, number(model.start.1[0]).0);
+    let bounds = match &model.bounds {
+        Some((lo, hi)) => {
+            let (lo, hi) = (number(lo[0]).0, number(hi[0]).0);
+            quote!(::core::option::Option::Some(#krate::Bounds {
+                lo: #na::DVector::from_element(#n, #lo),
+                hi: #na::DVector::from_element(#n, #hi),
+            }))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    quote! {
+        #types
+
+        // Generated code is not the user's to change; see the note on fixed-size problems. Sizes keep the names
+        // the user gave them (`N`, `X`), and loops index several arrays at once.
+        #[allow(clippy::all, clippy::pedantic, unused_variables, unused_mut, non_snake_case)]
+        impl #krate::MatrixFreeProblem for #name {
+            fn name(&self) -> &str {
+                #name_str
+            }
+
+            fn dims(&self) -> (usize, usize) {
+                (#n, #m)
+            }
+
+            fn start(&self) -> (#na::DVector<f64>, #na::DVector<f64>) {
+                (#na::DVector::from_element(#n, #x0), #na::DVector::from_element(#m, #y0))
+            }
+
+            fn bounds(&self) -> ::core::option::Option<#krate::Bounds<#na::Dyn>> {
+                #bounds
+            }
+
+            fn upper(#sig) -> f64 {
+                #upper_value
+            }
+
+            fn lower(#sig) -> f64 {
+                #lower_value
+            }
+
+            fn upper_grad(#sig, gx: &mut [f64], gy: &mut [f64]) -> f64 {
+                #upper_grad
+            }
+
+            fn lower_grad(#sig, gx: &mut [f64], gy: &mut [f64]) -> f64 {
+                #lower_grad
+            }
+
+            fn upper_hvp_y(#sig, v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+                #upper_hy
+            }
+
+            fn upper_hvp_x(#sig, u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+                #upper_hx
+            }
+
+            fn lower_hvp_y(#sig, v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+                #lower_hy
+            }
+
+            fn lower_hvp_x(#sig, u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+                #lower_hx
+            }
+        }
+    }
+}
+
+/// One objective's gradient: each variable element read by the objective and its adjoint.
+struct Derivatives {
+    value: ExprId,
+    /// `(element, adjoint)` for every `At(X | Y, ..)` node the objective reads.
+    adjoints: Vec<(ExprId, ExprId)>,
+}
+
+impl Derivatives {
+    fn new(dag: &mut Dag, f: ExprId) -> Derivatives {
+        let adj = diff::adjoints(dag, f);
+        let reach = dag.reachable(&[f]);
+        let adjoints = (0..reach.len())
+            .map(ExprId::from_index)
+            .filter(|id| reach[id.index()] && matches!(dag.node(*id), Node::At(Array::X | Array::Y, ..)))
+            .filter_map(|id| adj.get(&id).map(|a| (id, *a)))
+            .filter(|(_, a)| dag.as_const(*a) != Some(0.0))
+            .collect();
+        Derivatives { value: f, adjoints }
+    }
+}
+
+struct Gen<'a> {
+    dag: &'a Dag,
+    model: &'a Model,
+    krate: &'a TokenStream,
+}
+
+impl Gen<'_> {
+    /// The number of elements of a variable of this shape, as a `usize` expression.
+    fn numel(&self, shape: &[Extent]) -> TokenStream {
+        let mut factors = shape.iter().map(|e| extent(self.model, *e));
+        match factors.next() {
+            None => quote!(1),
+            Some(first) => factors.fold(first, |acc, f| quote!(#acc * #f)),
+        }
+    }
+
+    /// The struct with the params (public), the data and the sizes (private), the data struct, and `new`.
+    fn types(&self) -> TokenStream {
+        let model = self.model;
+        let krate = self.krate;
+        let name = format_ident!("{}", model.name);
+        let data_name = format_ident!("{}Data", model.name);
+        let mut docs: Vec<String> = model.docs.iter().map(|d| format!(" {d}")).collect();
+        if !docs.is_empty() {
+            docs.push(String::new());
+        }
+        docs.push(format!(
+            " A bilevel problem with data generated by `bilevel!`: build it from its data with [`{}::new`].",
+            model.name
+        ));
+        let params = model.params.iter().map(|p| {
+            let field = format_ident!("{}", p.name);
+            let pdocs: Vec<String> = p.docs.iter().map(|d| format!(" {d}")).collect();
+            let ty = if p.scalar {
+                quote!(f64)
+            } else {
+                let k = Literal::usize_unsuffixed(p.default.len());
+                quote!([f64; #k])
+            };
+            quote!(#(#[doc = #pdocs])* pub #field: #ty)
+        });
+        let defaults = model.params.iter().map(|p| {
+            let field = format_ident!("{}", p.name);
+            let values = p.default.iter().map(|v| number(*v).0);
+            if p.scalar {
+                let v = number(p.default[0]).0;
+                quote!(#field: #v)
+            } else {
+                quote!(#field: [#(#values),*])
+            }
+        });
+        let items: Vec<_> = model.data.iter().map(|d| format_ident!("{}", d.name)).collect();
+        let item_strs: Vec<&str> = model.data.iter().map(|d| d.name.as_str()).collect();
+        let item_docs = model.data.iter().map(|d| {
+            let mut docs: Vec<String> = d.docs.iter().map(|l| format!(" {l}")).collect();
+            let shape: Vec<String> = d
+                .shape
+                .iter()
+                .map(|e| match e {
+                    Extent::Fixed(k) => k.to_string(),
+                    Extent::Dim(i) => model.dims[*i as usize].clone(),
+                })
+                .collect();
+            docs.push(format!(" `{}: real[{}]`", d.name, shape.join(", ")));
+            docs
+        });
+        let shapes = model.data.iter().map(|d| {
+            let axes = d.shape.iter().map(|e| match e {
+                Extent::Fixed(k) => quote!(#krate::data::Extent::Fixed(#k)),
+                Extent::Dim(i) => {
+                    let i = *i as usize;
+                    quote!(#krate::data::Extent::Dim(#i))
+                }
+            });
+            quote!(&[#(#axes),*])
+        });
+        let dims: Vec<_> = model.dims.iter().map(|d| format_ident!("{}", d)).collect();
+        let dim_strs: Vec<&str> = model.dims.iter().map(String::as_str).collect();
+        let dim_index = 0..dims.len();
+        let data_doc = format!(" The data of [`{}`], one array per `data` item.", model.name);
+        quote! {
+            #(#[doc = #docs])*
+            #[derive(Clone, Debug)]
+            #[allow(non_snake_case)]
+            pub struct #name {
+                #(#params,)*
+                #(#items: #krate::data::Array,)*
+                #(#dims: usize,)*
+            }
+
+            #[doc = #data_doc]
+            #[derive(Clone, Debug)]
+            #[allow(non_snake_case)]
+            pub struct #data_name {
+                #(#(#[doc = #item_docs])* pub #items: #krate::data::Array,)*
+            }
+
+            #[allow(clippy::all, clippy::pedantic)]
+            impl #name {
+                /// The problem on these data, with every `param` at its default. Checks every data item against
+                /// its declared sizes (and the sizes against each other) and rejects NaN and infinite values.
+                pub fn new(data: #data_name) -> ::core::result::Result<Self, #krate::data::DataError> {
+                    let mut sizes = #krate::data::Sizes::new(&[#(#dim_strs),*]);
+                    #(sizes.bind(#item_strs, &data.#items, #shapes)?;)*
+                    ::core::result::Result::Ok(#name {
+                        #(#defaults,)*
+                        #(#items: data.#items,)*
+                        #(#dims: sizes.get(#dim_index),)*
+                    })
+                }
+            }
+        }
+    }
+
+    fn emitter(&self, roots: &[ExprId]) -> Emitter<'_> {
+        Emitter::new(self.dag, self.model, self.krate, roots)
+    }
+
+    /// Length checks of the slices a method receives (`true` for the layout of `x`, `false` for `y`).
+    fn checks(&self, slices: &[(&str, bool)]) -> TokenStream {
+        let krate = self.krate;
+        let checks = slices.iter().map(|(s, upper)| {
+            let id = format_ident!("{}", s);
+            let len = self.numel(if *upper { &self.model.x.shape } else { &self.model.y.shape });
+            quote!((#s, #id.len(), #len))
+        });
+        quote!(#krate::data::check_lengths(#krate::MatrixFreeProblem::name(self), &[#(#checks),*]);)
+    }
+
+    fn value(&self, f: ExprId) -> TokenStream {
+        let checks = self.checks(&[("x", true), ("y", false)]);
+        let body = self.emitter(&[f]).branch(f);
+        quote!(#checks #body)
+    }
+
+    fn grad(&self, d: &Derivatives) -> TokenStream {
+        let mut accs = Vec::new();
+        let mut dag = self.dag.clone();
+        unfold(&mut dag, d.value, Place::Scalar("value"), &mut accs);
+        for &(leaf, adj) in &d.adjoints {
+            let at = place(&dag, leaf, "gx", "gy");
+            unfold(&mut dag, adj, at, &mut accs);
+        }
+        let checks = self.checks(&[("x", true), ("y", false), ("gx", true), ("gy", false)]);
+        let body = self.program(&dag, accs);
+        quote! {
+            #checks
+            gx.fill(0.0);
+            gy.fill(0.0);
+            let mut value = 0.0;
+            #body
+            value
+        }
+    }
+
+    /// The Hessian–vector product along a direction in `x` (`DirX`) or `y` (`DirY`).
+    fn hvp(&self, d: &Derivatives, dir: Array) -> TokenStream {
+        let mut dag = self.dag.clone();
+        let adjs: Vec<ExprId> = d.adjoints.iter().map(|(_, a)| *a).collect();
+        let seeded = if dir == Array::DirX { Array::X } else { Array::Y };
+        let tangents = diff::tangent(&mut dag, &adjs, |dag, node| match node {
+            Node::At(a, r, c) if a == seeded => Some(dag.insert(Node::At(dir, r, c))),
+            _ => None,
+        });
+        let mut accs = Vec::new();
+        for (&(leaf, _), &t) in d.adjoints.iter().zip(&tangents) {
+            if dag.as_const(t) != Some(0.0) {
+                let at = place(&dag, leaf, "hx", "hy");
+                unfold(&mut dag, t, at, &mut accs);
+            }
+        }
+        let (dir_name, upper) = if dir == Array::DirX { ("u", true) } else { ("v", false) };
+        let checks = self.checks(&[("x", true), ("y", false), (dir_name, upper), ("hx", true), ("hy", false)]);
+        let body = self.program(&dag, accs);
+        quote! {
+            #checks
+            hx.fill(0.0);
+            hy.fill(0.0);
+            #body
+        }
+    }
+
+    /// The statements for a list of accumulations, grouped into shared loops.
+    fn program(&self, dag: &Dag, accs: Vec<(Vec<u32>, Item)>) -> TokenStream {
+        let mut items = Vec::new();
+        for (path, acc) in accs {
+            insert(&mut items, &path, acc);
+        }
+        let mut roots = Vec::new();
+        items.iter().for_each(|i| i.values(&mut roots));
+        let stmts = Emitter::new(dag, self.model, self.krate, &roots).items(&items);
+        quote!(#(#stmts)*)
+    }
+}
+
+/// The number of elements of `extent`, as a `usize` expression.
+fn extent(model: &Model, e: Extent) -> TokenStream {
+    match e {
+        Extent::Fixed(k) => {
+            let k = Literal::usize_unsuffixed(k);
+            quote!(#k)
+        }
+        Extent::Dim(d) => {
+            let name = format_ident!("{}", model.dims[d as usize]);
+            quote!(self.#name)
+        }
+    }
+}
+
+/// Where the derivative for variable element `leaf` goes: `gx[..]` or `gy[..]` (or the names given).
+fn place(dag: &Dag, leaf: ExprId, x: &'static str, y: &'static str) -> Place {
+    match dag.node(leaf) {
+        Node::At(array, row, col) => {
+            let target = if array == Array::X { x } else { y };
+            Place::At { target, array, row, col }
+        }
+        _ => unreachable!("variable elements are `At` nodes"),
+    }
+}
+
+/// Adds to `out` the accumulations that add `value` to `place`, with the loop variables each needs.
+///
+/// A sum that depends on the place's index (or any sum, for a scalar place) becomes a loop around the
+/// accumulation, also under `+`, `-` and a factor that does not depend on the index; the place's own index
+/// variables are the innermost loops. A sum that does not depend on the index stays a value, computed once
+/// outside the index's loop: unfolding it would repeat its loop for every element.
+fn unfold(dag: &mut Dag, value: ExprId, place: Place, out: &mut Vec<(Vec<u32>, Item)>) {
+    let mut pending = vec![(value, true, Vec::<u32>::new())];
+    let place_vars: Vec<u32> = match place {
+        Place::At { row, col, .. } => {
+            [Some(row), col].into_iter().flatten().flat_map(|i| dag.free(i).to_vec()).collect()
+        }
+        Place::Scalar(_) => Vec::new(),
+    };
+    let indexed = |dag: &Dag, id: ExprId| place_vars.is_empty() || dag.free(id).iter().any(|k| place_vars.contains(k));
+    while let Some((e, positive, loops)) = pending.pop() {
+        let unfoldable = |dag: &Dag, id: ExprId| has_top_sum(dag, id, &indexed);
+        let factor =
+            |dag: &Dag, id: ExprId| place_vars.is_empty() || !dag.free(id).iter().any(|k| place_vars.contains(k));
+        match dag.node(e) {
+            Node::Sum(k, body) if indexed(dag, e) => {
+                // A loop variable may be reused by an independent sum; give this loop its own if so.
+                let (k, body) =
+                    if loops.contains(&k) || place_vars.contains(&k) { rename(dag, k, body) } else { (k, body) };
+                let mut inner = loops.clone();
+                inner.push(k);
+                pending.push((body, positive, inner));
+            }
+            Node::Add(a, b) if unfoldable(dag, a) || unfoldable(dag, b) => {
+                pending.push((a, positive, loops.clone()));
+                pending.push((b, positive, loops));
+            }
+            Node::Sub(a, b) if unfoldable(dag, a) || unfoldable(dag, b) => {
+                pending.push((a, positive, loops.clone()));
+                pending.push((b, !positive, loops));
+            }
+            Node::Neg(a) if unfoldable(dag, a) => pending.push((a, !positive, loops)),
+            Node::Mul(a, b) if unfoldable(dag, b) && factor(dag, a) => {
+                let scaled = scale(dag, b, a, Dag::mul, &indexed);
+                pending.push((scaled, positive, loops));
+            }
+            Node::Mul(a, b) if unfoldable(dag, a) && factor(dag, b) => {
+                let scaled = scale(dag, a, b, Dag::mul, &indexed);
+                pending.push((scaled, positive, loops));
+            }
+            Node::Div(a, b) if unfoldable(dag, a) && factor(dag, b) => {
+                let scaled = scale(dag, a, b, Dag::div, &indexed);
+                pending.push((scaled, positive, loops));
+            }
+            _ => {
+                let mut path = loops;
+                path.extend(place_vars.iter().copied());
+                out.push((path, Item::Acc { place: place.clone(), positive, value: e }));
+            }
+        }
+    }
+}
+
+/// The body of a sum over `k` with a fresh loop variable of the same range in place of `k`.
+fn rename(dag: &mut Dag, k: u32, body: ExprId) -> (u32, ExprId) {
+    let fresh = dag.new_loop(dag.loop_var(k).extent);
+    let idx = dag.insert(Node::Idx(fresh));
+    (fresh, dag.subst(body, &[(k, idx)]))
+}
+
+/// Whether `id` is a sum that passes `wanted`, or a sum, difference, negation or scaling of one (what [`unfold`]
+/// turns into loops), looking a few levels deep only: the structure that matters is at the top, and derivative
+/// DAGs share so much that a full walk could take exponential time.
+fn has_top_sum(dag: &Dag, id: ExprId, wanted: &dyn Fn(&Dag, ExprId) -> bool) -> bool {
+    fn walk(dag: &Dag, id: ExprId, depth: usize, wanted: &dyn Fn(&Dag, ExprId) -> bool) -> bool {
+        if depth == 0 {
+            return false;
+        }
+        match dag.node(id) {
+            Node::Sum(..) => wanted(dag, id),
+            Node::Add(a, b) | Node::Sub(a, b) | Node::Mul(a, b) => {
+                walk(dag, a, depth - 1, wanted) || walk(dag, b, depth - 1, wanted)
+            }
+            Node::Div(a, _) | Node::Neg(a) => walk(dag, a, depth - 1, wanted),
+            _ => false,
+        }
+    }
+    walk(dag, id, UNFOLD_DEPTH, wanted)
+}
+
+/// How deep below the top of a result [`unfold`] looks for sums to turn into loops.
+const UNFOLD_DEPTH: usize = 6;
+
+type Op = fn(&mut Dag, ExprId, ExprId) -> ExprId;
+
+/// `s ∘ f` (`∘` is `*` or `/`) with the factor `f` pushed through the sums, differences and products of `s` into
+/// the bodies of the sums that pass `wanted`, so that [`unfold`] can turn them into loops: `(Σ_k b) / N` becomes
+/// `Σ_k (b / N)`. Parts without such a sum near the top are combined with `f` as they are.
+fn scale(dag: &mut Dag, s: ExprId, f: ExprId, op: Op, wanted: &dyn Fn(&Dag, ExprId) -> bool) -> ExprId {
+    if !has_top_sum(dag, s, wanted) {
+        return op(dag, s, f);
+    }
+    match dag.node(s) {
+        Node::Sum(k, body) => {
+            // The factor is constant in the sum; if it uses a variable of the same number (a loop variable reused
+            // by an unrelated sum), the sum gets a variable of its own first.
+            let (k, body) = if dag.free(f).contains(&k) { rename(dag, k, body) } else { (k, body) };
+            let inner = scale(dag, body, f, op, wanted);
+            dag.sum(k, inner)
+        }
+        Node::Add(a, b) => {
+            let (a, b) = (scale(dag, a, f, op, wanted), scale(dag, b, f, op, wanted));
+            dag.add(a, b)
+        }
+        Node::Sub(a, b) => {
+            let (a, b) = (scale(dag, a, f, op, wanted), scale(dag, b, f, op, wanted));
+            dag.sub(a, b)
+        }
+        Node::Neg(a) => {
+            let a = scale(dag, a, f, op, wanted);
+            dag.neg(a)
+        }
+        Node::Mul(p, q) if has_top_sum(dag, q, wanted) => {
+            let q = scale(dag, q, f, op, wanted);
+            dag.mul(p, q)
+        }
+        Node::Mul(p, q) => {
+            let p = scale(dag, p, f, op, wanted);
+            dag.mul(p, q)
+        }
+        Node::Div(p, q) => {
+            let p = scale(dag, p, f, op, wanted);
+            dag.div(p, q)
+        }
+        _ => op(dag, s, f),
+    }
+}
+
+/// Puts an accumulation into the loop nest `path`, sharing loops over the same variable.
+fn insert(items: &mut Vec<Item>, path: &[u32], acc: Item) {
+    let Some((&var, rest)) = path.split_first() else {
+        items.push(acc);
+        return;
+    };
+    let existing = items.iter_mut().position(|i| matches!(i, Item::Loop { var: v, .. } if *v == var));
+    let at = existing.unwrap_or_else(|| {
+        items.push(Item::Loop { var, items: Vec::new() });
+        items.len() - 1
+    });
+    if let Item::Loop { items: inner, .. } = &mut items[at] {
+        insert(inner, rest, acc);
+    }
+}

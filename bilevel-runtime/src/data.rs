@@ -1,0 +1,291 @@
+//! Data attached to a problem at run time: [`Array`]s checked against the declared sizes before any computation.
+//!
+//! A problem with `dim N, p;` and `data X: real[N, p];` is built from its data by the generated `new`, which
+//! binds each `dim` from the first array that has it and rejects every disagreement with a [`DataError`] naming
+//! the data items involved.
+//!
+//! ```
+//! use bilevel_runtime::data::{Array, Extent, Sizes};
+//!
+//! let x = Array::matrix(3, 2, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).unwrap();
+//! let t = Array::vector(vec![1.0, 0.0]);
+//! let mut sizes = Sizes::new(&["N", "p"]);
+//! sizes.bind("X", &x, &[Extent::Dim(0), Extent::Dim(1)]).unwrap();
+//! let err = sizes.bind("t", &t, &[Extent::Dim(0)]).unwrap_err();
+//! assert_eq!(err.to_string(), "data item `t` has N = 2 rows, but `X` has N = 3");
+//! ```
+
+use std::fmt;
+use std::ops::Index;
+
+use nalgebra::{DMatrix, DVector};
+
+/// A vector or a matrix of `f64`, stored row by row (so the rows `X[i]` a loop over samples reads are
+/// contiguous).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Array {
+    rows: usize,
+    /// `None` for a vector.
+    cols: Option<usize>,
+    values: Vec<f64>,
+}
+
+impl Array {
+    /// A vector (takes the values without copying).
+    pub fn vector(values: Vec<f64>) -> Array {
+        Array { rows: values.len(), cols: None, values }
+    }
+
+    /// A `rows × cols` matrix from its values row by row (taken without copying).
+    pub fn matrix(rows: usize, cols: usize, values: Vec<f64>) -> Result<Array, DataError> {
+        if rows.checked_mul(cols) != Some(values.len()) {
+            return Err(DataError::Length { rows, cols, len: values.len() });
+        }
+        Ok(Array { rows, cols: Some(cols), values })
+    }
+
+    /// A matrix from its rows; every row must have the same length.
+    pub fn from_rows(rows: &[Vec<f64>]) -> Result<Array, DataError> {
+        let cols = rows.first().map_or(0, Vec::len);
+        if let Some(i) = rows.iter().position(|r| r.len() != cols) {
+            return Err(DataError::Ragged { row: i, len: rows[i].len(), expected: cols });
+        }
+        Array::matrix(rows.len(), cols, rows.concat())
+    }
+
+    /// The sizes: one for a vector, `[rows, cols]` for a matrix.
+    pub fn shape(&self) -> Vec<usize> {
+        match self.cols {
+            None => vec![self.rows],
+            Some(c) => vec![self.rows, c],
+        }
+    }
+
+    /// All values, row by row.
+    pub fn as_slice(&self) -> &[f64] {
+        &self.values
+    }
+
+    /// Row `i` of a matrix (element `i` of a vector, as a slice of one).
+    pub fn row(&self, i: usize) -> &[f64] {
+        let c = self.cols.unwrap_or(1);
+        &self.values[i * c..(i + 1) * c]
+    }
+
+    /// The position of the first NaN or infinite value, as indices.
+    fn first_non_finite(&self) -> Option<Vec<usize>> {
+        let k = self.values.iter().position(|v| !v.is_finite())?;
+        Some(match self.cols {
+            None => vec![k],
+            Some(c) => vec![k / c, k % c],
+        })
+    }
+}
+
+impl From<Vec<f64>> for Array {
+    fn from(values: Vec<f64>) -> Array {
+        Array::vector(values)
+    }
+}
+
+impl From<DVector<f64>> for Array {
+    fn from(v: DVector<f64>) -> Array {
+        Array::vector(v.data.into())
+    }
+}
+
+/// nalgebra stores matrices column by column: this copies once into row order.
+impl From<&DMatrix<f64>> for Array {
+    fn from(m: &DMatrix<f64>) -> Array {
+        let values = m.transpose().data.into();
+        Array { rows: m.nrows(), cols: Some(m.ncols()), values }
+    }
+}
+
+impl Index<usize> for Array {
+    type Output = f64;
+    fn index(&self, i: usize) -> &f64 {
+        &self.values[i]
+    }
+}
+
+impl Index<(usize, usize)> for Array {
+    type Output = f64;
+    fn index(&self, (i, j): (usize, usize)) -> &f64 {
+        &self.values[i * self.cols.unwrap_or(1) + j]
+    }
+}
+
+/// One declared size of a data item: a `dim` (by its position in the problem) or a number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Extent {
+    /// The `dim` with this index.
+    Dim(usize),
+    /// A fixed size.
+    Fixed(usize),
+}
+
+/// The values of a problem's `dim`s, bound from its data items one after the other.
+#[derive(Clone, Debug)]
+pub struct Sizes {
+    names: &'static [&'static str],
+    /// The value of each dim and the data item it was taken from.
+    values: Vec<Option<(usize, &'static str)>>,
+}
+
+impl Sizes {
+    /// No dim bound yet.
+    pub fn new(names: &'static [&'static str]) -> Sizes {
+        Sizes { names, values: vec![None; names.len()] }
+    }
+
+    /// Checks `array` against the declared sizes of data item `item` and binds the dims it is the first to have.
+    /// Also rejects empty arrays and arrays with NaN or infinite values.
+    pub fn bind(&mut self, item: &'static str, array: &Array, shape: &[Extent]) -> Result<(), DataError> {
+        let found = array.shape();
+        if found.len() != shape.len() {
+            let what = |k: usize| if k == 1 { "a vector" } else { "a matrix" };
+            return Err(DataError::Rank { item, expected: what(shape.len()), found: what(found.len()) });
+        }
+        for (axis, (&size, extent)) in found.iter().zip(shape).enumerate() {
+            if size == 0 {
+                return Err(DataError::Empty { item, axis });
+            }
+            match *extent {
+                Extent::Fixed(k) if k != size => {
+                    return Err(DataError::Size { item, axis, size, expected: k.to_string(), other: None });
+                }
+                Extent::Dim(d) => match self.values[d] {
+                    None => self.values[d] = Some((size, item)),
+                    Some((k, other)) if k != size => {
+                        let expected = format!("{} = {k}", self.names[d]);
+                        let size_name = format!("{} = {size}", self.names[d]);
+                        return Err(DataError::Size {
+                            item,
+                            axis,
+                            size,
+                            expected: size_name,
+                            other: Some((other, expected)),
+                        });
+                    }
+                    Some(_) => {}
+                },
+                Extent::Fixed(_) => {}
+            }
+        }
+        match array.first_non_finite() {
+            Some(at) => Err(DataError::NonFinite { item, at }),
+            None => Ok(()),
+        }
+    }
+
+    /// The value of dim `d` (0 if no data item had it; the language requires that one does).
+    pub fn get(&self, d: usize) -> usize {
+        self.values[d].map_or(0, |(k, _)| k)
+    }
+}
+
+/// What is wrong with the data given to a problem.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataError {
+    /// `Array::matrix` got a number of values that is not `rows × cols`.
+    Length {
+        /// Rows asked for.
+        rows: usize,
+        /// Columns asked for.
+        cols: usize,
+        /// Values given.
+        len: usize,
+    },
+    /// Rows of different lengths.
+    Ragged {
+        /// The first row whose length differs from row 0.
+        row: usize,
+        /// Its length.
+        len: usize,
+        /// The length of row 0.
+        expected: usize,
+    },
+    /// A vector where a matrix was declared, or the other way round.
+    Rank {
+        /// The data item.
+        item: &'static str,
+        /// What was declared.
+        expected: &'static str,
+        /// What was given.
+        found: &'static str,
+    },
+    /// An axis of size 0.
+    Empty {
+        /// The data item.
+        item: &'static str,
+        /// 0 for rows, 1 for columns.
+        axis: usize,
+    },
+    /// A size that disagrees with the declaration or with another data item.
+    Size {
+        /// The data item.
+        item: &'static str,
+        /// 0 for rows, 1 for columns.
+        axis: usize,
+        /// Its size along that axis.
+        size: usize,
+        /// The declared size, or `dim = size` as given by this item.
+        expected: String,
+        /// The data item the dim was bound from, and its value there.
+        other: Option<(&'static str, String)>,
+    },
+    /// A NaN or infinite value.
+    NonFinite {
+        /// The data item.
+        item: &'static str,
+        /// The indices of the first such value.
+        at: Vec<usize>,
+    },
+}
+
+fn axis_name(axis: usize) -> &'static str {
+    if axis == 0 {
+        "rows"
+    } else {
+        "columns"
+    }
+}
+
+impl fmt::Display for DataError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DataError::Length { rows, cols, len } => {
+                write!(f, "a {rows}×{cols} matrix needs {} values, but {len} were given", rows * cols)
+            }
+            DataError::Ragged { row, len, expected } => {
+                write!(f, "row {row} has {len} values, but row 0 has {expected}")
+            }
+            DataError::Rank { item, expected, found } => {
+                write!(f, "data item `{item}` is declared as {expected}, but {found} was given")
+            }
+            DataError::Empty { item, axis } => write!(f, "data item `{item}` has no {}", axis_name(*axis)),
+            DataError::Size { item, axis, size, expected, other: None } => {
+                write!(f, "data item `{item}` has {size} {}, but its type says {expected}", axis_name(*axis))
+            }
+            DataError::Size { item, axis, expected, other: Some((other, was)), .. } => {
+                write!(f, "data item `{item}` has {expected} {}, but `{other}` has {was}", axis_name(*axis))
+            }
+            DataError::NonFinite { item, at } => {
+                let at: Vec<String> = at.iter().map(|i| format!("[{i}]")).collect();
+                write!(f, "data item `{item}` has a NaN or infinite value at {item}{}", at.concat())
+            }
+        }
+    }
+}
+
+impl std::error::Error for DataError {}
+
+/// Panics with a clear message when a slice passed to a problem's method has the wrong length: each entry is
+/// `(name, length, expected length)`.
+#[track_caller]
+pub fn check_lengths(problem: &str, slices: &[(&str, usize, usize)]) {
+    for &(what, len, expected) in slices {
+        assert!(len == expected, "{problem}: `{what}` has length {len}, but the problem's data make it {expected}");
+    }
+}
