@@ -213,3 +213,33 @@ fn data_that_do_not_fit_are_rejected_with_the_items_named() {
 fn a_slice_of_the_wrong_length_is_a_clear_panic() {
     data_problem().lower(&[0.0; 4], &[0.0; 2]);
 }
+
+bilevel!(file = "tests/bl/logistic_regression.bl");
+
+/// `rows` copies of two samples, as training and validation data.
+fn replicated(rows: usize) -> LogisticRegressionData {
+    let x: Vec<f64> = (0..rows).flat_map(|i| if i % 2 == 0 { [1.0, 0.5, -0.3] } else { [-0.4, 1.2, 0.8] }).collect();
+    let t: Vec<f64> = (0..rows).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+    LogisticRegressionData {
+        X: Array::matrix(rows, 3, x.clone()).unwrap(),
+        t: Array::vector(t.clone()),
+        Xv: Array::matrix(rows, 3, x).unwrap(),
+        tv: Array::vector(t),
+    }
+}
+
+/// The code does not depend on the data's size: the same compiled problem runs on 10 samples and on 10⁶, and
+/// means over copies of the same samples give the same values, gradients and products.
+#[test]
+fn one_compiled_problem_serves_any_number_of_samples() {
+    let (small, large) =
+        (LogisticRegression::new(replicated(10)).unwrap(), LogisticRegression::new(replicated(1_000_000)).unwrap());
+    let (x, y, v) = ([0.1, -0.2, 0.3], [0.4, -0.5, 0.6], [1.0, 2.0, -1.0]);
+    let run = |p: &LogisticRegression| {
+        let (mut gx, mut gy, mut hx, mut hy) = ([0.0; 3], [0.0; 3], [0.0; 3], [0.0; 3]);
+        let value = p.lower_grad(&x, &y, &mut gx, &mut gy);
+        p.lower_hvp_y(&x, &y, &v, &mut hx, &mut hy);
+        [vec![value, p.upper(&x, &y)], gx.to_vec(), gy.to_vec(), hx.to_vec(), hy.to_vec()].concat()
+    };
+    assert_close(&run(&large), &run(&small), 1e-9, "10⁶ samples against 10");
+}

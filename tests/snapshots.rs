@@ -42,3 +42,14 @@ fn galet_example() {
 fn huber_bilevel() {
     insta::assert_snapshot!(generated("huber_bilevel"));
 }
+
+/// A problem with data: loops over samples and derivative products, the same code for any data size.
+#[test]
+fn logistic_regression_with_data() {
+    let path = format!("{}/tests/bl/logistic_regression.bl", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(path).expect("the problem file exists");
+    let model = bilevel_dsl::compile(&text).expect("the problem is valid");
+    let krate: TokenStream = "::bilevel".parse().expect("a path");
+    let file = syn::parse2(bilevel_dsl::products::generate(&model, &krate)).expect("the generated code is valid Rust");
+    insta::assert_snapshot!(prettyplease::unparse(&file));
+}

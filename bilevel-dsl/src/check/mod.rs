@@ -80,6 +80,8 @@ struct Checker {
     lets: HashMap<String, Span>,
     /// The levels whose objective was written (even if it has errors), so none is reported missing.
     objectives_written: Vec<Level>,
+    /// The levels whose variable was declared (even if its type has errors), so none is reported missing.
+    variables_written: Vec<Level>,
     /// Whether the problem declares a `dim` or `data`: then variables are arrays read through loops.
     data_mode: bool,
     /// The `dim`s in declaration order, and where each was declared.
@@ -136,8 +138,18 @@ impl Checker {
             match &item.kind {
                 ItemKind::Dim(names) => names.iter().for_each(|n| self.dim(n)),
                 ItemKind::Data { name, shape, type_span } => self.data_item(name, shape, type_span, &item.docs),
-                ItemKind::Var { level, name, shape, .. } if self.data_mode => self.array_variable(*level, name, shape),
-                ItemKind::Var { level, name, shape, .. } => self.variable(*level, name, shape),
+                ItemKind::Var { level, name, shape, .. } => {
+                    self.variables_written.push(*level);
+                    if self.data_mode {
+                        self.array_variable(*level, name, shape);
+                    } else {
+                        self.variable(*level, name, shape);
+                    }
+                    if !self.env.contains_key(&name.name) {
+                        // Its type had an error: uses of the name are not reported again.
+                        self.env.insert(name.name.clone(), Binding { value: Value::Error, kind: "a variable" });
+                    }
+                }
                 ItemKind::Param { name, value } => self.param(name, value, &item.docs),
                 ItemKind::Const { name, value } => {
                     let v = self.expr(value);
@@ -430,8 +442,16 @@ impl Checker {
     fn finish(mut self, problem: &Problem) -> Result<Model, Vec<Diagnostic>> {
         let at = problem.name.span.clone();
         let missing = [
-            (self.x.is_none(), "missing the upper variable", "declare it, e.g. `upper x: real;`"),
-            (self.y.is_none(), "missing the lower variable", "declare it, e.g. `lower y: real[2];`"),
+            (
+                !self.variables_written.contains(&Level::Upper),
+                "missing the upper variable",
+                "declare it, e.g. `upper x: real;`",
+            ),
+            (
+                !self.variables_written.contains(&Level::Lower),
+                "missing the lower variable",
+                "declare it, e.g. `lower y: real[2];`",
+            ),
             (
                 !self.objectives_written.contains(&Level::Upper),
                 "missing the upper objective",
@@ -448,7 +468,10 @@ impl Checker {
                 self.error_hint(at.clone(), format!("{msg} in problem `{}`", problem.name.name), hint);
             }
         }
-        self.dims_are_bound();
+        if self.errors.is_empty() {
+            // After an error in a data item's type, a `dim` may look unused; only report it on a clean text.
+            self.dims_are_bound();
+        }
         if !self.errors.is_empty() {
             self.errors.sort_by_key(|d| d.span.start);
             return Err(self.errors);
