@@ -344,9 +344,9 @@ impl Dag {
     pub fn subst(&mut self, body: ExprId, pairs: &[(u32, ExprId)]) -> ExprId {
         let mut map: HashMap<ExprId, ExprId> = HashMap::new();
         let reach = self.reachable(&[body]);
-        for i in 0..reach.len() {
+        for (i, &reached) in reach.iter().enumerate() {
             let id = ExprId::from_index(i);
-            if !reach[i] || !pairs.iter().any(|(k, _)| self.free(id).contains(k)) {
+            if !reached || !pairs.iter().any(|(k, _)| self.free(id).contains(k)) {
                 continue;
             }
             let node = self.node(id);

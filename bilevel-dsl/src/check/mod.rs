@@ -56,8 +56,8 @@ struct Binding {
 
 /// Checks a parsed problem and expands it into a [`Model`], or returns every error found.
 pub fn check(problem: &Problem) -> Result<Model, Vec<Diagnostic>> {
-    let mut c = Checker::default();
-    c.data_mode = problem.items.iter().any(|i| matches!(i.kind, ItemKind::Dim(_) | ItemKind::Data { .. }));
+    let data_mode = problem.items.iter().any(|i| matches!(i.kind, ItemKind::Dim(_) | ItemKind::Data { .. }));
+    let mut c = Checker { data_mode, ..Checker::default() };
     c.rust_name(&problem.name, "a problem");
     c.declarations(problem);
     c.definitions(problem);
@@ -404,9 +404,7 @@ impl Checker {
         };
         let v = self.expr(value);
         let Some(values) = self.constant(&v, value.span.clone(), "a start point") else { return };
-        let fits = if self.data_mode {
-            matches!(v, Value::Num(_))
-        } else if var.0.scalar {
+        let fits = if self.data_mode || var.0.scalar {
             matches!(v, Value::Num(_))
         } else {
             matches!(v, Value::Vec(_)) && values.len() == var.0.dim
