@@ -153,36 +153,7 @@ impl Gen<'_> {
                 pub struct #name;
             };
         }
-        let fields = model.params.iter().map(|p| {
-            let field = format_ident!("{}", p.name);
-            let default = p.default.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ");
-            let mut pdocs: Vec<String> = p.docs.iter().map(|d| format!(" {d}")).collect();
-            if !pdocs.is_empty() {
-                pdocs.push(String::new());
-            }
-            pdocs.push(format!(
-                " Parameter `{}` (default `{}`).",
-                p.name,
-                if p.scalar { default } else { format!("[{default}]") }
-            ));
-            let ty = if p.scalar {
-                quote!(f64)
-            } else {
-                let k = Literal::usize_unsuffixed(p.default.len());
-                quote!([f64; #k])
-            };
-            quote!(#(#[doc = #pdocs])* pub #field: #ty)
-        });
-        let defaults = model.params.iter().map(|p| {
-            let field = format_ident!("{}", p.name);
-            let values = p.default.iter().map(|v| number(*v).0);
-            if p.scalar {
-                let v = number(p.default[0]).0;
-                quote!(#field: #v)
-            } else {
-                quote!(#field: [#(#values),*])
-            }
-        });
+        let (fields, defaults) = (param_fields(model), param_defaults(model));
         quote! {
             #(#[doc = #docs])*
             #[derive(Clone, Debug, PartialEq)]
@@ -328,4 +299,50 @@ fn matrix_decl(matrix: &str, rows: usize, cols: usize, entries: &[Entry], krate:
     let mutable = if entries.iter().any(|e| e.matrix == matrix) { quote!(mut) } else { quote!() };
     let (r, c) = (Literal::usize_unsuffixed(rows), Literal::usize_unsuffixed(cols));
     quote!(let #mutable #name = #krate::nalgebra::SMatrix::<f64, #r, #c>::zeros();)
+}
+
+/// The public field of each `param`, with its doc comment and default.
+pub(crate) fn param_fields(model: &Model) -> Vec<TokenStream> {
+    model
+        .params
+        .iter()
+        .map(|p| {
+            let field = format_ident!("{}", p.name);
+            let default = p.default.iter().map(|v| format!("{v:?}")).collect::<Vec<_>>().join(", ");
+            let mut pdocs: Vec<String> = p.docs.iter().map(|d| format!(" {d}")).collect();
+            if !pdocs.is_empty() {
+                pdocs.push(String::new());
+            }
+            pdocs.push(format!(
+                " Parameter `{}` (default `{}`).",
+                p.name,
+                if p.scalar { default } else { format!("[{default}]") }
+            ));
+            let ty = if p.scalar {
+                quote!(f64)
+            } else {
+                let k = Literal::usize_unsuffixed(p.default.len());
+                quote!([f64; #k])
+            };
+            quote!(#(#[doc = #pdocs])* pub #field: #ty)
+        })
+        .collect()
+}
+
+/// `name: default` for each `param`.
+pub(crate) fn param_defaults(model: &Model) -> Vec<TokenStream> {
+    model
+        .params
+        .iter()
+        .map(|p| {
+            let field = format_ident!("{}", p.name);
+            let values = p.default.iter().map(|v| number(*v).0);
+            if p.scalar {
+                let v = number(p.default[0]).0;
+                quote!(#field: #v)
+            } else {
+                quote!(#field: [#(#values),*])
+            }
+        })
+        .collect()
 }
