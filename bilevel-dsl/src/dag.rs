@@ -150,6 +150,16 @@ pub enum Extent {
     Dim(u32),
 }
 
+impl Extent {
+    /// How the size reads in the problem text: the number, or the name of the `dim` (from `dims`).
+    pub fn name(self, dims: &[String]) -> String {
+        match self {
+            Extent::Fixed(n) => n.to_string(),
+            Extent::Dim(d) => dims[d as usize].clone(),
+        }
+    }
+}
+
 /// A loop variable: it runs over `0..extent`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Loop {

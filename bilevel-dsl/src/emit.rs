@@ -224,17 +224,8 @@ impl<'a> Emitter<'a> {
     }
 
     /// The number of iterations of a loop, as a `usize` expression.
-    fn extent(&self, extent: Extent) -> TokenStream {
-        match extent {
-            Extent::Fixed(n) => {
-                let n = Literal::usize_unsuffixed(n);
-                quote!(#n)
-            }
-            Extent::Dim(d) => {
-                let name = format_ident!("{}", self.model.dims[d as usize]);
-                quote!(self.#name)
-            }
-        }
+    fn extent(&self, e: Extent) -> TokenStream {
+        extent(self.model, e)
     }
 
     /// An index node (`Idx` or an integer `Const`) as a `usize` expression.
@@ -450,6 +441,20 @@ impl<'a> Emitter<'a> {
             quote!(self.#field)
         } else {
             index(quote!(self.#field), k - p.offset)
+        }
+    }
+}
+
+/// The number of elements of `e`, as a `usize` expression: a literal, or the field that holds a `dim`.
+pub fn extent(model: &Model, e: Extent) -> TokenStream {
+    match e {
+        Extent::Fixed(n) => {
+            let n = Literal::usize_unsuffixed(n);
+            quote!(#n)
+        }
+        Extent::Dim(d) => {
+            let name = format_ident!("{}", model.dims[d as usize]);
+            quote!(self.#name)
         }
     }
 }

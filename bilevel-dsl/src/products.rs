@@ -14,13 +14,13 @@
 //! computed in one pass over the data. The generated code's size depends on the expressions only, never on the
 //! sizes of the data.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use crate::codegen::{param_defaults, param_fields};
 use crate::dag::{Array, Dag, ExprId, Extent, Node};
 use crate::diff;
-use crate::emit::{number, Emitter, Item, Place};
+use crate::emit::{extent, number, Emitter, Item, Place};
 use crate::model::Model;
 
 /// Generates the problem's struct, its data struct, `new`, and the `MatrixFreeProblem` implementation.
@@ -164,14 +164,7 @@ impl Gen<'_> {
         let item_strs: Vec<&str> = model.data.iter().map(|d| d.name.as_str()).collect();
         let item_docs = model.data.iter().map(|d| {
             let mut docs: Vec<String> = d.docs.iter().map(|l| format!(" {l}")).collect();
-            let shape: Vec<String> = d
-                .shape
-                .iter()
-                .map(|e| match e {
-                    Extent::Fixed(k) => k.to_string(),
-                    Extent::Dim(i) => model.dims[*i as usize].clone(),
-                })
-                .collect();
+            let shape: Vec<String> = d.shape.iter().map(|e| e.name(&model.dims)).collect();
             docs.push(format!(" `{}: real[{}]`", d.name, shape.join(", ")));
             docs
         });
@@ -301,20 +294,6 @@ impl Gen<'_> {
         items.iter().for_each(|i| i.values(&mut roots));
         let stmts = Emitter::new(dag, self.model, self.krate, &roots).items(&items);
         quote!(#(#stmts)*)
-    }
-}
-
-/// The number of elements of `extent`, as a `usize` expression.
-fn extent(model: &Model, e: Extent) -> TokenStream {
-    match e {
-        Extent::Fixed(k) => {
-            let k = Literal::usize_unsuffixed(k);
-            quote!(#k)
-        }
-        Extent::Dim(d) => {
-            let name = format_ident!("{}", model.dims[d as usize]);
-            quote!(self.#name)
-        }
     }
 }
 

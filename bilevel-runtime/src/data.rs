@@ -140,43 +140,39 @@ impl Sizes {
     }
 
     /// Checks `array` against the declared sizes of data item `item` and binds the dims it is the first to have.
-    /// Also rejects empty arrays and arrays with NaN or infinite values.
+    /// Also rejects empty arrays and arrays with NaN or infinite values. A rejected array binds nothing.
     pub fn bind(&mut self, item: &'static str, array: &Array, shape: &[Extent]) -> Result<(), DataError> {
         let found = array.shape();
         if found.len() != shape.len() {
             let what = |k: usize| if k == 1 { "a vector" } else { "a matrix" };
             return Err(DataError::Rank { item, expected: what(shape.len()), found: what(found.len()) });
         }
+        // Bound on a copy, kept only if the whole array fits (an axis may repeat a dim: `real[N, N]`).
+        let mut values = self.values.clone();
         for (axis, (&size, extent)) in found.iter().zip(shape).enumerate() {
             if size == 0 {
                 return Err(DataError::Empty { item, axis });
             }
             match *extent {
                 Extent::Fixed(k) if k != size => {
-                    return Err(DataError::Size { item, axis, size, expected: k.to_string(), other: None });
+                    return Err(DataError::Size { item, axis, size, declared: k.to_string(), other: None });
                 }
-                Extent::Dim(d) => match self.values[d] {
-                    None => self.values[d] = Some((size, item)),
+                Extent::Dim(d) => match values[d] {
+                    None => values[d] = Some((size, item)),
                     Some((k, other)) if k != size => {
-                        let expected = format!("{} = {k}", self.names[d]);
-                        let size_name = format!("{} = {size}", self.names[d]);
-                        return Err(DataError::Size {
-                            item,
-                            axis,
-                            size,
-                            expected: size_name,
-                            other: Some((other, expected)),
-                        });
+                        let declared = self.names[d].to_string();
+                        return Err(DataError::Size { item, axis, size, declared, other: Some((other, k)) });
                     }
                     Some(_) => {}
                 },
                 Extent::Fixed(_) => {}
             }
         }
-        match array.first_non_finite() {
-            Some(at) => Err(DataError::NonFinite { item, at }),
-            None => Ok(()),
+        if let Some(at) = array.first_non_finite() {
+            return Err(DataError::NonFinite { item, at });
         }
+        self.values = values;
+        Ok(())
     }
 
     /// The value of dim `d` (0 if no data item had it; the language requires that one does).
@@ -230,10 +226,10 @@ pub enum DataError {
         axis: usize,
         /// Its size along that axis.
         size: usize,
-        /// The declared size, or `dim = size` as given by this item.
-        expected: String,
-        /// The data item the dim was bound from, and its value there.
-        other: Option<(&'static str, String)>,
+        /// The declared size: a number, or the name of a `dim`.
+        declared: String,
+        /// For a `dim`: the data item it was bound from, and its value there.
+        other: Option<(&'static str, usize)>,
     },
     /// A NaN or infinite value.
     NonFinite {
@@ -265,11 +261,12 @@ impl fmt::Display for DataError {
                 write!(f, "data item `{item}` is declared as {expected}, but {found} was given")
             }
             DataError::Empty { item, axis } => write!(f, "data item `{item}` has no {}", axis_name(*axis)),
-            DataError::Size { item, axis, size, expected, other: None } => {
-                write!(f, "data item `{item}` has {size} {}, but its type says {expected}", axis_name(*axis))
+            DataError::Size { item, axis, size, declared, other: None } => {
+                write!(f, "data item `{item}` has {size} {}, but its type says {declared}", axis_name(*axis))
             }
-            DataError::Size { item, axis, expected, other: Some((other, was)), .. } => {
-                write!(f, "data item `{item}` has {expected} {}, but `{other}` has {was}", axis_name(*axis))
+            DataError::Size { item, axis, size, declared, other: Some((other, was)) } => {
+                let axis = axis_name(*axis);
+                write!(f, "data item `{item}` has {declared} = {size} {axis}, but `{other}` has {declared} = {was}")
             }
             DataError::NonFinite { item, at } => {
                 let at: Vec<String> = at.iter().map(|i| format!("[{i}]")).collect();
@@ -287,5 +284,22 @@ impl std::error::Error for DataError {}
 pub fn check_lengths(problem: &str, slices: &[(&str, usize, usize)]) {
     for &(what, len, expected) in slices {
         assert!(len == expected, "{problem}: `{what}` has length {len}, but the problem's data make it {expected}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_size_that_differs_from_the_type_or_another_item_is_named() {
+        let mut sizes = Sizes::new(&["N"]);
+        let m = Array::matrix(2, 4, vec![0.0; 8]).unwrap();
+        let err = sizes.bind("A", &m, &[Extent::Dim(0), Extent::Fixed(3)]).unwrap_err();
+        assert_eq!(err.to_string(), "data item `A` has 4 columns, but its type says 3");
+        sizes.bind("B", &m, &[Extent::Dim(0), Extent::Fixed(4)]).unwrap();
+        let err = sizes.bind("c", &Array::vector(vec![1.0; 3]), &[Extent::Dim(0)]).unwrap_err();
+        assert_eq!(err.to_string(), "data item `c` has N = 3 rows, but `B` has N = 2");
+        assert_eq!(sizes.get(0), 2);
     }
 }

@@ -207,6 +207,11 @@ impl Checker {
             .map(|i| self.dag.insert(if level == Level::Upper { Node::X(i) } else { Node::Y(i) }))
             .collect();
         let value = if var.scalar { Value::Num(nodes[0]) } else { Value::Vec(nodes) };
+        self.declare_variable(level, name, var, value);
+    }
+
+    /// Binds the variable's name and records it as the level's variable.
+    fn declare_variable(&mut self, level: Level, name: &Ident, var: Variable, value: Value) {
         let kind = if level == Level::Upper { "the upper variable" } else { "the lower variable" };
         self.bind(name, kind, value);
         let entry = Some((var, name.span.clone()));

@@ -38,10 +38,7 @@ pub(super) type BinFn = fn(&mut Dag, ExprId, ExprId) -> ExprId;
 impl Checker {
     /// How an extent reads to the user.
     pub(super) fn extent_name(&self, e: Extent) -> String {
-        match e {
-            Extent::Fixed(n) => n.to_string(),
-            Extent::Dim(d) => self.dims[d as usize].clone(),
-        }
+        e.name(&self.dims)
     }
 
     /// An array of this shape whose element `f` builds from the index nodes of fresh loop variables.
@@ -132,13 +129,7 @@ impl Checker {
         };
         let dim = extents.iter().map(|e| if let Extent::Fixed(n) = e { *n } else { 0 }).product::<usize>();
         let var = Variable { name: name.name.clone(), dim, scalar: extents.is_empty(), shape: extents };
-        let kind = if level == Level::Upper { "the upper variable" } else { "the lower variable" };
-        self.bind(name, kind, value);
-        let entry = Some((var, name.span.clone()));
-        match level {
-            Level::Upper => self.x = entry,
-            Level::Lower => self.y = entry,
-        }
+        self.declare_variable(level, name, var, value);
     }
 
     /// Applies `f` to each element.
