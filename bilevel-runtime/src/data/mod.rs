@@ -17,8 +17,16 @@
 
 use std::fmt;
 use std::ops::Index;
+use std::path::Path;
 
 use nalgebra::{DMatrix, DVector};
+
+mod file_error;
+mod npy;
+mod table;
+
+pub use file_error::FileError;
+pub use table::Table;
 
 /// A vector or a matrix of `f64`, stored row by row (so the rows `X[i]` a loop over samples reads are
 /// contiguous).
@@ -51,6 +59,29 @@ impl Array {
             return Err(DataError::Ragged { row: i, len: rows[i].len(), expected: cols });
         }
         Array::matrix(rows.len(), cols, rows.concat())
+    }
+
+    /// Reads a data file by its extension: `.csv` (every column must be numeric; a header row is skipped; one
+    /// column gives a vector) or NumPy `.npy`. For files with text columns or more than one data item, read a
+    /// [`Table`] and take the columns.
+    pub fn read(path: impl AsRef<Path>) -> Result<Array, FileError> {
+        let path = path.as_ref();
+        match path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("csv") => Table::read_csv(path)?.to_array(),
+            Some("npy") => Array::read_npy(path),
+            _ => Err(FileError::file(&path.display().to_string(), "unknown kind of data file")
+                .hint("data files are `.csv` (comma-separated numbers) or NumPy `.npy`")),
+        }
+    }
+
+    /// The transpose of a matrix (a copy); a vector unchanged.
+    pub fn transposed(&self) -> Array {
+        let Some(cols) = self.cols else { return self.clone() };
+        let mut values = Vec::with_capacity(self.values.len());
+        for j in 0..cols {
+            values.extend((0..self.rows).map(|i| self.values[i * cols + j]));
+        }
+        Array { rows: cols, cols: Some(self.rows), values }
     }
 
     /// The sizes: one for a vector, `[rows, cols]` for a matrix.
@@ -141,8 +172,12 @@ impl Sizes {
 
     /// Checks `array` against the declared sizes of data item `item` and binds the dims it is the first to have.
     /// Also rejects empty arrays and arrays with NaN or infinite values. A rejected array binds nothing.
+    /// A matrix with one column is accepted for a vector (a column read from a file).
     pub fn bind(&mut self, item: &'static str, array: &Array, shape: &[Extent]) -> Result<(), DataError> {
-        let found = array.shape();
+        let mut found = array.shape();
+        if shape.len() == 1 && found.len() == 2 && found[1] == 1 {
+            found.pop();
+        }
         if found.len() != shape.len() {
             let what = |k: usize| if k == 1 { "a vector" } else { "a matrix" };
             return Err(DataError::Rank { item, expected: what(shape.len()), found: what(found.len()) });
