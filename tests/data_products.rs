@@ -4,9 +4,12 @@
 //! do not fit the declared sizes are rejected with a message naming the data items.
 #![allow(clippy::needless_range_loop)]
 
+mod common;
+
 use bilevel::data::{Array, DataError};
-use bilevel::nalgebra::{SMatrix, SVector};
+use bilevel::nalgebra::SVector;
 use bilevel::{bilevel, MatrixFreeProblem, Problem};
+use common::{assert_close, numbers};
 
 bilevel! {
     /// Weighted logistic regression: one weight logit per training sample.
@@ -47,33 +50,6 @@ fn data_problem() -> Weighted {
     Weighted::new(WeightedData { X: Array::from_rows(&rows).unwrap(), t: Array::vector(T.to_vec()) }).unwrap()
 }
 
-/// Deterministic points in [-1, 1] (a linear congruential generator).
-fn numbers(count: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed;
-    (0..count)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
-
-fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    for (i, (p, q)) in a.iter().zip(b).enumerate() {
-        assert!((p - q).abs() <= tol * (1.0 + p.abs().max(q.abs())), "{what}[{i}]: {p} vs {q}");
-    }
-}
-
-type Products = fn(&Weighted, &[f64], &[f64], &[f64], &mut [f64], &mut [f64]);
-
-/// `(hx, hy)` of one product method.
-fn product(f: Products, p: &Weighted, x: &[f64], y: &[f64], d: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    let (mut hx, mut hy) = (vec![0.0; 4], vec![0.0; 3]);
-    f(p, x, y, d, &mut hx, &mut hy);
-    (hx, hy)
-}
-
 #[test]
 fn sizes_come_from_the_data() {
     let p = data_problem();
@@ -85,83 +61,13 @@ fn sizes_come_from_the_data() {
 }
 
 #[test]
-fn values_and_gradients_equal_the_dense_path() {
-    let (p, dense) = (data_problem(), WeightedDense::default());
-    for seed in 1..=10 {
-        let v = numbers(7, seed);
-        let (x, y) = (&v[..4], &v[4..]);
-        let (sx, sy) = (SVector::<f64, 4>::from_column_slice(x), SVector::<f64, 3>::from_column_slice(y));
-        for upper in [false, true] {
-            let (mut gx, mut gy) = (vec![0.0; 4], vec![0.0; 3]);
-            let (value, want) = if upper {
-                (p.upper_grad(x, y, &mut gx, &mut gy), dense.upper_grad(&sx, &sy))
-            } else {
-                (p.lower_grad(x, y, &mut gx, &mut gy), dense.lower_grad(&sx, &sy))
-            };
-            assert_close(&[value], &[want.value], 1e-13, "value");
-            let direct = if upper { p.upper(x, y) } else { p.lower(x, y) };
-            assert_close(&[direct], &[want.value], 1e-13, "value without gradient");
-            assert_close(&gx, want.x.as_slice(), 1e-12, "∇x");
-            assert_close(&gy, want.y.as_slice(), 1e-12, "∇y");
-        }
-    }
+fn values_gradients_and_products_equal_the_dense_path() {
+    common::agrees_with_dense(&data_problem(), &WeightedDense::default());
 }
 
 #[test]
-fn hessian_vector_products_equal_the_dense_blocks() {
-    let (p, dense) = (data_problem(), WeightedDense::default());
-    for seed in 11..=20 {
-        let v = numbers(14, seed);
-        let (x, y, u, d) = (&v[..4], &v[4..7], &v[7..11], &v[11..]);
-        let (sx, sy) = (SVector::<f64, 4>::from_column_slice(x), SVector::<f64, 3>::from_column_slice(y));
-        let (su, sd) = (SVector::<f64, 4>::from_column_slice(u), SVector::<f64, 3>::from_column_slice(d));
-        for upper in [false, true] {
-            let (hess, xx): (_, SMatrix<f64, 4, 4>) = if upper {
-                (dense.upper_hess(&sx, &sy), dense.upper_hess_xx(&sx, &sy))
-            } else {
-                (dense.lower_hess(&sx, &sy), dense.lower_hess_xx(&sx, &sy))
-            };
-            let (fy, fx): (Products, Products) = if upper {
-                (Weighted::upper_hvp_y, Weighted::upper_hvp_x)
-            } else {
-                (Weighted::lower_hvp_y, Weighted::lower_hvp_x)
-            };
-            let (hx, hy) = product(fy, &p, x, y, d);
-            assert_close(&hx, (hess.xy * sd).as_slice(), 1e-12, "∇²xy·v");
-            assert_close(&hy, (hess.yy * sd).as_slice(), 1e-12, "∇²yy·v");
-            let (hx, hy) = product(fx, &p, x, y, u);
-            assert_close(&hx, (xx * su).as_slice(), 1e-12, "∇²xx·u");
-            assert_close(&hy, (hess.xy.transpose() * su).as_slice(), 1e-12, "∇²yx·u");
-        }
-    }
-}
-
-#[test]
-fn hessian_vector_products_match_finite_differences_of_the_gradient() {
-    let p = data_problem();
-    let h = 1e-6;
-    for seed in 21..=25 {
-        let v = numbers(14, seed);
-        let (x, y, u, d) = (v[..4].to_vec(), v[4..7].to_vec(), &v[7..11], &v[11..]);
-        let grad = |x: &[f64], y: &[f64]| {
-            let (mut gx, mut gy) = (vec![0.0; 4], vec![0.0; 3]);
-            p.lower_grad(x, y, &mut gx, &mut gy);
-            [gx, gy].concat()
-        };
-        let shifted = |dx: &[f64], dy: &[f64], s: f64| {
-            let xs: Vec<f64> = x.iter().zip(dx).map(|(a, b)| a + s * b).collect();
-            let ys: Vec<f64> = y.iter().zip(dy).map(|(a, b)| a + s * b).collect();
-            grad(&xs, &ys)
-        };
-        let fd = |dx: &[f64], dy: &[f64]| -> Vec<f64> {
-            let (plus, minus) = (shifted(dx, dy, h), shifted(dx, dy, -h));
-            plus.iter().zip(&minus).map(|(a, b)| (a - b) / (2.0 * h)).collect()
-        };
-        let (hx, hy) = product(Weighted::lower_hvp_y, &p, &x, &y, d);
-        assert_close(&[hx, hy].concat(), &fd(&[0.0; 4], d), 1e-7, "H·v by differences");
-        let (hx, hy) = product(Weighted::lower_hvp_x, &p, &x, &y, u);
-        assert_close(&[hx, hy].concat(), &fd(u, &[0.0; 3]), 1e-7, "∇²·u by differences");
-    }
+fn products_match_finite_differences_of_the_gradients() {
+    common::agrees_with_differences(&data_problem());
 }
 
 #[test]

@@ -43,13 +43,25 @@ fn huber_bilevel() {
     insta::assert_snapshot!(generated("huber_bilevel"));
 }
 
-/// A problem with data: loops over samples and derivative products, the same code for any data size.
-#[test]
-fn logistic_regression_with_data() {
-    let path = format!("{}/tests/bl/logistic_regression.bl", env!("CARGO_MANIFEST_DIR"));
+/// The generated code of a problem with data in `tests/bl/`, formatted.
+fn products_of(name: &str) -> String {
+    let path = format!("{}/tests/bl/{name}.bl", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(path).expect("the problem file exists");
     let model = bilevel_dsl::compile(&text).expect("the problem is valid");
     let krate: TokenStream = "::bilevel".parse().expect("a path");
     let file = syn::parse2(bilevel_dsl::products::generate(&model, &krate)).expect("the generated code is valid Rust");
-    insta::assert_snapshot!(prettyplease::unparse(&file));
+    prettyplease::unparse(&file)
+}
+
+/// A problem with data: loops over samples and derivative products, the same code for any data size.
+#[test]
+fn logistic_regression_with_data() {
+    insta::assert_snapshot!(products_of("logistic_regression"));
+}
+
+/// A matrix variable, `X[i] * W`, `log_softmax` (shifted by a maximum held constant in derivatives) and one-hot
+/// labels: each product is one pass over the samples with loops over features and classes inside.
+#[test]
+fn hyper_cleaning_with_data() {
+    insta::assert_snapshot!(products_of("hyper_cleaning"));
 }

@@ -58,6 +58,8 @@ pub enum ItemKind {
         shape: Vec<Size>,
         /// Where the type was written.
         type_span: Span,
+        /// Where a value was written after `=` (a mistake: data come at run time).
+        value_span: Option<Span>,
     },
     /// `upper x: real[2] in [lo, hi];`
     Var {

@@ -219,6 +219,12 @@ pub enum Node {
     At(Array, ExprId, Option<ExprId>),
     /// `Σ body` over the values of loop variable `k`.
     Sum(u32, ExprId),
+    /// `max body` over the values of loop variable `k`. Only ever the shift of a `logsumexp`, inside
+    /// [`Node::Detach`].
+    Max(u32, ExprId),
+    /// The value of `a`, with derivative zero: a shift such as the `m` of `m + log Σ exp(v − m)`, which makes
+    /// the evaluation stable while the value (and so every derivative) does not depend on it.
+    Detach(ExprId),
 }
 
 impl Node {
@@ -229,7 +235,7 @@ impl Node {
             Const(_) | Bool(_) | X(_) | Y(_) | Param(_) | Idx(_) | Size(_) => vec![],
             At(_, r, None) => vec![r],
             At(_, r, Some(c)) => vec![r, c],
-            Neg(a) | Powi(a, _) | Func(_, a) | Not(a) | Sum(_, a) => vec![a],
+            Neg(a) | Powi(a, _) | Func(_, a) | Not(a) | Sum(_, a) | Max(_, a) | Detach(a) => vec![a],
             Add(a, b) | Sub(a, b) | Mul(a, b) | Div(a, b) | Pow(a, b) | Cmp(_, a, b) | And(a, b) | Or(a, b) => {
                 vec![a, b]
             }
@@ -300,7 +306,7 @@ impl Dag {
         let mut vars: Vec<u32> = node.children().iter().flat_map(|c| self.free[c.index()].iter().copied()).collect();
         match *node {
             Node::Idx(k) => vars.push(k),
-            Node::Sum(k, _) => vars.retain(|v| *v != k),
+            Node::Sum(k, _) | Node::Max(k, _) => vars.retain(|v| *v != k),
             _ => {}
         }
         vars.sort_unstable();
@@ -342,6 +348,22 @@ impl Dag {
             return self.mul(count, body);
         }
         self.insert(Node::Sum(k, body))
+    }
+
+    /// `max body` over loop variable `k` (the body itself if it does not depend on `k`).
+    pub fn max_over(&mut self, k: u32, body: ExprId) -> ExprId {
+        if !self.free(body).contains(&k) {
+            return body;
+        }
+        self.insert(Node::Max(k, body))
+    }
+
+    /// `a` with derivative zero (see [`Node::Detach`]); a constant stays itself.
+    pub fn detach(&mut self, a: ExprId) -> ExprId {
+        if self.as_const(a).is_some() {
+            return a;
+        }
+        self.insert(Node::Detach(a))
     }
 
     /// `Σ body` over each of the loop variables `vars` (innermost first).
@@ -392,6 +414,8 @@ impl Dag {
             Not(a) => self.not(f(a)),
             Select(c, a, b) => self.select(f(c), f(a), f(b)),
             Sum(k, a) => self.sum(k, f(a)),
+            Max(k, a) => self.max_over(k, f(a)),
+            Detach(a) => self.detach(f(a)),
         }
     }
 

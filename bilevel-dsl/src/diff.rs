@@ -40,6 +40,8 @@ fn partials(dag: &mut Dag, id: ExprId) -> Vec<(ExprId, ExprId)> {
         Node::Func(f, a) => vec![(a, func_derivative(dag, f, a, id))],
         Node::Select(c, a, b) => vec![(a, dag.select(c, one, zero)), (b, dag.select(c, zero, one))],
         Node::Sum(_, body) => vec![(body, one)],
+        // A shift whose value the expression does not depend on (see `Node::Detach`).
+        Node::Max(..) | Node::Detach(_) => vec![],
         Node::Const(_) | Node::Bool(_) | Node::X(_) | Node::Y(_) | Node::Param(_) => vec![],
         Node::Idx(_) | Node::Size(_) | Node::At(..) => vec![],
         Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => vec![],

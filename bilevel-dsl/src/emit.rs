@@ -92,6 +92,15 @@ pub struct Emitter<'a> {
     next: usize,
     /// The loop variables bound where code is being emitted.
     bound: Vec<u32>,
+    /// Sums and maxima to compute once into an array (see [`Emitter::materializing`]).
+    materialize: BTreeSet<ExprId>,
+    /// The materialized nodes bound now, with the loop variable that indexes their array.
+    arrays: HashMap<ExprId, u32>,
+    /// `let mut aK = vec![0.0; n];` for each array, declared at the top of the function.
+    buffers: Vec<TokenStream>,
+    /// Sums and maxima bound so far, and those bound more than once or inside a loop they do not depend on.
+    emitted: BTreeSet<ExprId>,
+    repeated: BTreeSet<ExprId>,
 }
 
 impl<'a> Emitter<'a> {
@@ -107,7 +116,41 @@ impl<'a> Emitter<'a> {
                 *uses.entry(c).or_default() += 1;
             }
         }
-        Emitter { dag, model, krate, uses, names: HashMap::new(), next: 0, bound: Vec::new() }
+        Emitter {
+            dag,
+            model,
+            krate,
+            uses,
+            names: HashMap::new(),
+            next: 0,
+            bound: Vec::new(),
+            materialize: BTreeSet::new(),
+            arrays: HashMap::new(),
+            buffers: Vec::new(),
+            emitted: BTreeSet::new(),
+            repeated: BTreeSet::new(),
+        }
+    }
+
+    /// The same emitter, computing each of `nodes` (sums and maxima that depend on one loop variable `k` more than
+    /// the scope where they are needed) once per scope into an array `aK[k]` before use, instead of inside the
+    /// loops that use it. Found by a first emission ([`Emitter::repeated`]): a sum computed inside a loop it does
+    /// not depend on (the scores `X[i] * W` inside a loop over features) or in several loops (the maximum and the
+    /// sum of a `logsumexp`).
+    pub fn materializing(mut self, nodes: BTreeSet<ExprId>) -> Self {
+        self.materialize = nodes;
+        self
+    }
+
+    /// The sums and maxima the emission so far computed more than once per value of their loop variables.
+    pub fn repeated(&self) -> &BTreeSet<ExprId> {
+        &self.repeated
+    }
+
+    /// The declarations of the arrays of materialized nodes, for the top of the function.
+    pub fn buffers(&self) -> TokenStream {
+        let buffers = &self.buffers;
+        quote!(#(#buffers)*)
     }
 
     /// Whether every free loop variable of the node is bound here.
@@ -118,8 +161,9 @@ impl<'a> Emitter<'a> {
     fn needs_binding(&self, id: ExprId) -> bool {
         let node = self.dag.node(id);
         !node.children().is_empty()
-            && !matches!(node, Node::At(..))
-            && (self.uses.get(&id).copied().unwrap_or(0) > 1 || matches!(node, Node::Select(..) | Node::Sum(..)))
+            && !matches!(node, Node::At(..) | Node::Detach(_))
+            && (self.uses.get(&id).copied().unwrap_or(0) > 1
+                || matches!(node, Node::Select(..) | Node::Sum(..) | Node::Max(..)))
     }
 
     /// The statements that bind what `roots` need in the current scope, then the roots' expressions.
@@ -137,6 +181,8 @@ impl<'a> Emitter<'a> {
         let mut seen = BTreeSet::new();
         // Nodes of this scope used by a node of a deeper loop: bound here, never inlined into the loop.
         let mut hoisted = BTreeSet::new();
+        // Nodes computed into an array here, each with the loop variable indexing it.
+        let mut arrays = HashMap::new();
         let mut stack: Vec<ExprId> = roots.to_vec();
         while let Some(id) = stack.pop() {
             if self.names.contains_key(&id) || !seen.insert(id) {
@@ -145,6 +191,8 @@ impl<'a> Emitter<'a> {
             let here = self.in_scope(id);
             if here {
                 local.insert(id);
+            } else if let Some(k) = self.array_here(id) {
+                arrays.insert(id, k);
             }
             let children = match self.dag.node(id) {
                 // Only the condition is needed unconditionally; the branches are emitted inside the `if`.
@@ -162,7 +210,12 @@ impl<'a> Emitter<'a> {
         // How many operators an inlined expression of each node would nest; a node is bound once it would nest
         // more than MAX_INLINE_DEPTH, which keeps lines readable and code generation's recursion shallow.
         let mut depth: HashMap<ExprId, usize> = HashMap::new();
-        for id in local {
+        let order: BTreeSet<ExprId> = local.iter().chain(arrays.keys()).copied().collect();
+        for id in order {
+            if let Some(&k) = arrays.get(&id) {
+                stmts.push(self.array(id, k));
+                continue;
+            }
             let inline =
                 1 + self.dag.node(id).children().iter().map(|c| depth.get(c).copied().unwrap_or(0)).max().unwrap_or(0);
             let leaf = self.dag.node(id).children().is_empty() || matches!(self.dag.node(id), Node::At(..));
@@ -173,6 +226,36 @@ impl<'a> Emitter<'a> {
             }
         }
         stmts
+    }
+
+    /// The loop variable of the array `id` is computed into here, if it is to be materialized and only one of
+    /// its loop variables is unbound.
+    fn array_here(&self, id: ExprId) -> Option<u32> {
+        if !self.materialize.contains(&id) {
+            return None;
+        }
+        match self.dag.free(id).iter().filter(|k| !self.bound.contains(k)).collect::<Vec<_>>()[..] {
+            [&k] => Some(k),
+            _ => None,
+        }
+    }
+
+    /// `for iK in 0..n { …; aJ[iK] = node; }`: every value of `id` over loop variable `k`, into a new array.
+    fn array(&mut self, id: ExprId, k: u32) -> TokenStream {
+        let buffer = format_ident!("a{}", self.buffers.len());
+        let n = self.extent(self.dag.loop_var(k).extent);
+        self.buffers.push(quote!(let mut #buffer = vec![0.0; #n];));
+        let i = format_ident!("i{}", k);
+        let stmts = self.in_loop(k, |s| {
+            let (mut stmts, exprs) = s.block(&[id]);
+            let e = &exprs[0];
+            stmts.push(quote!(#buffer[#i] = #e;));
+            stmts
+        });
+        let lp = self.for_loop(k, quote!(#(#stmts)*));
+        self.names.insert(id, quote!(#buffer[#i]));
+        self.arrays.insert(id, k);
+        lp
     }
 
     /// The statements of `items` in the current scope.
@@ -207,8 +290,9 @@ impl<'a> Emitter<'a> {
     fn in_loop<T>(&mut self, var: u32, f: impl FnOnce(&mut Self) -> T) -> T {
         let outer = self.names.clone();
         // A loop may bind a variable an enclosing loop binds too; names that depend on the outer one are stale.
-        let dag = self.dag;
-        self.names.retain(|id, _| !dag.free(*id).contains(&var));
+        // An array indexed by `var` stays valid.
+        let (dag, arrays) = (self.dag, &self.arrays);
+        self.names.retain(|id, _| !dag.free(*id).contains(&var) || arrays.get(id) == Some(&var));
         self.bound.push(var);
         let result = f(self);
         self.bound.pop();
@@ -287,18 +371,10 @@ impl<'a> Emitter<'a> {
                 let other = self.branch(b);
                 quote!(if #cond { #then } else { #other })
             }
-            Node::Sum(k, body) => {
-                let name = format_ident!("t{}", self.next);
-                self.next += 1;
-                let stmts = self.in_loop(k, |s| {
-                    let (mut stmts, exprs) = s.block(&[body]);
-                    let e = &exprs[0];
-                    stmts.push(quote!(#name += #e;));
-                    stmts
-                });
-                let lp = self.for_loop(k, quote!(#(#stmts)*));
-                self.names.insert(id, quote!(#name));
-                return quote!(let mut #name = 0.0; #lp);
+            Node::Sum(k, body) => return self.reduction(id, k, body, quote!(0.0), |t, e| quote!(#t += #e;)),
+            Node::Max(k, body) => {
+                let start = quote!(f64::NEG_INFINITY);
+                return self.reduction(id, k, body, start, |t, e| quote!(#t = #t.max(#e);));
             }
             _ => self.expr(id, 0),
         };
@@ -306,6 +382,31 @@ impl<'a> Emitter<'a> {
         self.next += 1;
         self.names.insert(id, quote!(#name));
         quote!(let #name = #value;)
+    }
+
+    /// `let mut tK = start; for … { …; combine(tK, body) }`: a sum or a maximum over loop variable `k`.
+    fn reduction(
+        &mut self,
+        id: ExprId,
+        k: u32,
+        body: ExprId,
+        start: TokenStream,
+        combine: impl Fn(&proc_macro2::Ident, &TokenStream) -> TokenStream,
+    ) -> TokenStream {
+        let free = self.dag.free(id);
+        if self.bound.iter().any(|v| !free.contains(v)) || !self.emitted.insert(id) {
+            self.repeated.insert(id);
+        }
+        let name = format_ident!("t{}", self.next);
+        self.next += 1;
+        let stmts = self.in_loop(k, |s| {
+            let (mut stmts, exprs) = s.block(&[body]);
+            stmts.push(combine(&name, &exprs[0]));
+            stmts
+        });
+        let lp = self.for_loop(k, quote!(#(#stmts)*));
+        self.names.insert(id, quote!(#name));
+        quote!(let mut #name = #start; #lp)
     }
 
     /// A block that computes `root`: its own bindings, which go out of scope after it, then the value. Used for
@@ -401,7 +502,10 @@ impl<'a> Emitter<'a> {
                 let a = self.expr(a, ATOM);
                 (quote!(!#a), UNARY)
             }
-            Node::Select(..) | Node::Sum(..) => unreachable!("selects and sums are always bound by `block`"),
+            Node::Select(..) | Node::Sum(..) | Node::Max(..) => {
+                unreachable!("selects, sums and maxima are always bound by `block`")
+            }
+            Node::Detach(a) => self.expr_prec(a),
             Node::Idx(_) => (self.index(id), ATOM),
             Node::Size(d) => {
                 let n = self.extent(Extent::Dim(d));

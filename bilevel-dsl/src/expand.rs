@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use proc_macro2::{Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
+use crate::ast::ItemKind;
 use crate::model::Model;
 use crate::tokens::SourceText;
 use crate::{codegen, compile, products};
@@ -115,6 +116,9 @@ fn stub(text: &str) -> TokenStream {
         return TokenStream::new();
     };
     let name = format_ident!("{}", name);
+    if let Some(items) = data_items(text) {
+        return data_stub(&name, &items);
+    }
     quote! {
         #[derive(Clone, Copy, Debug, Default, PartialEq)]
         pub struct #name;
@@ -135,6 +139,61 @@ fn stub(text: &str) -> TokenStream {
             fn lower_hess(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::Hess<Self::N, Self::M> { unreachable!() }
             fn upper_hess_xx(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::nalgebra::DMatrix<f64> { unreachable!() }
             fn lower_hess_xx(&self, x: &::bilevel::nalgebra::DVector<f64>, y: &::bilevel::nalgebra::DVector<f64>) -> ::bilevel::nalgebra::DMatrix<f64> { unreachable!() }
+        }
+    }
+}
+
+/// The names of the `data` items, if the text parses and declares sizes or data (a problem with data).
+fn data_items(text: &str) -> Option<Vec<syn::Ident>> {
+    let problem = crate::parse::parse(text).ok()?;
+    let mut names = Vec::new();
+    let mut has_data = false;
+    for item in &problem.items {
+        match &item.kind {
+            ItemKind::Dim(_) => has_data = true,
+            ItemKind::Data { name, .. } => {
+                has_data = true;
+                names.extend(syn::parse_str::<syn::Ident>(&name.name).ok());
+            }
+            _ => {}
+        }
+    }
+    has_data.then_some(names)
+}
+
+/// The stub of a problem with data: the struct, its `{Name}Data` with one field per data item, `new`, and
+/// `MatrixFreeProblem`, none of which can run.
+fn data_stub(name: &syn::Ident, items: &[syn::Ident]) -> TokenStream {
+    let data = format_ident!("{}Data", name);
+    let slice = quote!(&[f64]);
+    let out = quote!(&mut [f64]);
+    quote! {
+        #[derive(Clone, Debug)]
+        pub struct #name;
+
+        #[allow(non_snake_case)]
+        #[derive(Clone, Debug)]
+        pub struct #data { #(pub #items: ::bilevel::data::Array,)* }
+
+        #[allow(unused_variables)]
+        impl #name {
+            pub fn new(data: #data) -> ::core::result::Result<Self, ::bilevel::data::DataError> { unreachable!() }
+        }
+
+        #[allow(unused_variables)]
+        impl ::bilevel::MatrixFreeProblem for #name {
+            fn name(&self) -> &str { unreachable!() }
+            fn dims(&self) -> (usize, usize) { unreachable!() }
+            fn start(&self) -> (::bilevel::nalgebra::DVector<f64>, ::bilevel::nalgebra::DVector<f64>) { unreachable!() }
+            fn bounds(&self) -> ::core::option::Option<::bilevel::Bounds<::bilevel::nalgebra::Dyn>> { unreachable!() }
+            fn upper(&self, x: #slice, y: #slice) -> f64 { unreachable!() }
+            fn lower(&self, x: #slice, y: #slice) -> f64 { unreachable!() }
+            fn upper_grad(&self, x: #slice, y: #slice, gx: #out, gy: #out) -> f64 { unreachable!() }
+            fn lower_grad(&self, x: #slice, y: #slice, gx: #out, gy: #out) -> f64 { unreachable!() }
+            fn upper_hvp_y(&self, x: #slice, y: #slice, v: #slice, hx: #out, hy: #out) { unreachable!() }
+            fn upper_hvp_x(&self, x: #slice, y: #slice, u: #slice, hx: #out, hy: #out) { unreachable!() }
+            fn lower_hvp_y(&self, x: #slice, y: #slice, v: #slice, hx: #out, hy: #out) { unreachable!() }
+            fn lower_hvp_x(&self, x: #slice, y: #slice, u: #slice, hx: #out, hy: #out) { unreachable!() }
         }
     }
 }

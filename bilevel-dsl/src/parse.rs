@@ -117,7 +117,8 @@ fn build_item_kind(pair: Pair<Rule>) -> ItemKind {
         Rule::data_decl => {
             let name = ident(next());
             let ty = next();
-            ItemKind::Data { name, type_span: span(&ty), shape: shape(ty) }
+            let value_span = inner.next().map(|v| span(&v));
+            ItemKind::Data { name, type_span: span(&ty), shape: shape(ty), value_span }
         }
         Rule::var_decl => {
             let lv = level(&next());

@@ -14,6 +14,8 @@
 //! computed in one pass over the data. The generated code's size depends on the expressions only, never on the
 //! sizes of the data.
 
+use std::collections::BTreeSet;
+
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -216,8 +218,20 @@ impl Gen<'_> {
         }
     }
 
-    fn emitter(&self, roots: &[ExprId]) -> Emitter<'_> {
-        Emitter::new(self.dag, self.model, self.krate, roots)
+    /// The code `f` emits for `roots`, emitted again with the sums the previous emission repeated computed once
+    /// into arrays ([`Emitter::materializing`]) until no new one is repeated; the arrays are declared first.
+    fn emit(&self, dag: &Dag, roots: &[ExprId], f: impl Fn(&mut Emitter) -> TokenStream) -> TokenStream {
+        let mut materialize = BTreeSet::new();
+        loop {
+            let mut emitter = Emitter::new(dag, self.model, self.krate, roots).materializing(materialize.clone());
+            let code = f(&mut emitter);
+            let before = materialize.len();
+            materialize.extend(emitter.repeated().iter().copied());
+            if materialize.len() == before {
+                let buffers = emitter.buffers();
+                return quote!(#buffers #code);
+            }
+        }
     }
 
     /// Length checks of the slices a method receives (`true` for the layout of `x`, `false` for `y`).
@@ -233,7 +247,7 @@ impl Gen<'_> {
 
     fn value(&self, f: ExprId) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false)]);
-        let body = self.emitter(&[f]).branch(f);
+        let body = self.emit(self.dag, &[f], |e| e.branch(f));
         quote!(#checks #body)
     }
 
@@ -292,8 +306,10 @@ impl Gen<'_> {
         }
         let mut roots = Vec::new();
         items.iter().for_each(|i| i.values(&mut roots));
-        let stmts = Emitter::new(dag, self.model, self.krate, &roots).items(&items);
-        quote!(#(#stmts)*)
+        self.emit(dag, &roots, |e| {
+            let stmts = e.items(&items);
+            quote!(#(#stmts)*)
+        })
     }
 }
 

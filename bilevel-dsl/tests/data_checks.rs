@@ -21,13 +21,13 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("data t: real[N]", "data t: real", "a `data` item cannot be a number", "real"),
     ("(dot(X[i], w) - t[i])^2) + norm2", "(dot(X[i], w) - t[0])^2) + norm2", "a constant index into `t`", "0"),
     ("s[i]^2", "w[i]^2", "the index runs over 0..N but `w` has length p", "i"),
-    ("+ norm2(w);", "+ norm2(w) + i;", "cannot find `i` in this problem", "i"),
+    ("+ norm2(w);", "+ norm2(w) + i;", "`i` is the index of a `sum` and exists only inside it", "i"),
     ("+ norm2(w);", "+ norm2(w + s);", "cannot add a vector of length p and a vector of length N", "w + s"),
     ("+ norm2(w);", "+ dot(X, w);", "`dot` needs two vectors", "dot(X, w)"),
     ("+ norm2(w);", "+ norm2(X * s);", "cannot multiply a N×p matrix by a vector of length N", "X * s"),
-    ("+ norm2(w);", "+ X[i];", "cannot find `i`", "i"),
+    ("+ norm2(w);", "+ X[i];", "`i` is the index of a `sum`", "i"),
     ("mean(i in 0..N:", "mean(i in 1..N:", "a sum over a `dim` must start at 0", "1"),
-    ("+ norm2(w);", "+ norm2(w) + i * 2;", "cannot find `i`", "i"),
+    ("+ norm2(w);", "+ norm2(w) + i * 2;", "`i` is the index of a `sum`", "i"),
     ("s[i]^2 *", "sum(j in 0..i: 1) *", "a sum bound must be a constant integer, found the index", "i"),
     (
         "+ norm2(w);",
@@ -38,6 +38,10 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("lower w: real[p];", "lower w: real[p];\n    param q = X;", "the value of a `param` must be a constant", "X"),
     ("dim N, p;", "dim N, fn;", "`fn` is a Rust keyword and cannot name a `dim`", "fn"),
     ("data t: real[N]", "data t: real[N, N, N]", "expected", "N"),
+    ("data t: real[N];", "data t: real[N] = 1;", "a `data` item gets its values when the problem is built", "= 1"),
+    ("upper s: real[N];", "upper X: real[N];", "duplicate name `X`", "X"),
+    ("+ norm2(w);", "+ logsumexp(X);", "`logsumexp` needs a vector, found a N×p matrix", "logsumexp(X)"),
+    ("+ norm2(w);", "+ sum(log_softmax(5));", "`log_softmax` needs a vector, found", "log_softmax(5)"),
 ];
 
 #[test]

@@ -54,6 +54,7 @@ fn arity(name: &str) -> Option<(usize, usize)> {
     Some(match name {
         _ if Func::from_name(name).is_some() => (1, 1),
         "abs" | "norm2" | "norm" | "sum" | "mean" | "transpose" => (1, 1),
+        "logsumexp" | "log_softmax" | "softmax" => (1, 1),
         "min" | "max" | "dot" => (2, 2),
         "huber" => (1, 2),
         "clamp" => (3, 3),
@@ -62,6 +63,52 @@ fn arity(name: &str) -> Option<(usize, usize)> {
 }
 
 impl Checker {
+    /// `logsumexp(v) = log Σ_k exp(v_k)`, `log_softmax(v) = v − logsumexp(v)` and `softmax(v) = exp(log_softmax(v))`
+    /// of a vector, evaluated as `m + log Σ_k exp(v_k − m)` with `m = max_k v_k` so that no `exp` overflows. The
+    /// value does not depend on `m`, so `m` is held constant in derivatives (`Dag::detach`): they are exact, and
+    /// the gradient of `logsumexp` is `softmax(v)`.
+    fn softmax_family(&mut self, name: &str, v: Value, span: &Span) -> Value {
+        let lse = match &v {
+            Value::Sym(s) if s.shape.len() == 1 => {
+                let k = self.dag.new_loop(s.shape[0]);
+                let idx = self.dag.insert(crate::dag::Node::Idx(k));
+                let e = self.sym_at(s, &[idx]);
+                let max = self.dag.max_over(k, e);
+                let m = self.dag.detach(max);
+                let shifted = self.dag.sub(e, m);
+                let exp = self.dag.func(Func::Exp, shifted);
+                let total = self.dag.sum(k, exp);
+                let log = self.dag.func(Func::Log, total);
+                self.dag.add(m, log)
+            }
+            Value::Vec(v) if !v.is_empty() => {
+                let max = v[1..].iter().fold(v[0], |acc, t| max(&mut self.dag, acc, *t));
+                let m = self.dag.detach(max);
+                let zero = self.dag.constant(0.0);
+                let total = v.iter().fold(zero, |acc, t| {
+                    let shifted = self.dag.sub(*t, m);
+                    let exp = self.dag.func(Func::Exp, shifted);
+                    self.dag.add(acc, exp)
+                });
+                let log = self.dag.func(Func::Log, total);
+                self.dag.add(m, log)
+            }
+            other => {
+                let hint = "for the rows of a matrix, apply it to each row: `logsumexp(S[i])` inside a `sum`";
+                self.error_hint(span.clone(), format!("`{name}` needs a vector, found {}", other.describe()), hint);
+                return Value::Error;
+            }
+        };
+        match name {
+            "logsumexp" => Value::Num(lse),
+            "log_softmax" => self.map(v, span, "take `log_softmax` of", move |dag, t| dag.sub(t, lse)),
+            _ => self.map(v, span, "take `softmax` of", move |dag, t| {
+                let d = dag.sub(t, lse);
+                dag.func(Func::Exp, d)
+            }),
+        }
+    }
+
     pub(super) fn call(&mut self, f: &Ident, args: &[Expr], span: &Span) -> Value {
         let name = f.name.as_str();
         let Some((lo, hi)) = arity(name) else {
@@ -153,6 +200,7 @@ impl Checker {
                 };
                 Value::Num(if name == "norm" { self.dag.func(Func::Sqrt, sq) } else { sq })
             }
+            "logsumexp" | "log_softmax" | "softmax" => self.softmax_family(name, first, span),
             "transpose" => match first {
                 Value::Sym(a) if a.shape.len() == 2 => {
                     let label = format!("{}×{}", self.extent_name(a.shape[1]), self.extent_name(a.shape[0]));

@@ -32,6 +32,12 @@ impl Checker {
         if let Some(Binding { value, .. }) = self.env.get(name) {
             return value.clone();
         }
+        if self.sum_indices.iter().any(|i| i == name) {
+            let msg = format!("`{name}` is the index of a `sum` and exists only inside it");
+            let hint = format!("move this use inside the `sum(... {name} in ...: ...)`, or sum over `{name}` here");
+            self.error_hint(span.clone(), msg, hint);
+            return Value::Error;
+        }
         let msg = format!("cannot find `{name}` in this problem");
         let hint = if self.lets.get(name).is_some_and(|at| at.start > span.start) {
             format!("`{name}` is declared by a `let` further down; move that `let` above this use")
@@ -135,6 +141,7 @@ impl Checker {
     }
 
     fn sum(&mut self, var: &Ident, lo: &Expr, hi: &Expr, body: &Expr, mean: bool) -> Value {
+        self.sum_indices.push(var.name.clone());
         if let Value::Num(h) = self.expr(hi) {
             if let Node::Size(d) = self.dag.node(h) {
                 if self.integer(lo, "a sum bound") != Some(0) {

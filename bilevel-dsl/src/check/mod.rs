@@ -78,6 +78,8 @@ struct Checker {
     lower: Option<(ExprId, Span)>,
     /// Names declared by `let`, with where, to explain a use before the declaration.
     lets: HashMap<String, Span>,
+    /// The index names of the `sum`s and `mean`s checked so far, to explain a use outside them.
+    sum_indices: Vec<String>,
     /// The levels whose objective was written (even if it has errors), so none is reported missing.
     objectives_written: Vec<Level>,
     /// The levels whose variable was declared (even if its type has errors), so none is reported missing.
@@ -100,7 +102,7 @@ const RUST_KEYWORDS: &[&str] = &[
 ];
 
 const FUNCTIONS: &str = "sin, cos, tan, exp, log, sqrt, abs, tanh, sigmoid, softplus, min, max, clamp, huber, \
-                         dot, norm2, norm, sum, mean, transpose";
+                         dot, norm2, norm, sum, mean, transpose, logsumexp, log_softmax, softmax";
 
 impl Checker {
     fn error(&mut self, span: Span, message: impl Into<String>) {
@@ -137,7 +139,15 @@ impl Checker {
         for item in &problem.items {
             match &item.kind {
                 ItemKind::Dim(names) => names.iter().for_each(|n| self.dim(n)),
-                ItemKind::Data { name, shape, type_span } => self.data_item(name, shape, type_span, &item.docs),
+                ItemKind::Data { name, shape, type_span, value_span } => {
+                    if let Some(at) = value_span {
+                        let msg = "a `data` item gets its values when the problem is built, not in the problem";
+                        let hint = "pass them to the generated `new` (from Rust or a file); for values fixed in the \
+                                    text, write `const`";
+                        self.error_hint(at.clone(), msg, hint);
+                    }
+                    self.data_item(name, shape, type_span, &item.docs)
+                }
                 ItemKind::Var { level, name, shape, .. } => {
                     self.variables_written.push(*level);
                     if self.data_mode {
@@ -213,7 +223,11 @@ impl Checker {
     /// Binds the variable's name and records it as the level's variable.
     fn declare_variable(&mut self, level: Level, name: &Ident, var: Variable, value: Value) {
         let kind = if level == Level::Upper { "the upper variable" } else { "the lower variable" };
+        let duplicate = self.env.contains_key(&name.name);
         self.bind(name, kind, value);
+        if duplicate {
+            return; // reported by `bind`; a later declaration may still be the level's variable
+        }
         let entry = Some((var, name.span.clone()));
         match level {
             Level::Upper => self.x = entry,

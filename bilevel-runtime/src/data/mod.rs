@@ -74,6 +74,33 @@ impl Array {
         }
     }
 
+    /// One-hot rows from integer class labels in `0..classes` (a vector, or a one-column matrix): row `i` has a 1
+    /// in column `labels[i]` and 0 elsewhere. With labels as one-hot rows `Y`, a cross-entropy is one line:
+    /// `-dot(Y[i], log_softmax(X[i] * W))`.
+    ///
+    /// ```
+    /// use bilevel_runtime::data::Array;
+    ///
+    /// let y = Array::one_hot(&Array::vector(vec![2.0, 0.0]), 3).unwrap();
+    /// assert_eq!(y.as_slice(), &[0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+    /// let err = Array::one_hot(&Array::vector(vec![1.0, 3.0]), 3).unwrap_err();
+    /// assert_eq!(err.to_string(), "label 3 at [1] is not a class in 0..3");
+    /// ```
+    pub fn one_hot(labels: &Array, classes: usize) -> Result<Array, DataError> {
+        if labels.cols.is_some_and(|c| c != 1) {
+            let found = "a matrix with more than one column";
+            return Err(DataError::Rank { item: "labels", expected: "a vector", found });
+        }
+        let mut values = vec![0.0; labels.rows * classes];
+        for (i, &label) in labels.values.iter().enumerate() {
+            if label.fract() != 0.0 || label < 0.0 || label >= classes as f64 {
+                return Err(DataError::Label { at: i, label, classes });
+            }
+            values[i * classes + label as usize] = 1.0;
+        }
+        Ok(Array { rows: labels.rows, cols: Some(classes), values })
+    }
+
     /// The transpose of a matrix (a copy); a vector unchanged.
     pub fn transposed(&self) -> Array {
         let Some(cols) = self.cols else { return self.clone() };
@@ -266,6 +293,15 @@ pub enum DataError {
         /// For a `dim`: the data item it was bound from, and its value there.
         other: Option<(&'static str, usize)>,
     },
+    /// A class label that is not an integer in `0..classes` ([`Array::one_hot`]).
+    Label {
+        /// Its position.
+        at: usize,
+        /// The label.
+        label: f64,
+        /// The number of classes.
+        classes: usize,
+    },
     /// A NaN or infinite value.
     NonFinite {
         /// The data item.
@@ -302,6 +338,9 @@ impl fmt::Display for DataError {
             DataError::Size { item, axis, size, declared, other: Some((other, was)) } => {
                 let axis = axis_name(*axis);
                 write!(f, "data item `{item}` has {declared} = {size} {axis}, but `{other}` has {declared} = {was}")
+            }
+            DataError::Label { at, label, classes } => {
+                write!(f, "label {label} at [{at}] is not a class in 0..{classes}")
             }
             DataError::NonFinite { item, at } => {
                 let at: Vec<String> = at.iter().map(|i| format!("[{i}]")).collect();
