@@ -65,3 +65,44 @@ fn logistic_regression_with_data() {
 fn hyper_cleaning_with_data() {
     insta::assert_snapshot!(products_of("hyper_cleaning"));
 }
+
+/// The deepest nesting of `for` loops in `tokens`.
+fn loop_depth(tokens: TokenStream) -> usize {
+    let mut deepest = 0;
+    let mut after_for = false;
+    for tree in tokens {
+        match tree {
+            proc_macro2::TokenTree::Ident(i) if i == "for" => after_for = true,
+            proc_macro2::TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace => {
+                deepest = deepest.max(loop_depth(g.stream()) + usize::from(after_for));
+                after_for = false;
+            }
+            proc_macro2::TokenTree::Group(g) => deepest = deepest.max(loop_depth(g.stream())),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// How the cost of each generated method grows with the data: loops nest only as deep as the indices of the
+/// problem (samples, features, classes), so every method of logistic regression is O(N·p) and every method of
+/// softmax hyper-cleaning O(N·p·C), never a loop over features inside a loop over features.
+#[test]
+fn loops_nest_no_deeper_than_the_problem_indices() {
+    for (name, depth) in [("logistic_regression", 2), ("hyper_cleaning", 3)] {
+        let text = std::fs::read_to_string(format!("{}/tests/bl/{name}.bl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+        let model = bilevel_dsl::compile(&text).expect("the problem is valid");
+        let krate: TokenStream = "::bilevel".parse().expect("a path");
+        let file: syn::File = syn::parse2(bilevel_dsl::products::generate(&model, &krate)).expect("valid Rust");
+        let methods = file.items.iter().filter_map(|item| match item {
+            syn::Item::Impl(i) if i.trait_.is_some() => Some(&i.items),
+            _ => None,
+        });
+        for item in methods.flatten() {
+            if let syn::ImplItem::Fn(f) = item {
+                let found = loop_depth(quote::ToTokens::to_token_stream(&f.block));
+                assert!(found <= depth, "{name}::{}: loops nest {found} deep, at most {depth} expected", f.sig.ident);
+            }
+        }
+    }
+}

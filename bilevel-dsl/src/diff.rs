@@ -101,7 +101,7 @@ pub fn adjoints(dag: &mut Dag, f: ExprId) -> HashMap<ExprId, ExprId> {
         let Some(&adj) = adjoint.get(&id).filter(|_| reach[i]) else { continue };
         for (child, partial) in partials(dag, id) {
             let term = dag.mul(adj, partial);
-            let term = sum_out(dag, term, child);
+            let term = sum_out(dag, term, id, child);
             let sum = match adjoint.get(&child) {
                 Some(&old) => dag.add(old, term),
                 None => term,
@@ -112,9 +112,15 @@ pub fn adjoints(dag: &mut Dag, f: ExprId) -> HashMap<ExprId, ExprId> {
     adjoint
 }
 
-/// `term` summed over its free loop variables that `target` does not have.
-fn sum_out(dag: &mut Dag, term: ExprId, target: ExprId) -> ExprId {
-    let extra: Vec<u32> = dag.free(term).iter().copied().filter(|k| !dag.free(target).contains(k)).collect();
+/// `term`, which stands for one number per value of the loop variables of node `from` (and its own), summed over
+/// those that `target` does not have. A term may be the same for every value of a variable of `from` without
+/// mentioning it (`1` flowing from `Σ_j (w_j + ‖w‖²)` to `‖w‖²`): it is still summed, that is multiplied by
+/// the count.
+fn sum_out(dag: &mut Dag, term: ExprId, from: ExprId, target: ExprId) -> ExprId {
+    let mut extra: Vec<u32> =
+        dag.free(term).iter().chain(dag.free(from)).copied().filter(|k| !dag.free(target).contains(k)).collect();
+    extra.sort_unstable();
+    extra.dedup();
     dag.sum_over(&extra, term)
 }
 
@@ -135,7 +141,7 @@ pub fn tangent(dag: &mut Dag, roots: &[ExprId], seed: impl Fn(&mut Dag, Node) ->
             for (child, partial) in partials(dag, id) {
                 let Some(&tc) = tan.get(&child) else { continue };
                 let term = dag.mul(partial, tc);
-                let term = sum_out(dag, term, id);
+                let term = sum_out(dag, term, child, id);
                 acc = dag.add(acc, term);
             }
             acc

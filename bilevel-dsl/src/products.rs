@@ -27,19 +27,17 @@ use crate::model::Model;
 
 /// Generates the problem's struct, its data struct, `new`, and the `MatrixFreeProblem` implementation.
 pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
-    let mut dag = model.dag.clone();
-    let upper = Derivatives::new(&mut dag, model.upper);
-    let lower = Derivatives::new(&mut dag, model.lower);
-    let g = Gen { dag: &dag, model, krate };
+    let p = programs(model);
+    let g = Gen { model, krate };
     let types = g.types();
     let name = format_ident!("{}", model.name);
     let name_str = &model.name;
     let sig = quote!(&self, x: &[f64], y: &[f64]);
     let (n, m) = (g.numel(&model.x.shape), g.numel(&model.y.shape));
     let (upper_value, lower_value) = (g.value(model.upper), g.value(model.lower));
-    let (upper_grad, lower_grad) = (g.grad(&upper), g.grad(&lower));
-    let (upper_hy, lower_hy) = (g.hvp(&upper, Array::DirY), g.hvp(&lower, Array::DirY));
-    let (upper_hx, lower_hx) = (g.hvp(&upper, Array::DirX), g.hvp(&lower, Array::DirX));
+    let (upper_grad, lower_grad) = (g.grad(&p.upper_grad), g.grad(&p.lower_grad));
+    let (upper_hy, lower_hy) = (g.hvp(&p.upper_hvp_y, "v", false), g.hvp(&p.lower_hvp_y, "v", false));
+    let (upper_hx, lower_hx) = (g.hvp(&p.upper_hvp_x, "u", true), g.hvp(&p.lower_hvp_x, "u", true));
     let na = quote!(#krate::nalgebra);
     let (x0, y0) = (number(model.start.0[0]).0, number(model.start.1[0]).0);
     let bounds = match &model.bounds {
@@ -132,7 +130,6 @@ impl Derivatives {
 }
 
 struct Gen<'a> {
-    dag: &'a Dag,
     model: &'a Model,
     krate: &'a TokenStream,
 }
@@ -247,20 +244,13 @@ impl Gen<'_> {
 
     fn value(&self, f: ExprId) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false)]);
-        let body = self.emit(self.dag, &[f], |e| e.branch(f));
+        let body = self.emit(&self.model.dag, &[f], |e| e.branch(f));
         quote!(#checks #body)
     }
 
-    fn grad(&self, d: &Derivatives) -> TokenStream {
-        let mut accs = Vec::new();
-        let mut dag = self.dag.clone();
-        unfold(&mut dag, d.value, Place::Scalar("value"), &mut accs);
-        for &(leaf, adj) in &d.adjoints {
-            let at = place(&dag, leaf, "gx", "gy");
-            unfold(&mut dag, adj, at, &mut accs);
-        }
+    fn grad(&self, program: &Program) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false), ("gx", true), ("gy", false)]);
-        let body = self.program(&dag, accs);
+        let body = self.program(program);
         quote! {
             #checks
             gx.fill(0.0);
@@ -271,25 +261,10 @@ impl Gen<'_> {
         }
     }
 
-    /// The Hessian–vector product along a direction in `x` (`DirX`) or `y` (`DirY`).
-    fn hvp(&self, d: &Derivatives, dir: Array) -> TokenStream {
-        let mut dag = self.dag.clone();
-        let adjs: Vec<ExprId> = d.adjoints.iter().map(|(_, a)| *a).collect();
-        let seeded = if dir == Array::DirX { Array::X } else { Array::Y };
-        let tangents = diff::tangent(&mut dag, &adjs, |dag, node| match node {
-            Node::At(a, r, c) if a == seeded => Some(dag.insert(Node::At(dir, r, c))),
-            _ => None,
-        });
-        let mut accs = Vec::new();
-        for (&(leaf, _), &t) in d.adjoints.iter().zip(&tangents) {
-            if dag.as_const(t) != Some(0.0) {
-                let at = place(&dag, leaf, "hx", "hy");
-                unfold(&mut dag, t, at, &mut accs);
-            }
-        }
-        let (dir_name, upper) = if dir == Array::DirX { ("u", true) } else { ("v", false) };
+    /// A Hessian–vector product along the direction `dir_name` (`u`, laid out like `x` when `upper`, or `v`).
+    fn hvp(&self, program: &Program, dir_name: &str, upper: bool) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false), (dir_name, upper), ("hx", true), ("hy", false)]);
-        let body = self.program(&dag, accs);
+        let body = self.program(program);
         quote! {
             #checks
             hx.fill(0.0);
@@ -298,19 +273,98 @@ impl Gen<'_> {
         }
     }
 
-    /// The statements for a list of accumulations, grouped into shared loops.
-    fn program(&self, dag: &Dag, accs: Vec<(Vec<u32>, Item)>) -> TokenStream {
-        let mut items = Vec::new();
-        for (path, acc) in accs {
-            insert(&mut items, &path, acc);
-        }
+    /// The statements of a program.
+    fn program(&self, program: &Program) -> TokenStream {
         let mut roots = Vec::new();
-        items.iter().for_each(|i| i.values(&mut roots));
-        self.emit(dag, &roots, |e| {
-            let stmts = e.items(&items);
+        program.items.iter().for_each(|i| i.values(&mut roots));
+        self.emit(&program.dag, &roots, |e| {
+            let stmts = e.items(&program.items);
             quote!(#(#stmts)*)
         })
     }
+}
+
+/// What one method of a problem with data computes: accumulations ([`Item`]s) into `value` and the output slices
+/// (`gx`/`gy` or `hx`/`hy`), in loops, over nodes of `dag` (the problem's DAG with the derivative nodes added).
+#[derive(Clone, Debug)]
+pub struct Program {
+    /// The nodes.
+    pub dag: Dag,
+    /// The statements, loops over the same variable shared.
+    pub items: Vec<Item>,
+}
+
+/// The derivative methods of a problem with data as [`Program`]s, for the code generator and for direct
+/// evaluation ([`crate::eval::Loops`]).
+#[derive(Clone, Debug)]
+pub struct Programs {
+    /// `F`, `∇x F` and `∇y F` (into `value`, `gx`, `gy`).
+    pub upper_grad: Program,
+    /// `G`, `∇x G` and `∇y G`.
+    pub lower_grad: Program,
+    /// `∇²xy F·v` and `∇²yy F·v` (into `hx`, `hy`) for a direction `v` (`Array::DirY`).
+    pub upper_hvp_y: Program,
+    /// `∇²xx F·u` and `∇²yx F·u` for a direction `u` (`Array::DirX`).
+    pub upper_hvp_x: Program,
+    /// `∇²xy G·v` and `∇²yy G·v`.
+    pub lower_hvp_y: Program,
+    /// `∇²xx G·u` and `∇²yx G·u`.
+    pub lower_hvp_x: Program,
+}
+
+/// Every derivative method of a problem with data.
+pub fn programs(model: &Model) -> Programs {
+    let mut dag = model.dag.clone();
+    let upper = Derivatives::new(&mut dag, model.upper);
+    let lower = Derivatives::new(&mut dag, model.lower);
+    Programs {
+        upper_grad: grad_program(&dag, &upper),
+        lower_grad: grad_program(&dag, &lower),
+        upper_hvp_y: hvp_program(&dag, &upper, Array::DirY),
+        upper_hvp_x: hvp_program(&dag, &upper, Array::DirX),
+        lower_hvp_y: hvp_program(&dag, &lower, Array::DirY),
+        lower_hvp_x: hvp_program(&dag, &lower, Array::DirX),
+    }
+}
+
+/// The value and both gradients of one objective.
+fn grad_program(dag: &Dag, d: &Derivatives) -> Program {
+    let mut dag = dag.clone();
+    let mut accs = Vec::new();
+    unfold(&mut dag, d.value, Place::Scalar("value"), &mut accs);
+    for &(leaf, adj) in &d.adjoints {
+        let at = place(&dag, leaf, "gx", "gy");
+        unfold(&mut dag, adj, at, &mut accs);
+    }
+    Program { dag, items: nest(accs) }
+}
+
+/// The product of one objective's Hessian with a direction in `x` (`DirX`) or `y` (`DirY`).
+fn hvp_program(dag: &Dag, d: &Derivatives, dir: Array) -> Program {
+    let mut dag = dag.clone();
+    let adjs: Vec<ExprId> = d.adjoints.iter().map(|(_, a)| *a).collect();
+    let seeded = if dir == Array::DirX { Array::X } else { Array::Y };
+    let tangents = diff::tangent(&mut dag, &adjs, |dag, node| match node {
+        Node::At(a, r, c) if a == seeded => Some(dag.insert(Node::At(dir, r, c))),
+        _ => None,
+    });
+    let mut accs = Vec::new();
+    for (&(leaf, _), &t) in d.adjoints.iter().zip(&tangents) {
+        if dag.as_const(t) != Some(0.0) {
+            let at = place(&dag, leaf, "hx", "hy");
+            unfold(&mut dag, t, at, &mut accs);
+        }
+    }
+    Program { dag, items: nest(accs) }
+}
+
+/// Accumulations with their loop paths, grouped into shared loops.
+fn nest(accs: Vec<(Vec<u32>, Item)>) -> Vec<Item> {
+    let mut items = Vec::new();
+    for (path, acc) in accs {
+        insert(&mut items, &path, acc);
+    }
+    items
 }
 
 /// Where the derivative for variable element `leaf` goes: `gx[..]` or `gy[..]` (or the names given).
