@@ -120,7 +120,7 @@ fn a_slice_of_the_wrong_length_is_a_clear_panic() {
     data_problem().lower(&[0.0; 4], &[0.0; 2]);
 }
 
-bilevel!(file = "tests/bl/logistic_regression.bl");
+use common::logistic::{LogisticRegression, LogisticRegressionData};
 
 /// `rows` copies of two samples, as training and validation data.
 fn replicated(rows: usize) -> LogisticRegressionData {
@@ -150,31 +150,10 @@ fn one_compiled_problem_serves_any_number_of_samples() {
     assert_close(&run(&large), &run(&small), 1e-9, "10⁶ samples against 10");
 }
 
-bilevel! {
-    /// `tests/bl/logistic_regression.bl` with its data written out.
-    problem LogisticDense {
-        upper lam: real[3];
-        lower w: real[3];
-        const X = [[1.0, 0.5, -0.3], [-0.4, 1.2, 0.8], [0.3, -0.9, 0.2], [0.7, 0.1, -1.1]];
-        const t = [1, -1, -1, 1];
-        const Xv = [[0.2, 0.4, -0.6], [-1.0, 0.3, 0.5], [0.8, -0.2, 0.9]];
-        const tv = [1, 1, -1];
-        minimize lower: mean(i in 0..4: softplus(-t[i] * dot(X[i], w))) + 0.5 * sum(j in 0..3: exp(lam[j]) * w[j]^2);
-        minimize upper: mean(i in 0..3: softplus(-tv[i] * dot(Xv[i], w)));
-    }
-}
-
 /// The problem of the README, on data attached at run time, against the dense path and finite differences.
 #[test]
 fn logistic_regression_equals_the_dense_path() {
-    let rows = |r: &[[f64; 3]]| Array::from_rows(&r.iter().map(|r| r.to_vec()).collect::<Vec<_>>()).unwrap();
-    let data = LogisticRegressionData {
-        X: rows(&[[1.0, 0.5, -0.3], [-0.4, 1.2, 0.8], [0.3, -0.9, 0.2], [0.7, 0.1, -1.1]]),
-        t: Array::vector(vec![1.0, -1.0, -1.0, 1.0]),
-        Xv: rows(&[[0.2, 0.4, -0.6], [-1.0, 0.3, 0.5], [0.8, -0.2, 0.9]]),
-        tv: Array::vector(vec![1.0, 1.0, -1.0]),
-    };
-    let problem = LogisticRegression::new(data).unwrap();
-    common::agrees_with_dense(&problem, &LogisticDense);
+    let problem = common::logistic::small();
+    common::agrees_with_dense(&problem, &common::logistic::LogisticDense);
     common::agrees_with_differences(&problem);
 }

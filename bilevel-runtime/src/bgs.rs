@@ -114,7 +114,7 @@ impl BgsOpt {
         }
     }
 
-    fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
+    pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
     where
         DefaultAllocator: Alloc<N, M>,
     {

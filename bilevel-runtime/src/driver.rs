@@ -93,12 +93,7 @@ pub(crate) fn run<P: Problem>(
 where
     DefaultAllocator: Alloc<P::N, P::M>,
 {
-    let positive = |v: f64| v > 0.0; // false for NaN
-    if stop.tol.is_some_and(|t| !positive(t)) || !positive(stop.divergence_bound) {
-        return Err(SolveError::Options(format!(
-            "the stopping tolerance and divergence bound must be positive, not {stop:?}"
-        )));
-    }
+    check_stop(stop)?;
     let x0 = project(problem, x0.clone());
     let mut trace = vec![record(problem, x0, y0.clone(), 0.0, extras0)];
     for k in 1..=iters {
@@ -118,8 +113,22 @@ where
     Ok(Run { status: Status::MaxIterations, trace })
 }
 
+/// Checks that the stopping tolerance and the divergence bound are positive.
+pub(crate) fn check_stop<N: nalgebra::Dim, M: nalgebra::Dim>(stop: Stop) -> Result<(), SolveError<N, M>>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    let positive = |v: f64| v > 0.0; // false for NaN
+    if stop.tol.is_some_and(|t| !positive(t)) || !positive(stop.divergence_bound) {
+        return Err(SolveError::Options(format!(
+            "the stopping tolerance and divergence bound must be positive, not {stop:?}"
+        )));
+    }
+    Ok(())
+}
+
 /// What is wrong with a record, if anything: a non-finite value or an iterate beyond `bound`.
-fn fault<N: nalgebra::Dim, M: nalgebra::Dim>(rec: &Record<N, M>, bound: f64) -> Option<String>
+pub(crate) fn fault<N: nalgebra::Dim, M: nalgebra::Dim>(rec: &Record<N, M>, bound: f64) -> Option<String>
 where
     DefaultAllocator: Alloc<N, M>,
 {

@@ -4,6 +4,7 @@ use nalgebra::{DefaultAllocator, OMatrix, OVector};
 
 use crate::dims::Alloc;
 use crate::linalg::pinv_apply;
+use crate::matrix_free::krylov::Krylov;
 
 /// How the correction `ξ_k ≈ −H(x_{k-1}, y_k)† v_k` (the minimum-norm least-squares solution of `H ξ = −v`) is
 /// computed. The correction adds `B ξ_k` to the direction.
@@ -42,6 +43,22 @@ pub enum XiSolver {
         /// The step `β`.
         step: f64,
     },
+    /// Warm-started conjugate gradients on `H ξ = −v`: `iters` iterations from the previous `ξ`, stopping when the
+    /// residual is below `1e-12 ‖v‖`. For a positive semi-definite `H` with `v` in its range this converges to
+    /// `−H† v`; a non-positive curvature or a non-finite value is a breakdown (`ξ` keeps its last good value and
+    /// the iteration records `cg_breakdown = 1`).
+    Cg {
+        /// CG iterations per outer iteration.
+        iters: usize,
+    },
+    /// LSQR from 0 on `H ξ = −v` (Paige & Saunders): converges to the minimum-norm least-squares solution
+    /// `−H† v` whatever `v` is, using only products with `H` (two per iteration): the large-scale counterpart of
+    /// `pinv`. Eigenvalues far below the largest are reached last, so `iters` plays the role of the cutoff: few
+    /// iterations ignore the smallest ones, as a large `rtol` does. Records `lsqr_iterations`.
+    Lsqr {
+        /// Maximum iterations per outer iteration.
+        iters: usize,
+    },
 }
 
 impl XiSolver {
@@ -57,6 +74,8 @@ impl XiSolver {
             XiSolver::AdaptivePinv { rtol, kappa } => format!("adaptive-pinv rtol={rtol:e} κ={kappa}"),
             XiSolver::ZCg { iters } => format!("z-cg N={iters}"),
             XiSolver::Gd { step } => format!("gd β={step}"),
+            XiSolver::Cg { iters } => format!("cg N={iters}"),
+            XiSolver::Lsqr { iters } => format!("lsqr N={iters}"),
         }
     }
 
@@ -73,7 +92,9 @@ impl XiSolver {
             XiSolver::Pinv { rtol } => positive("rtol", rtol),
             XiSolver::AdaptivePinv { rtol, kappa } => positive("rtol", rtol).and(positive("κ", kappa)),
             XiSolver::ZCg { iters: 0 } => Err("z-cg needs at least one iteration".into()),
-            XiSolver::ZCg { .. } => Ok(()),
+            XiSolver::Cg { iters: 0 } => Err("cg needs at least one iteration".into()),
+            XiSolver::Lsqr { iters: 0 } => Err("lsqr needs at least one iteration".into()),
+            XiSolver::ZCg { .. } | XiSolver::Cg { .. } | XiSolver::Lsqr { .. } => Ok(()),
             XiSolver::Gd { step } => positive("β", step),
         }
     }
@@ -85,6 +106,7 @@ where
     DefaultAllocator: Alloc<N, M>,
 {
     warm: OVector<f64, M>,
+    krylov: Krylov,
     _n: std::marker::PhantomData<N>,
 }
 
@@ -93,7 +115,11 @@ where
     DefaultAllocator: Alloc<N, M>,
 {
     pub fn new(m: M) -> Self {
-        XiState { warm: OVector::zeros_generic(m, nalgebra::U1), _n: std::marker::PhantomData }
+        XiState {
+            warm: OVector::zeros_generic(m, nalgebra::U1),
+            krylov: Krylov::new(m.value()),
+            _n: std::marker::PhantomData,
+        }
     }
 
     /// `ξ` for `H`, `v` (and `‖∇y G‖` for the adaptive cutoff), with the metrics the solver reports.
@@ -108,49 +134,38 @@ where
             XiSolver::Pinv { rtol } => (-pinv_apply(h, v, rtol, 0.0), Vec::new()),
             XiSolver::AdaptivePinv { rtol, kappa } => (-pinv_apply(h, v, rtol, kappa * lower_grad_norm), Vec::new()),
             XiSolver::ZCg { iters } => {
-                let breakdown = cgls_h2(h, v, &mut self.warm, iters);
-                (h * &self.warm, vec![("cg_breakdown".into(), f64::from(u8::from(breakdown)))])
+                let mut apply = |u: &[f64], out: &mut [f64]| product(h, u, out);
+                let out = self.krylov.cgls_square(&mut apply, v.as_slice(), self.warm.as_mut_slice(), iters);
+                (h * &self.warm, vec![("cg_breakdown".into(), f64::from(u8::from(out.breakdown)))])
             }
             XiSolver::Gd { step } => {
                 self.warm = &self.warm - (h * &self.warm + v).scale(step);
                 (self.warm.clone(), vec![("xi_norm".into(), self.warm.norm())])
             }
+            XiSolver::Cg { iters } => {
+                let mut apply = |u: &[f64], out: &mut [f64]| product(h, u, out);
+                let minus_v = -v;
+                let out = self.krylov.cg(&mut apply, minus_v.as_slice(), self.warm.as_mut_slice(), iters, 1e-12);
+                (self.warm.clone(), vec![("cg_breakdown".into(), f64::from(u8::from(out.breakdown)))])
+            }
+            XiSolver::Lsqr { iters } => {
+                let mut apply = |u: &[f64], out: &mut [f64]| product(h, u, out);
+                let mut xi = v.clone();
+                let out = self.krylov.lsqr(&mut apply, v.as_slice(), xi.as_mut_slice(), iters, 1e-12);
+                (-xi, vec![("lsqr_iterations".into(), out.iterations as f64)])
+            }
         }
     }
 }
 
-/// `iters` CGLS iterations on `min_z ‖A z + v‖²` with `A = H²`, from `z`. Returns whether CG broke down
-/// (`z` then keeps its last good value).
-fn cgls_h2<M: nalgebra::Dim>(h: &OMatrix<f64, M, M>, v: &OVector<f64, M>, z: &mut OVector<f64, M>, iters: usize) -> bool
+/// `out ← H u` for slices, accumulated column by column as nalgebra's matrix–vector product does (so that the
+/// dense and the matrix-free runs of a problem round alike).
+fn product<M: nalgebra::Dim>(h: &OMatrix<f64, M, M>, u: &[f64], out: &mut [f64])
 where
-    DefaultAllocator: nalgebra::allocator::Allocator<M> + nalgebra::allocator::Allocator<M, M>,
+    DefaultAllocator: nalgebra::allocator::Allocator<M, M>,
 {
-    let a = h * h;
-    let stop = 1e-15 * (&a * v).norm();
-    let mut r = -(v + &a * &*z); // residual of A z = −v
-    let mut s = &a * &r; // normal residual Aᵀ r (A is symmetric)
-    let mut p = s.clone();
-    let mut gamma = s.norm_squared();
-    for _ in 0..iters {
-        if gamma.sqrt() < stop {
-            break;
-        }
-        let q = &a * &p;
-        let delta = q.norm_squared();
-        if !(delta.is_finite() && delta > 0.0) {
-            return true;
-        }
-        let alpha = gamma / delta;
-        let z_next = &*z + p.scale(alpha);
-        if !z_next.iter().all(|c| c.is_finite()) {
-            return true;
-        }
-        *z = z_next;
-        r -= q.scale(alpha);
-        s = &a * &r;
-        let gamma_next = s.norm_squared();
-        p = &s + p.scale(gamma_next / gamma);
-        gamma = gamma_next;
+    out.iter_mut().for_each(|o| *o = 0.0);
+    for (column, &scale) in h.column_iter().zip(u) {
+        out.iter_mut().zip(column.iter()).for_each(|(o, h)| *o += scale * h);
     }
-    false
 }

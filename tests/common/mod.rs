@@ -2,6 +2,8 @@
 //! literal data (the dense path is the oracle) and against central differences of its own gradients.
 #![allow(dead_code)]
 
+pub mod logistic;
+
 use bilevel::nalgebra::{DefaultAllocator, Dim, OVector, U1};
 use bilevel::{Alloc, MatrixFreeProblem, Problem};
 

@@ -4,6 +4,15 @@ use nalgebra::{DVector, Dyn};
 
 use crate::problem::Bounds;
 
+mod bgs;
+mod dense;
+mod driver;
+pub(crate) mod krylov;
+pub(crate) mod vector;
+
+pub use dense::Dense;
+pub use driver::{bgs_residual, BGS_RESIDUAL_ITERS};
+
 /// A bilevel problem whose sizes are known at run time and whose second derivatives are only ever applied to a
 /// vector: the gradients of `F` and `G` and their Hessian–vector products.
 ///

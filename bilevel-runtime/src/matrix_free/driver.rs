@@ -1,0 +1,130 @@
+//! The outer loop of the matrix-free algorithms: the same trace, stopping rules and fault handling as the dense
+//! driver, on slices.
+
+use nalgebra::{DVector, Dyn};
+
+use super::krylov::Krylov;
+use super::vector::{axpy, finite, norm};
+use super::MatrixFreeProblem;
+use crate::driver::Stop;
+use crate::error::{SolveError, SolveResult};
+use crate::trace::{Record, Run, Status};
+
+/// Iterations of LSQR for the BGS residual of matrix-free runs (see [`bgs_residual`]).
+pub const BGS_RESIDUAL_ITERS: usize = 200;
+
+/// What one outer iteration produced: the new point is in the driver's `x` and `y`.
+pub(crate) struct Step {
+    /// `‖d_k‖`.
+    pub dir_norm: f64,
+    /// `‖(x_{k-1} − x_k)/γ‖`, which the stopping tolerance tests.
+    pub moved: f64,
+    /// Algorithm-specific metrics.
+    pub extras: Vec<(String, f64)>,
+}
+
+/// `‖∇x F(x, y) − B H† ∇y F(x, y)‖` by products: `H† ∇y F` by [`BGS_RESIDUAL_ITERS`] iterations of LSQR from 0
+/// (which converges to the minimum-norm least-squares solution; eigenvalues of `H` far below the largest are
+/// reached last, as a cutoff), then `B` times it by one product. Costs about `2·BGS_RESIDUAL_ITERS + 2` products,
+/// so matrix-free runs compute it at the start and at the final iterate only (other records hold NaN).
+pub fn bgs_residual<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) -> f64 {
+    let (n, m) = problem.dims();
+    let (mut fx, mut fy, mut z, mut bx, mut hy) =
+        (vec![0.0; n], vec![0.0; m], vec![0.0; m], vec![0.0; n], vec![0.0; m]);
+    problem.upper_grad(x, y, &mut fx, &mut fy);
+    let mut scratch = vec![0.0; n];
+    let mut h = |v: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, v, &mut scratch, out);
+    Krylov::new(m).lsqr(&mut h, &fy, &mut z, BGS_RESIDUAL_ITERS, 1e-12);
+    problem.lower_hvp_y(x, y, &z, &mut bx, &mut hy);
+    axpy(&mut fx, -1.0, &bx);
+    norm(&fx)
+}
+
+/// Projects `x` onto the problem's box, if it has one.
+pub(crate) fn project<P: MatrixFreeProblem>(problem: &P, x: &mut [f64]) {
+    if let Some(b) = problem.bounds() {
+        x.iter_mut().zip(b.lo.iter().zip(b.hi.iter())).for_each(|(v, (lo, hi))| *v = v.max(*lo).min(*hi));
+    }
+}
+
+/// `x ← Π_X(x − γ d)`; returns `‖(x_old − x_new)/γ‖`.
+pub(crate) fn upper_step<P: MatrixFreeProblem>(
+    problem: &P,
+    x: &mut [f64],
+    d: &[f64],
+    gamma: f64,
+    old: &mut [f64],
+) -> f64 {
+    old.copy_from_slice(x);
+    axpy(x, -gamma, d);
+    project(problem, x);
+    axpy(old, -1.0, x);
+    norm(old) / gamma
+}
+
+/// The metrics of `(x, y)` (the BGS residual only when `residual`).
+fn record<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64], step: Step, residual: bool) -> Record<Dyn, Dyn> {
+    let (n, m) = problem.dims();
+    let (mut gx, mut gy) = (vec![0.0; n], vec![0.0; m]);
+    let lower = problem.lower_grad(x, y, &mut gx, &mut gy);
+    Record {
+        x: DVector::from_column_slice(x),
+        y: DVector::from_column_slice(y),
+        upper: problem.upper(x, y),
+        lower,
+        lower_grad_norm: norm(&gy),
+        dir_norm: step.dir_norm,
+        bgs_residual: if residual { bgs_residual(problem, x, y) } else { f64::NAN },
+        extras: step.extras,
+    }
+}
+
+/// Runs `iters` iterations of `step` from `(x0, y0)` (x0 projected first). `step(k, x, y)` updates `x` and `y`
+/// in place from iteration `k − 1` to `k`.
+pub(crate) fn run<P: MatrixFreeProblem>(
+    problem: &P,
+    x0: &[f64],
+    y0: &[f64],
+    iters: usize,
+    stop: Stop,
+    mut step: impl FnMut(usize, &mut [f64], &mut [f64]) -> Step,
+) -> SolveResult<Dyn, Dyn> {
+    let (n, m) = problem.dims();
+    if x0.len() != n || y0.len() != m {
+        let why =
+            format!("the start has lengths ({}, {}), but the problem's data make them ({n}, {m})", x0.len(), y0.len());
+        return Err(SolveError::Options(why));
+    }
+    crate::driver::check_stop(stop)?;
+    let (mut x, mut y) = (x0.to_vec(), y0.to_vec());
+    project(problem, &mut x);
+    let start = Step { dir_norm: 0.0, moved: 0.0, extras: Vec::new() };
+    let mut trace = vec![record(problem, &x, &y, start, true)];
+    let mut status = Status::MaxIterations;
+    for k in 1..=iters {
+        let s = step(k, &mut x, &mut y);
+        let moved = s.moved;
+        let rec = record(problem, &x, &y, s, false);
+        if let Some(cause) = crate::driver::fault(&rec, stop.divergence_bound) {
+            finish(problem, &mut trace);
+            return Err(SolveError::Fault { iteration: k, cause, run: Run { status: Status::MaxIterations, trace } });
+        }
+        let converged = stop.tol.is_some_and(|tol| moved < tol && rec.lower_grad_norm < tol);
+        trace.push(rec);
+        if converged {
+            status = Status::Converged { iteration: k };
+            break;
+        }
+    }
+    finish(problem, &mut trace);
+    Ok(Run { status, trace })
+}
+
+/// The BGS residual of the last record, if it is not the start (whose residual is computed already).
+fn finish<P: MatrixFreeProblem>(problem: &P, trace: &mut [Record<Dyn, Dyn>]) {
+    if let [_, .., last] = trace {
+        if finite(last.x.as_slice()) && finite(last.y.as_slice()) {
+            last.bgs_residual = bgs_residual(problem, last.x.as_slice(), last.y.as_slice());
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! The matrix-free algorithms against the dense ones: every BGS-Opt case of the reference problems P1–P4, run
+//! on the same problem through its products (`Dense`), gives the same trace (reverse-mode unrolling against the
+//! forward Jacobian recursion; the same ξ-solvers on products); and on a data problem the correction solvers
+//! that use only products agree with the exact pseudo-inverse.
+
+mod common;
+
+use bilevel::nalgebra::{DefaultAllocator, Dyn, Vector3};
+use bilevel::report::Case;
+use bilevel::{Algorithm, Alloc, BgsOpt, Dense, Method, Problem, Record, SolveError, XiSolver};
+
+#[allow(dead_code)]
+#[path = "../examples/counter_example.rs"]
+mod counter_example;
+#[allow(dead_code)]
+#[path = "../examples/galet_example.rs"]
+mod galet_example;
+#[allow(dead_code)]
+#[path = "../examples/huber_bilevel.rs"]
+mod huber_bilevel;
+#[allow(dead_code)]
+#[path = "../examples/mexican_hat.rs"]
+mod mexican_hat;
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))
+}
+
+/// Records agree on the iterates and every metric but the BGS residual (computed by LSQR when matrix-free).
+fn same_record<N: bilevel::nalgebra::Dim, M: bilevel::nalgebra::Dim>(
+    dense: &Record<N, M>,
+    free: &Record<Dyn, Dyn>,
+    tol: f64,
+) -> bool
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    let values = |r: &Record<_, _>| vec![r.upper, r.lower, r.lower_grad_norm, r.dir_norm];
+    let all_close = |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(p, q)| close(*p, *q, tol));
+    all_close(dense.x.as_slice(), free.x.as_slice())
+        && all_close(dense.y.as_slice(), free.y.as_slice())
+        && all_close(&values(dense), &[free.upper, free.lower, free.lower_grad_norm, free.dir_norm])
+        && dense.extras.len() == free.extras.len()
+}
+
+/// Every BGS-Opt case, at most `iters` outer iterations, dense against matrix-free.
+fn compare<P: Problem + Clone>(cases: Vec<Case<P>>, iters: usize) -> usize
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    let mut compared = 0;
+    for case in cases {
+        let Method::Bgs(bgs) = &case.method else { continue };
+        let bgs = BgsOpt { outer_iters: bgs.outer_iters.min(iters), ..bgs.clone() };
+        let dense = bgs.solve(&case.problem, &case.x0, &case.y0);
+        let free = bgs.solve_matrix_free(&Dense(case.problem.clone()), case.x0.as_slice(), case.y0.as_slice());
+        // A run that fails must fail at the same iteration, with the same iterates before it.
+        let (dense, free) = match (dense, free) {
+            (Ok(d), Ok(f)) => (d, f),
+            (
+                Err(SolveError::Fault { iteration: i, run: d, .. }),
+                Err(SolveError::Fault { iteration: j, run: f, .. }),
+            ) => {
+                assert_eq!(i, j, "{} {}: faults at different iterations", bgs.name(), bgs.settings());
+                (d, f)
+            }
+            (d, f) => panic!("{} {}: {:?} against {:?}", bgs.name(), bgs.settings(), d.err(), f.err()),
+        };
+        assert_eq!(dense.trace.len(), free.trace.len(), "{} {}", bgs.name(), bgs.settings());
+        // A pseudo-inverse with a tiny cutoff inverts the spurious eigenvalue of H near a degenerate manifold
+        // (REFERENCE.md warns against it), which amplifies the different rounding of the two evaluation orders.
+        let tol = match bgs.correction {
+            Some(XiSolver::Pinv { rtol }) if rtol < 1e-6 => 1e-8,
+            _ => 1e-10,
+        };
+        for (k, (d, f)) in dense.trace.iter().zip(&free.trace).enumerate() {
+            assert!(same_record(d, f, tol), "{} {} at k = {k}:\n{d:?}\n{f:?}", bgs.name(), bgs.settings());
+        }
+        compared += 1;
+    }
+    compared
+}
+
+#[test]
+fn matrix_free_bgs_opt_equals_the_dense_recursion_on_p1_to_p4() {
+    let compared = compare(counter_example::cases(), 50)
+        + compare(mexican_hat::cases(), 50)
+        + compare(galet_example::cases(), 50)
+        + compare(huber_bilevel::cases(), 50);
+    assert!(compared >= 10, "only {compared} BGS-Opt cases");
+}
+
+/// Every variant and the ξ-solvers that suit a singular `H` (including those no reference case uses) on P2, the
+/// Mexican hat, whose lower Hessian is singular on its circle of solutions. Plain `cg` does not suit it (on an
+/// inconsistent singular system its steps grow until rounding decides them); it is compared on the data problem
+/// below, whose `H` is regular.
+#[test]
+fn every_variant_and_solver_equals_the_dense_path_on_p2() {
+    let base = mexican_hat::cases().remove(0);
+    let methods = [
+        BgsOpt::rhg(5),
+        BgsOpt::truncated_itd(3, 4),
+        BgsOpt::corrected_itd(5, XiSolver::ZCg { iters: 1 }),
+        BgsOpt::corrected_itd(5, XiSolver::Gd { step: 0.05 }),
+        BgsOpt::corrected_itd(5, XiSolver::Lsqr { iters: 4 }),
+        BgsOpt::corrected_itd(5, XiSolver::ADAPTIVE_PINV),
+        BgsOpt::aid(20, XiSolver::Lsqr { iters: 5 }),
+    ];
+    let cases = methods.map(|m| Case { method: Method::from(BgsOpt { lower_step: 0.05, ..m }), ..base.clone() });
+    assert_eq!(compare(cases.to_vec(), 50), 7);
+}
+
+/// On a data problem: the matrix-free run equals the dense run of the same problem with its data written out,
+/// and on its positive-definite `H` the product-only solvers give the correction of the exact pseudo-inverse.
+#[test]
+fn a_data_problem_runs_like_its_dense_twin() {
+    let (data, dense) = (common::logistic::small(), common::logistic::LogisticDense);
+    let (x0, y0) = (Vector3::new(0.1, -0.2, 0.0), Vector3::new(0.5, 0.5, -0.5));
+    let solvers = [XiSolver::Pinv { rtol: 1e-10 }, XiSolver::Cg { iters: 10 }, XiSolver::Lsqr { iters: 10 }];
+    let mut finals = Vec::new();
+    for solver in solvers {
+        for bgs in [BgsOpt::itd(5), BgsOpt::corrected_itd(5, solver), BgsOpt::aid(30, solver)] {
+            let bgs = BgsOpt { outer_iters: 40, lower_step: 0.5, upper_step: 0.5, ..bgs };
+            let want = bgs.solve(&dense, &x0, &y0).unwrap();
+            let got = bgs.solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
+            for (k, (d, f)) in want.trace.iter().zip(&got.trace).enumerate() {
+                assert!(same_record(d, f, 1e-10), "{} {} at k = {k}", bgs.name(), bgs.settings());
+            }
+            // The final BGS residual by LSQR against the dense pseudo-inverse.
+            assert!(close(got.last().bgs_residual, want.last().bgs_residual, 1e-8), "{} residual", bgs.name());
+            if bgs.name() == "aid" {
+                finals.push(got.x().clone());
+            }
+        }
+    }
+    // Exact H† on a regular H: the three solvers take AID to the same point.
+    for x in &finals[1..] {
+        assert!((x - &finals[0]).norm() < 1e-9, "{x} vs {}", finals[0]);
+    }
+}
