@@ -1,13 +1,13 @@
-//! The matrix-free algorithms against the dense ones: every BGS-Opt case of the reference problems P1–P4, run
-//! on the same problem through its products (`Dense`), gives the same trace (reverse-mode unrolling against the
-//! forward Jacobian recursion; the same ξ-solvers on products); and on a data problem the correction solvers
-//! that use only products agree with the exact pseudo-inverse.
+//! The matrix-free algorithms against the dense ones: every case of the reference problems P1–P4 (BGS-Opt, BDA,
+//! GALET, DPBG), run on the same problem through its products (`Dense`), gives the same trace (reverse-mode
+//! unrolling against the forward Jacobian recursions; the same ξ-solvers on products); and on a data problem the
+//! correction solvers that use only products agree with the exact pseudo-inverse.
 
 mod common;
 
 use bilevel::nalgebra::{DefaultAllocator, Dyn, Vector3};
 use bilevel::report::Case;
-use bilevel::{Algorithm, Alloc, BgsOpt, Dense, Method, Problem, Record, SolveError, XiSolver};
+use bilevel::{Algorithm, Alloc, Bda, BgsOpt, Dense, Dpbg, Galet, Method, Problem, Record, SolveError, XiSolver};
 
 #[allow(dead_code)]
 #[path = "../examples/counter_example.rs"]
@@ -41,17 +41,27 @@ where
         && all_close(dense.y.as_slice(), free.y.as_slice())
         && all_close(&values(dense), &[free.upper, free.lower, free.lower_grad_norm, free.dir_norm])
         && dense.extras.len() == free.extras.len()
+        && dense.extras.iter().zip(&free.extras).all(|((a, p), (b, q))| a == b && close(*p, *q, tol))
 }
 
-/// Every BGS-Opt case, at most `iters` outer iterations, dense against matrix-free.
+/// The method with at most `iters` outer iterations.
+fn capped(method: &Method, iters: usize) -> Method {
+    match method.clone() {
+        Method::Bgs(a) => Method::from(BgsOpt { outer_iters: a.outer_iters.min(iters), ..a }),
+        Method::Bda(a) => Method::from(Bda { outer_iters: a.outer_iters.min(iters), ..a }),
+        Method::Galet(a) => Method::from(Galet { outer_iters: a.outer_iters.min(iters), ..a }),
+        Method::Dpbg(a) => Method::from(Dpbg { iters: a.iters.min(iters), ..a }),
+    }
+}
+
+/// Every case, at most `iters` outer iterations, dense against matrix-free.
 fn compare<P: Problem + Clone>(cases: Vec<Case<P>>, iters: usize) -> usize
 where
     DefaultAllocator: Alloc<P::N, P::M>,
 {
     let mut compared = 0;
     for case in cases {
-        let Method::Bgs(bgs) = &case.method else { continue };
-        let bgs = BgsOpt { outer_iters: bgs.outer_iters.min(iters), ..bgs.clone() };
+        let bgs = capped(&case.method, iters);
         let dense = bgs.solve(&case.problem, &case.x0, &case.y0);
         let free = bgs.solve_matrix_free(&Dense(case.problem.clone()), case.x0.as_slice(), case.y0.as_slice());
         // A run that fails must fail at the same iteration, with the same iterates before it.
@@ -69,8 +79,8 @@ where
         assert_eq!(dense.trace.len(), free.trace.len(), "{} {}", bgs.name(), bgs.settings());
         // A pseudo-inverse with a tiny cutoff inverts the spurious eigenvalue of H near a degenerate manifold
         // (REFERENCE.md warns against it), which amplifies the different rounding of the two evaluation orders.
-        let tol = match bgs.correction {
-            Some(XiSolver::Pinv { rtol }) if rtol < 1e-6 => 1e-8,
+        let tol = match &bgs {
+            Method::Bgs(BgsOpt { correction: Some(XiSolver::Pinv { rtol }), .. }) if *rtol < 1e-6 => 1e-8,
             _ => 1e-10,
         };
         for (k, (d, f)) in dense.trace.iter().zip(&free.trace).enumerate() {
@@ -82,12 +92,12 @@ where
 }
 
 #[test]
-fn matrix_free_bgs_opt_equals_the_dense_recursion_on_p1_to_p4() {
+fn matrix_free_runs_equal_the_dense_ones_on_p1_to_p4() {
     let compared = compare(counter_example::cases(), 50)
         + compare(mexican_hat::cases(), 50)
         + compare(galet_example::cases(), 50)
         + compare(huber_bilevel::cases(), 50);
-    assert!(compared >= 10, "only {compared} BGS-Opt cases");
+    assert!(compared >= 20, "only {compared} cases");
 }
 
 /// Every variant and the ξ-solvers that suit a singular `H` (including those no reference case uses) on P2, the
@@ -131,6 +141,18 @@ fn a_data_problem_runs_like_its_dense_twin() {
             if bgs.name() == "aid" {
                 finals.push(got.x().clone());
             }
+        }
+    }
+    let others = [
+        Method::from(Bda { outer_iters: 20, inner_iters: 10, ..Bda::default() }),
+        Method::from(Galet { outer_iters: 20, w_iters: 3, r_y_steps: 5, ..Galet::default() }),
+        Method::from(Dpbg { iters: 20, lower_iters: 4, lower_step: 0.5, step: 0.1, ..Dpbg::default() }),
+    ];
+    for method in others {
+        let want = method.solve(&dense, &x0, &y0).unwrap();
+        let got = method.solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
+        for (k, (d, f)) in want.trace.iter().zip(&got.trace).enumerate() {
+            assert!(same_record(d, f, 1e-10), "{} {} at k = {k}", method.name(), method.settings());
         }
     }
     // Exact H† on a regular H: the three solvers take AID to the same point.

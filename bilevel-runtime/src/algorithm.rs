@@ -1,9 +1,10 @@
 //! The interface every algorithm offers.
 
-use nalgebra::{DefaultAllocator, OVector};
+use nalgebra::{DefaultAllocator, Dyn, OVector};
 
 use crate::dims::Alloc;
 use crate::error::SolveResult;
+use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
 
 /// A bilevel algorithm with its options: a value you configure, then run on a problem.
@@ -23,4 +24,12 @@ pub trait Algorithm {
     ) -> SolveResult<P::N, P::M>
     where
         DefaultAllocator: Alloc<P::N, P::M>;
+
+    /// Runs on a problem given by its derivative products (a problem with data, or any [`Problem`] through
+    /// [`Dense`](crate::Dense)), with the same update rule as [`Algorithm::solve`]: unrolled steps are
+    /// differentiated in reverse over the stored iterates (no `n × m` Jacobian), the ξ-solvers and GALET's `w` use
+    /// products only (`pinv` builds `H` from `m` products, for small `m`), and buffers are allocated once per run.
+    /// Records are the same, except that the BGS residual is computed by LSQR at the start and at the final
+    /// iterate only (NaN in between; see [`bgs_residual`](crate::matrix_free::bgs_residual)).
+    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn>;
 }

@@ -1,11 +1,12 @@
 //! BDA, Bilevel Descent Aggregation (Liu et al., ICML 2020, eq. 10).
 
-use nalgebra::{DefaultAllocator, OMatrix, OVector};
+use nalgebra::{DefaultAllocator, Dyn, OMatrix, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Step, Stop};
-use crate::error::SolveResult;
+use crate::error::{SolveError, SolveResult};
+use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
 
 /// BDA: the inner steps descend an aggregation of the upper and lower objectives, so that among the lower-level
@@ -62,6 +63,21 @@ impl Default for Bda {
     }
 }
 
+impl Bda {
+    /// Checks the steps.
+    pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
+    where
+        DefaultAllocator: Alloc<N, M>,
+    {
+        check_steps(&[
+            ("upper_inner_step", self.upper_inner_step),
+            ("lower_inner_step", self.lower_inner_step),
+            ("mu", self.mu),
+            ("upper_step", self.upper_step),
+        ])
+    }
+}
+
 impl Algorithm for Bda {
     fn name(&self) -> String {
         "bda".into()
@@ -84,12 +100,7 @@ impl Algorithm for Bda {
     where
         DefaultAllocator: Alloc<P::N, P::M>,
     {
-        check_steps(&[
-            ("upper_inner_step", self.upper_inner_step),
-            ("lower_inner_step", self.lower_inner_step),
-            ("mu", self.mu),
-            ("upper_step", self.upper_step),
-        ])?;
+        self.check()?;
         let (n, m) = problem.dims();
         let (su, sl) = (self.upper_inner_step, self.lower_inner_step);
         run(problem, x0, y0, self.outer_iters, self.stop, Vec::new(), |_, prev| {
@@ -110,5 +121,9 @@ impl Algorithm for Bda {
             let (x_next, moved) = upper_step(problem, x, &d, self.upper_step);
             Step { x: x_next, y, dir_norm: d.norm(), moved, extras: Vec::new() }
         })
+    }
+
+    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
+        self.matrix_free(problem, x0, y0)
     }
 }

@@ -1,11 +1,12 @@
 //! BGS-Opt (Arbel & Mairal 2022, Algorithm 1): `itd`, `rhg`, `truncated-itd`, `corrected-itd` and `aid`.
 
-use nalgebra::{DefaultAllocator, OVector};
+use nalgebra::{DefaultAllocator, Dyn, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Step, Stop};
 use crate::error::{SolveError, SolveResult};
+use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
 use crate::unroll::{descend, unroll};
 use crate::xi::{XiSolver, XiState};
@@ -181,5 +182,9 @@ impl Algorithm for BgsOpt {
             let (x_next, moved) = upper_step(problem, x, &d, self.upper_step);
             Step { x: x_next, y: u.y, dir_norm: d.norm(), moved, extras }
         })
+    }
+
+    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
+        self.matrix_free(problem, x0, y0)
     }
 }

@@ -1,11 +1,12 @@
 //! DPBG, differentiable programming bilevel gradient (Bolte, Lê, Pauwels & Vaiter 2025, Algorithm DPBG).
 
-use nalgebra::{DefaultAllocator, OVector};
+use nalgebra::{DefaultAllocator, Dyn, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, project, run, upper_step, Step, Stop};
-use crate::error::SolveResult;
+use crate::error::{SolveError, SolveResult};
+use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
 use crate::unroll::{descend, unroll};
 
@@ -48,6 +49,16 @@ impl Default for Dpbg {
     }
 }
 
+impl Dpbg {
+    /// Checks the steps.
+    pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
+    where
+        DefaultAllocator: Alloc<N, M>,
+    {
+        check_steps(&[("lower_step", self.lower_step), ("step", self.step)])
+    }
+}
+
 impl Algorithm for Dpbg {
     fn name(&self) -> String {
         "dpbg".into()
@@ -67,7 +78,7 @@ impl Algorithm for Dpbg {
     where
         DefaultAllocator: Alloc<P::N, P::M>,
     {
-        check_steps(&[("lower_step", self.lower_step), ("step", self.step)])?;
+        self.check()?;
         let (k, alpha) = (self.lower_iters, self.lower_step);
         let x0 = project(problem, x0.clone());
         let y0 = descend(problem, &x0, z0.clone(), k, alpha);
@@ -87,5 +98,9 @@ impl Algorithm for Dpbg {
             let moved = (moved_x.powi(2) + dz.norm_squared()).sqrt();
             Step { x: x_next, y: y_next, dir_norm, moved, extras: z_extras(&z) }
         })
+    }
+
+    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
+        self.matrix_free(problem, x0, y0)
     }
 }

@@ -1,11 +1,12 @@
 //! GALET (Xiao, Lu & Chen, NeurIPS 2023, Algorithm 1): alternating steps on y, the shadow implicit gradient w, and x.
 
-use nalgebra::{DefaultAllocator, OVector, U1};
+use nalgebra::{DefaultAllocator, Dyn, OVector, U1};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Step, Stop};
-use crate::error::SolveResult;
+use crate::error::{SolveError, SolveResult};
+use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
 use crate::unroll::descend;
 
@@ -70,6 +71,16 @@ impl Default for Galet {
     }
 }
 
+impl Galet {
+    /// Checks the steps.
+    pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
+    where
+        DefaultAllocator: Alloc<N, M>,
+    {
+        check_steps(&[("lower_step", self.lower_step), ("w_step", self.w_step), ("upper_step", self.upper_step)])
+    }
+}
+
 impl Algorithm for Galet {
     fn name(&self) -> String {
         "galet".into()
@@ -97,7 +108,7 @@ impl Algorithm for Galet {
     where
         DefaultAllocator: Alloc<P::N, P::M>,
     {
-        check_steps(&[("lower_step", self.lower_step), ("w_step", self.w_step), ("upper_step", self.upper_step)])?;
+        self.check()?;
         let (_, m) = problem.dims();
         let zero = OVector::<f64, P::M>::zeros_generic(m, U1);
         let mut w = zero.clone();
@@ -123,5 +134,9 @@ impl Algorithm for Galet {
             let (x_next, moved) = upper_step(problem, x, &d, self.upper_step);
             Step { x: x_next, y, dir_norm: d.norm(), moved, extras }
         })
+    }
+
+    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
+        self.matrix_free(problem, x0, y0)
     }
 }

@@ -1,10 +1,11 @@
 //! [`Method`]: any of the algorithms, chosen at run time.
 
-use nalgebra::{DefaultAllocator, OVector};
+use nalgebra::{DefaultAllocator, Dyn, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::error::SolveResult;
+use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
 use crate::{Bda, BgsOpt, Dpbg, Galet};
 
@@ -83,5 +84,9 @@ impl Algorithm for Method {
         DefaultAllocator: Alloc<P::N, P::M>,
     {
         each!(self, a => a.solve(problem, x0, y0))
+    }
+
+    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
+        each!(self, a => a.solve_matrix_free(problem, x0, y0))
     }
 }

@@ -5,6 +5,7 @@ use nalgebra::{DMatrix, DVector, Dyn};
 
 use super::driver::{run, upper_step, Step};
 use super::krylov::Krylov;
+use super::unroll::{descend, reverse, unroll, Scratch};
 use super::vector::{axpy, norm, scale};
 use super::MatrixFreeProblem;
 use crate::bgs::BgsOpt;
@@ -14,10 +15,7 @@ use crate::xi::XiSolver;
 
 /// Every buffer one run needs, allocated once.
 struct Work {
-    gx: Vec<f64>,
-    gy: Vec<f64>,
-    hx: Vec<f64>,
-    hy: Vec<f64>,
+    s: Scratch,
     /// The direction `d` (length n) and the adjoint `a` (length m) of the reverse sweep.
     d: Vec<f64>,
     a: Vec<f64>,
@@ -35,10 +33,7 @@ impl Work {
     fn new(n: usize, m: usize, steps: usize) -> Work {
         let v = |k: usize| vec![0.0; k];
         Work {
-            gx: v(n),
-            gy: v(m),
-            hx: v(n),
-            hy: v(m),
+            s: Scratch::new(n, m),
             d: v(n),
             a: v(m),
             trajectory: v(steps * m),
@@ -63,7 +58,7 @@ impl BgsOpt {
     /// [`Problem`]: crate::Problem
     /// [`Dense`]: crate::Dense
     /// [`Algorithm::solve`]: crate::Algorithm::solve
-    pub fn solve_matrix_free<P: MatrixFreeProblem>(
+    pub(crate) fn matrix_free<P: MatrixFreeProblem>(
         &self,
         problem: &P,
         x0: &[f64],
@@ -73,27 +68,16 @@ impl BgsOpt {
         let (n, m) = problem.dims();
         let mut w = Work::new(n, m, self.unrolled_steps);
         let y_start = y0.to_vec();
-        run(problem, x0, y0, self.outer_iters, self.stop, |_, x, y| {
+        run(problem, (x0, y0), self.outer_iters, self.stop, Vec::new(), |_, x, y| {
             if !self.warm {
                 y.copy_from_slice(&y_start);
             }
-            let alpha = self.lower_step;
-            for _ in 0..self.warm_steps {
-                problem.lower_grad(x, y, &mut w.gx, &mut w.gy);
-                axpy(y, -alpha, &w.gy);
-            }
-            for t in 0..self.unrolled_steps {
-                w.trajectory[t * m..(t + 1) * m].copy_from_slice(y);
-                problem.lower_grad(x, y, &mut w.gx, &mut w.gy);
-                axpy(y, -alpha, &w.gy);
-            }
+            let (alpha, steps) = (self.lower_step, self.unrolled_steps);
+            descend(problem, x, y, self.warm_steps, alpha, &mut w.s);
+            unroll(problem, x, y, (steps, alpha), &mut w.trajectory, &mut w.s);
             // d = ∇x F + J_x ∇y F and a = J_y ∇y F, backwards over the trajectory.
             problem.upper_grad(x, y, &mut w.d, &mut w.a);
-            for t in (0..self.unrolled_steps).rev() {
-                problem.lower_hvp_y(x, &w.trajectory[t * m..(t + 1) * m], &w.a, &mut w.hx, &mut w.hy);
-                axpy(&mut w.d, -alpha, &w.hx);
-                axpy(&mut w.a, -alpha, &w.hy);
-            }
+            reverse(problem, x, (steps, alpha), &w.trajectory, &mut w.d, &mut w.a, &mut w.s);
             let mut extras = Vec::new();
             if let Some(solver) = &self.correction {
                 extras = correct(problem, solver, x, y, &mut w);
@@ -112,7 +96,7 @@ fn correct<P: MatrixFreeProblem>(
     y: &[f64],
     w: &mut Work,
 ) -> Vec<(String, f64)> {
-    let Work { gx, gy, hx, hy, a: v, xi, warm, krylov, .. } = w;
+    let Work { s: Scratch { gx, gy, hx, hy }, a: v, xi, warm, krylov, .. } = w;
     let mut h = |u: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, u, hx, out);
     let extras = match *solver {
         XiSolver::Pinv { rtol } => {
@@ -152,7 +136,7 @@ fn correct<P: MatrixFreeProblem>(
         }
     };
     problem.lower_hvp_y(x, y, xi, hx, hy);
-    axpy(&mut w.d, 1.0, &w.hx);
+    axpy(&mut w.d, 1.0, &w.s.hx);
     extras
 }
 

@@ -79,14 +79,14 @@ fn record<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64], step: Step, r
     }
 }
 
-/// Runs `iters` iterations of `step` from `(x0, y0)` (x0 projected first). `step(k, x, y)` updates `x` and `y`
-/// in place from iteration `k − 1` to `k`.
+/// Runs `iters` iterations of `step` from `(x0, y0)` (x0 projected first; `extras0` are the start's extra
+/// metrics). `step(k, x, y)` updates `x` and `y` in place from iteration `k − 1` to `k`.
 pub(crate) fn run<P: MatrixFreeProblem>(
     problem: &P,
-    x0: &[f64],
-    y0: &[f64],
+    (x0, y0): (&[f64], &[f64]),
     iters: usize,
     stop: Stop,
+    extras0: Vec<(String, f64)>,
     mut step: impl FnMut(usize, &mut [f64], &mut [f64]) -> Step,
 ) -> SolveResult<Dyn, Dyn> {
     let (n, m) = problem.dims();
@@ -98,7 +98,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     crate::driver::check_stop(stop)?;
     let (mut x, mut y) = (x0.to_vec(), y0.to_vec());
     project(problem, &mut x);
-    let start = Step { dir_norm: 0.0, moved: 0.0, extras: Vec::new() };
+    let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };
     let mut trace = vec![record(problem, &x, &y, start, true)];
     let mut status = Status::MaxIterations;
     for k in 1..=iters {

@@ -4,10 +4,14 @@ use nalgebra::{DVector, Dyn};
 
 use crate::problem::Bounds;
 
+mod bda;
 mod bgs;
 mod dense;
+mod dpbg;
 mod driver;
+mod galet;
 pub(crate) mod krylov;
+mod unroll;
 pub(crate) mod vector;
 
 pub use dense::Dense;
