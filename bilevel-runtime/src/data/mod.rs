@@ -101,6 +101,24 @@ impl Array {
         Ok(Array { rows: labels.rows, cols: Some(classes), values })
     }
 
+    /// The matrix with one more column, every entry `value` (a column of ones for a bias term); a vector becomes
+    /// a two-column matrix.
+    ///
+    /// ```
+    /// use bilevel_runtime::data::Array;
+    /// let x = Array::matrix(2, 1, vec![3.0, 4.0]).unwrap().with_column(1.0);
+    /// assert_eq!((x.shape(), x.as_slice()), (vec![2, 2], &[3.0, 1.0, 4.0, 1.0][..]));
+    /// ```
+    pub fn with_column(&self, value: f64) -> Array {
+        let cols = self.cols.unwrap_or(1);
+        let mut values = Vec::with_capacity(self.rows * (cols + 1));
+        for row in self.values.chunks(cols) {
+            values.extend_from_slice(row);
+            values.push(value);
+        }
+        Array { rows: self.rows, cols: Some(cols + 1), values }
+    }
+
     /// The transpose of a matrix (a copy); a vector unchanged.
     pub fn transposed(&self) -> Array {
         let Some(cols) = self.cols else { return self.clone() };

@@ -11,11 +11,13 @@ mod dpbg;
 mod driver;
 mod galet;
 pub(crate) mod krylov;
+mod lower;
 mod unroll;
 pub(crate) mod vector;
 
 pub use dense::Dense;
 pub use driver::{bgs_residual, BGS_RESIDUAL_ITERS};
+pub use lower::{solve_lower, LowerSolve};
 
 /// A bilevel problem whose sizes are known at run time and whose second derivatives are only ever applied to a
 /// vector: the gradients of `F` and `G` and their Hessian–vector products.

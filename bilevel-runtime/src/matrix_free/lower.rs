@@ -1,0 +1,107 @@
+//! Solving the lower level to a tolerance by products: truncated Newton (CG on `H p = −∇y G`) with a
+//! backtracking line search on `G`.
+
+use super::krylov::Krylov;
+use super::vector::{axpy, dot, norm};
+use super::MatrixFreeProblem;
+
+/// How a lower-level solve ended.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LowerSolve {
+    /// Newton iterations done.
+    pub iterations: usize,
+    /// `‖∇y G(x, y)‖` at the returned `y`.
+    pub grad_norm: f64,
+    /// Whether `‖∇y G‖ ≤ tol` was reached.
+    pub converged: bool,
+}
+
+/// Minimizes `G(x, ·)` from `y` (updated in place) until `‖∇y G(x, y)‖ ≤ tol` or `max_iters` Newton iterations.
+///
+/// Each iteration solves `H p = −∇y G` by at most `min(m, 200)` CG iterations to the relative accuracy
+/// `min(0.5, ‖∇y G‖^½)` (truncated Newton: superlinear near a regular minimizer); where CG meets non-positive
+/// curvature it keeps the direction found so far, or the steepest descent direction if there is none. A
+/// backtracking line search (Armijo, factor ½) makes `G` decrease at every step. Used for the baselines of the
+/// examples and for comparing methods at the solved lower level.
+///
+/// ```
+/// use bilevel_runtime::matrix_free::solve_lower;
+/// use bilevel_runtime::{Dense, MatrixFreeProblem};
+/// # use bilevel_runtime::nalgebra::{Const, OVector};
+/// # #[derive(Clone)] struct Q;
+/// # type V = OVector<f64, Const<1>>;
+/// # impl bilevel_runtime::Problem for Q {
+/// #     type N = Const<1>; type M = Const<1>;
+/// #     fn name(&self) -> &str { "Q" }
+/// #     fn dims(&self) -> (Const<1>, Const<1>) { (Const, Const) }
+/// #     fn start(&self) -> (V, V) { (V::zeros(), V::zeros()) }
+/// #     fn bounds(&self) -> Option<bilevel_runtime::Bounds<Const<1>>> { None }
+/// #     fn upper(&self, x: &V, y: &V) -> f64 { y[0] }
+/// #     fn lower(&self, x: &V, y: &V) -> f64 { (y[0] - x[0]).powi(4) + y[0] * y[0] }
+/// #     fn upper_grad(&self, x: &V, y: &V) -> bilevel_runtime::Grad<Const<1>, Const<1>> { unimplemented!() }
+/// #     fn lower_grad(&self, x: &V, y: &V) -> bilevel_runtime::Grad<Const<1>, Const<1>> {
+/// #         let d = y[0] - x[0];
+/// #         bilevel_runtime::Grad { value: self.lower(x, y), x: V::new(-4.0 * d.powi(3)), y: V::new(4.0 * d.powi(3) + 2.0 * y[0]) }
+/// #     }
+/// #     fn upper_hess(&self, x: &V, y: &V) -> bilevel_runtime::Hess<Const<1>, Const<1>> { unimplemented!() }
+/// #     fn lower_hess(&self, x: &V, y: &V) -> bilevel_runtime::Hess<Const<1>, Const<1>> {
+/// #         let (d, g) = (y[0] - x[0], self.lower_grad(x, y));
+/// #         bilevel_runtime::Hess { value: g.value, grad_x: g.x, grad_y: g.y, yy: [12.0 * d * d + 2.0].into(), xy: [-12.0 * d * d].into() }
+/// #     }
+/// #     fn upper_hess_xx(&self, x: &V, y: &V) -> bilevel_runtime::nalgebra::Matrix1<f64> { unimplemented!() }
+/// #     fn lower_hess_xx(&self, x: &V, y: &V) -> bilevel_runtime::nalgebra::Matrix1<f64> { unimplemented!() }
+/// # }
+/// // G(x, y) = (y − x)⁴ + y²: at x = 1 the minimizer solves 4(y − 1)³ + 2y = 0.
+/// let mut y = [5.0];
+/// let out = solve_lower(&Dense(Q), &[1.0], &mut y, 1e-12, 50);
+/// assert!(out.converged);
+/// assert!((4.0 * (y[0] - 1.0f64).powi(3) + 2.0 * y[0]).abs() <= 1e-12);
+/// ```
+pub fn solve_lower<P: MatrixFreeProblem>(
+    problem: &P,
+    x: &[f64],
+    y: &mut [f64],
+    tol: f64,
+    max_iters: usize,
+) -> LowerSolve {
+    let (n, m) = problem.dims();
+    let v = |k: usize| vec![0.0; k];
+    let (mut gx, mut g, mut p, mut minus_g, mut trial, mut scratch) = (v(n), v(m), v(m), v(m), v(m), v(n));
+    let mut krylov = Krylov::new(m);
+    let mut value = problem.lower_grad(x, y, &mut gx, &mut g);
+    for k in 0..max_iters {
+        let grad_norm = norm(&g);
+        if grad_norm <= tol {
+            return LowerSolve { iterations: k, grad_norm, converged: true };
+        }
+        minus_g.iter_mut().zip(&g).for_each(|(a, b)| *a = -b);
+        p.iter_mut().for_each(|c| *c = 0.0);
+        let mut h = |u: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, u, &mut scratch, out);
+        krylov.cg(&mut h, &minus_g, &mut p, m.min(200), grad_norm.sqrt().min(0.5));
+        let slope = dot(&g, &p);
+        if !(slope < 0.0) {
+            p.copy_from_slice(&minus_g); // no descent direction from CG: steepest descent
+        }
+        let slope = dot(&g, &p);
+        let mut t = 1.0;
+        let accepted = loop {
+            trial.copy_from_slice(y);
+            axpy(&mut trial, t, &p);
+            let next = problem.lower(x, &trial);
+            if next <= value + 1e-4 * t * slope {
+                break true;
+            }
+            t *= 0.5;
+            if t < 1e-20 {
+                break false;
+            }
+        };
+        if !accepted {
+            return LowerSolve { iterations: k, grad_norm, converged: false };
+        }
+        y.copy_from_slice(&trial);
+        value = problem.lower_grad(x, y, &mut gx, &mut g);
+    }
+    let grad_norm = norm(&g);
+    LowerSolve { iterations: max_iters, grad_norm, converged: grad_norm <= tol }
+}
