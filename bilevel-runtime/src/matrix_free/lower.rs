@@ -78,8 +78,8 @@ pub fn solve_lower<P: MatrixFreeProblem>(
         p.iter_mut().for_each(|c| *c = 0.0);
         let mut h = |u: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, u, &mut scratch, out);
         krylov.cg(&mut h, &minus_g, &mut p, m.min(200), grad_norm.sqrt().min(0.5));
-        let slope = dot(&g, &p);
-        if !(slope < 0.0) {
+        let descent = dot(&g, &p) < 0.0; // false for NaN too
+        if !descent {
             p.copy_from_slice(&minus_g); // no descent direction from CG: steepest descent
         }
         let slope = dot(&g, &p);
