@@ -816,3 +816,32 @@ mod tests {
         assert_eq!(d.cmp(Cmp::Le, one, two), t);
     }
 }
+
+/// Whether `a` with loop variable `k` renamed to `k2` is `b` (`(k, k2)` = `rename`): the same expression over
+/// another loop's index, e.g. `Σ_l X[i][l] W[l][c]` and `Σ_l X[i][l] W[l][d]`.
+pub fn alpha_equal(dag: &Dag, a: ExprId, b: ExprId, rename: (u32, u32)) -> bool {
+    fn eq(dag: &Dag, a: ExprId, b: ExprId, (k, k2): (u32, u32), memo: &mut HashMap<(ExprId, ExprId), bool>) -> bool {
+        if !dag.free(a).contains(&k) && !dag.free(b).contains(&k2) {
+            return a == b;
+        }
+        if let Some(&known) = memo.get(&(a, b)) {
+            return known;
+        }
+        let (na, nb) = (dag.node(a), dag.node(b));
+        let same_kind = match (na, nb) {
+            (Node::Idx(p), Node::Idx(q)) => p == k && q == k2,
+            (Node::Func(f, _), Node::Func(g, _)) => f == g,
+            (Node::Powi(_, p), Node::Powi(_, q)) => p == q,
+            (Node::Cmp(p, ..), Node::Cmp(q, ..)) => p == q,
+            (Node::Sum(p, _), Node::Sum(q, _)) | (Node::Max(p, _), Node::Max(q, _)) => p == q && p != k,
+            (Node::At(p, _, c), Node::At(q, _, d)) => p == q && c.is_some() == d.is_some(),
+            _ => std::mem::discriminant(&na) == std::mem::discriminant(&nb),
+        };
+        let (ca, cb) = (na.children(), nb.children());
+        let equal =
+            same_kind && ca.len() == cb.len() && ca.iter().zip(&cb).all(|(x, y)| eq(dag, *x, *y, (k, k2), memo));
+        memo.insert((a, b), equal);
+        equal
+    }
+    eq(dag, a, b, rename, &mut HashMap::new())
+}

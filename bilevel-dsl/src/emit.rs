@@ -92,13 +92,13 @@ pub struct Emitter<'a> {
     next: usize,
     /// The loop variables bound where code is being emitted.
     bound: Vec<u32>,
-    /// Sums and maxima to compute once into an array (see [`Emitter::materializing`]).
+    /// Costly nodes to compute once into an array (see [`Emitter::materializing`]).
     materialize: BTreeSet<ExprId>,
-    /// The materialized nodes bound now, with the loop variable that indexes their array.
-    arrays: HashMap<ExprId, u32>,
+    /// The materialized nodes bound now, with the loop variable that indexes their array and the array's name.
+    arrays: HashMap<ExprId, (u32, proc_macro2::Ident)>,
     /// `let mut aK = vec![0.0; n];` for each array, declared at the top of the function.
     buffers: Vec<TokenStream>,
-    /// Sums and maxima bound so far, and those bound more than once or inside a loop they do not depend on.
+    /// Costly nodes emitted so far, and those emitted more than once or inside a loop they do not depend on.
     emitted: BTreeSet<ExprId>,
     repeated: BTreeSet<ExprId>,
 }
@@ -132,17 +132,17 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// The same emitter, computing each of `nodes` (sums and maxima that depend on one loop variable `k` more than
-    /// the scope where they are needed) once per scope into an array `aK[k]` before use, instead of inside the
-    /// loops that use it. Found by a first emission ([`Emitter::repeated`]): a sum computed inside a loop it does
-    /// not depend on (the scores `X[i] * W` inside a loop over features) or in several loops (the maximum and the
-    /// sum of a `logsumexp`).
+    /// The same emitter, computing each of `nodes` (costly nodes: sums, maxima, functions, powers, that depend on
+    /// one loop variable `k` more than the scope where they are needed) once per scope into an array `aK[k]`
+    /// before use, instead of inside the loops that use it. Found by a first emission ([`Emitter::repeated`]): a
+    /// node computed inside a loop it does not depend on (the scores `X[i] * W`, or their `exp`, inside a loop
+    /// over features) or in several loops (the maximum and the sum of a `logsumexp`).
     pub fn materializing(mut self, nodes: BTreeSet<ExprId>) -> Self {
         self.materialize = nodes;
         self
     }
 
-    /// The sums and maxima the emission so far computed more than once per value of their loop variables.
+    /// The costly nodes the emission so far computed more than once per value of their loop variables.
     pub fn repeated(&self) -> &BTreeSet<ExprId> {
         &self.repeated
     }
@@ -216,6 +216,11 @@ impl<'a> Emitter<'a> {
                 stmts.push(self.array(id, k));
                 continue;
             }
+            if let Some(name) = self.equivalent_array(id) {
+                self.names.insert(id, name);
+                continue;
+            }
+            self.note_repeats(id);
             let inline =
                 1 + self.dag.node(id).children().iter().map(|c| depth.get(c).copied().unwrap_or(0)).max().unwrap_or(0);
             let leaf = self.dag.node(id).children().is_empty() || matches!(self.dag.node(id), Node::At(..));
@@ -226,6 +231,41 @@ impl<'a> Emitter<'a> {
             }
         }
         stmts
+    }
+
+    /// Records `id` as repeated if it is costly (a sum, a maximum, a function or a power) and is computed here
+    /// inside a loop it does not depend on, or a second time.
+    fn note_repeats(&mut self, id: ExprId) {
+        if !matches!(self.dag.node(id), Node::Sum(..) | Node::Max(..) | Node::Func(..) | Node::Pow(..)) {
+            return;
+        }
+        let free = self.dag.free(id);
+        if free.is_empty() {
+            return;
+        }
+        if self.bound.iter().any(|v| !free.contains(v)) || !self.emitted.insert(id) {
+            self.repeated.insert(id);
+        }
+    }
+
+    /// For a costly node that is an array computed already but for the name of its loop variable (the scores
+    /// `Σ_l X[i][l] W[l][c]` of one loop over classes and of another), that array at this loop's index.
+    fn equivalent_array(&self, id: ExprId) -> Option<TokenStream> {
+        if !matches!(self.dag.node(id), Node::Sum(..) | Node::Max(..) | Node::Func(..) | Node::Pow(..)) {
+            return None;
+        }
+        let free = self.dag.free(id);
+        self.arrays.iter().find_map(|(&array, (k, buffer))| {
+            let k = *k;
+            self.names.get(&array)?; // the array is still valid here
+            let extent = self.dag.loop_var(k).extent;
+            let k2 = free.iter().copied().find(|v| !self.dag.free(array).contains(v))?;
+            let same = self.dag.loop_var(k2).extent == extent
+                && self.dag.free(array).iter().filter(|v| **v != k).all(|v| free.contains(v))
+                && crate::dag::alpha_equal(self.dag, array, id, (k, k2));
+            let i = format_ident!("i{}", k2);
+            same.then(|| quote!(#buffer[#i]))
+        })
     }
 
     /// The loop variable of the array `id` is computed into here, if it is to be materialized and only one of
@@ -254,7 +294,7 @@ impl<'a> Emitter<'a> {
         });
         let lp = self.for_loop(k, quote!(#(#stmts)*));
         self.names.insert(id, quote!(#buffer[#i]));
-        self.arrays.insert(id, k);
+        self.arrays.insert(id, (k, buffer));
         lp
     }
 
@@ -292,7 +332,7 @@ impl<'a> Emitter<'a> {
         // A loop may bind a variable an enclosing loop binds too; names that depend on the outer one are stale.
         // An array indexed by `var` stays valid.
         let (dag, arrays) = (self.dag, &self.arrays);
-        self.names.retain(|id, _| !dag.free(*id).contains(&var) || arrays.get(id) == Some(&var));
+        self.names.retain(|id, _| !dag.free(*id).contains(&var) || arrays.get(id).is_some_and(|(k, _)| *k == var));
         self.bound.push(var);
         let result = f(self);
         self.bound.pop();
@@ -393,10 +433,6 @@ impl<'a> Emitter<'a> {
         start: TokenStream,
         combine: impl Fn(&proc_macro2::Ident, &TokenStream) -> TokenStream,
     ) -> TokenStream {
-        let free = self.dag.free(id);
-        if self.bound.iter().any(|v| !free.contains(v)) || !self.emitted.insert(id) {
-            self.repeated.insert(id);
-        }
         let name = format_ident!("t{}", self.next);
         self.next += 1;
         let stmts = self.in_loop(k, |s| {

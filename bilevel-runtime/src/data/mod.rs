@@ -101,6 +101,16 @@ impl Array {
         Ok(Array { rows: labels.rows, cols: Some(classes), values })
     }
 
+    /// Every value mapped by `f` (e.g. pixels scaled to [0, 1]).
+    ///
+    /// ```
+    /// use bilevel_runtime::data::Array;
+    /// assert_eq!(Array::vector(vec![8.0, 16.0]).map(|v| v / 16.0).as_slice(), &[0.5, 1.0]);
+    /// ```
+    pub fn map(&self, f: impl Fn(f64) -> f64) -> Array {
+        Array { values: self.values.iter().map(|v| f(*v)).collect(), ..self.clone() }
+    }
+
     /// The matrix with one more column, every entry `value` (a column of ones for a bias term); a vector becomes
     /// a two-column matrix.
     ///
