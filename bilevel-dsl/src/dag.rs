@@ -720,6 +720,38 @@ impl Dag {
     }
 }
 
+/// Whether `a` with loop variable `k` renamed to `k2` is `b` (`(k, k2)` = `rename`): the same expression over
+/// another loop's index, e.g. `Σ_l X[i][l] W[l][c]` and `Σ_l X[i][l] W[l][d]`.
+pub fn alpha_equal(dag: &Dag, a: ExprId, b: ExprId, rename: (u32, u32)) -> bool {
+    fn eq(dag: &Dag, a: ExprId, b: ExprId, (k, k2): (u32, u32), memo: &mut HashMap<(ExprId, ExprId), bool>) -> bool {
+        if !dag.free(a).contains(&k) && !dag.free(b).contains(&k2) {
+            return a == b;
+        }
+        if let Some(&known) = memo.get(&(a, b)) {
+            return known;
+        }
+        let (na, nb) = (dag.node(a), dag.node(b));
+        let same_kind = match (na, nb) {
+            (Node::Idx(p), Node::Idx(q)) => p == k && q == k2,
+            (Node::Func(f, _), Node::Func(g, _)) => f == g,
+            (Node::Powi(_, p), Node::Powi(_, q)) => p == q,
+            (Node::Cmp(p, ..), Node::Cmp(q, ..)) => p == q,
+            (Node::Sum(p, _), Node::Sum(q, _)) | (Node::Max(p, _), Node::Max(q, _)) => p == q && p != k,
+            (Node::At(p, _, c), Node::At(q, _, d)) => p == q && c.is_some() == d.is_some(),
+            _ => std::mem::discriminant(&na) == std::mem::discriminant(&nb),
+        };
+        let (ca, cb) = (na.children(), nb.children());
+        let mut pairwise =
+            |cb: &[ExprId]| ca.len() == cb.len() && ca.iter().zip(cb).all(|(x, y)| eq(dag, *x, *y, (k, k2), memo));
+        // `+` and `·` order their operands by id, which a renamed copy may have in the other order.
+        let commutative = matches!(na, Node::Add(..) | Node::Mul(..));
+        let equal = same_kind && (pairwise(&cb) || (commutative && pairwise(&[cb[1], cb[0]])));
+        memo.insert((a, b), equal);
+        equal
+    }
+    eq(dag, a, b, rename, &mut HashMap::new())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -729,6 +761,25 @@ mod tests {
         let mut d = Dag::new();
         let (a, b) = (d.insert(Node::X(0)), d.insert(Node::X(1)));
         (d, a, b)
+    }
+
+    #[test]
+    fn expressions_that_differ_only_in_a_loop_variable_are_alpha_equal() {
+        let mut d = Dag::new();
+        let (c, c2, l) = (d.new_loop(Extent::Dim(0)), d.new_loop(Extent::Dim(0)), d.new_loop(Extent::Dim(1)));
+        let idx = |d: &mut Dag, k| d.insert(Node::Idx(k));
+        // Σ_l y[l][c] · X[0][l], for two class variables c, and one that reads another array.
+        let score = |d: &mut Dag, c: u32, array: Array| {
+            let (ic, il, zero) = (idx(d, c), idx(d, l), d.constant(0.0));
+            let (w, x) = (d.insert(Node::At(array, il, Some(ic))), d.insert(Node::At(Array::Data(0), zero, Some(il))));
+            let body = d.mul(w, x);
+            d.sum(l, body)
+        };
+        let (a, b, other) = (score(&mut d, c, Array::Y), score(&mut d, c2, Array::Y), score(&mut d, c2, Array::DirY));
+        assert_ne!(a, b);
+        assert!(alpha_equal(&d, a, b, (c, c2)));
+        assert!(!alpha_equal(&d, a, other, (c, c2)), "another array");
+        assert!(!alpha_equal(&d, a, b, (c2, c)), "the renaming goes one way");
     }
 
     #[test]
@@ -815,33 +866,4 @@ mod tests {
         let (one, two) = (d.constant(1.0), d.constant(2.0));
         assert_eq!(d.cmp(Cmp::Le, one, two), t);
     }
-}
-
-/// Whether `a` with loop variable `k` renamed to `k2` is `b` (`(k, k2)` = `rename`): the same expression over
-/// another loop's index, e.g. `Σ_l X[i][l] W[l][c]` and `Σ_l X[i][l] W[l][d]`.
-pub fn alpha_equal(dag: &Dag, a: ExprId, b: ExprId, rename: (u32, u32)) -> bool {
-    fn eq(dag: &Dag, a: ExprId, b: ExprId, (k, k2): (u32, u32), memo: &mut HashMap<(ExprId, ExprId), bool>) -> bool {
-        if !dag.free(a).contains(&k) && !dag.free(b).contains(&k2) {
-            return a == b;
-        }
-        if let Some(&known) = memo.get(&(a, b)) {
-            return known;
-        }
-        let (na, nb) = (dag.node(a), dag.node(b));
-        let same_kind = match (na, nb) {
-            (Node::Idx(p), Node::Idx(q)) => p == k && q == k2,
-            (Node::Func(f, _), Node::Func(g, _)) => f == g,
-            (Node::Powi(_, p), Node::Powi(_, q)) => p == q,
-            (Node::Cmp(p, ..), Node::Cmp(q, ..)) => p == q,
-            (Node::Sum(p, _), Node::Sum(q, _)) | (Node::Max(p, _), Node::Max(q, _)) => p == q && p != k,
-            (Node::At(p, _, c), Node::At(q, _, d)) => p == q && c.is_some() == d.is_some(),
-            _ => std::mem::discriminant(&na) == std::mem::discriminant(&nb),
-        };
-        let (ca, cb) = (na.children(), nb.children());
-        let equal =
-            same_kind && ca.len() == cb.len() && ca.iter().zip(&cb).all(|(x, y)| eq(dag, *x, *y, (k, k2), memo));
-        memo.insert((a, b), equal);
-        equal
-    }
-    eq(dag, a, b, rename, &mut HashMap::new())
 }
