@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, OMatrix, OVector};
 
 use crate::dims::Alloc;
 use crate::linalg::pinv_apply;
-use crate::matrix_free::krylov::Krylov;
+use crate::matrix_free::krylov::{Krylov, Outcome};
 
 /// How the correction `ξ_k ≈ −H(x_{k-1}, y_k)† v_k` (the minimum-norm least-squares solution of `H ξ = −v`) is
 /// computed. The correction adds `B ξ_k` to the direction.
@@ -43,10 +43,13 @@ pub enum XiSolver {
         /// The step `β`.
         step: f64,
     },
-    /// Warm-started conjugate gradients on `H ξ = −v`: `iters` iterations from the previous `ξ`, stopping when the
-    /// residual is below `1e-12 ‖v‖`. For a positive semi-definite `H` with `v` in its range this converges to
-    /// `−H† v`; a non-positive curvature or a non-finite value is a breakdown (`ξ` keeps its last good value and
-    /// the iteration records `cg_breakdown = 1`).
+    /// Warm-started conjugate gradients on `H ξ = −v` (AID's usual choice): `iters` iterations from the previous
+    /// `ξ`, stopping when the residual is below `1e-15 ‖v‖`. For a positive semi-definite `H` with `v` in its
+    /// range this converges to `−H† v`; a non-positive curvature or a non-finite value is a breakdown (`ξ` keeps
+    /// its last good value, `cg_breakdown = 1`). Each iteration records `cg_residual` (`‖H ξ + v‖ / ‖v‖` at the end)
+    /// and `xi_norm`: when `H` is singular and `v` has a component outside its range (every degenerate lower
+    /// level), CG cannot converge — the residual stops decreasing while `‖ξ‖` grows without bound and the
+    /// hypergradient is wrong; use `gd`, `z-cg` or `lsqr` there. `cg` is for lower levels whose `H` is regular.
     Cg {
         /// CG iterations per outer iteration.
         iters: usize,
@@ -100,6 +103,18 @@ impl XiSolver {
     }
 }
 
+/// The relative residual at which the `cg` solver stops.
+pub(crate) const CG_TOL: f64 = 1e-15;
+
+/// The metrics of one `cg` solve.
+pub(crate) fn cg_metrics(out: Outcome, xi_norm: f64) -> Vec<(String, f64)> {
+    vec![
+        ("cg_breakdown".into(), f64::from(u8::from(out.breakdown))),
+        ("cg_residual".into(), out.residual),
+        ("xi_norm".into(), xi_norm),
+    ]
+}
+
 /// What a warm-started solver carries from one outer iteration to the next (`z` for z-cg, `ξ` for gd).
 pub(crate) struct XiState<N: nalgebra::Dim, M: nalgebra::Dim>
 where
@@ -145,8 +160,8 @@ where
             XiSolver::Cg { iters } => {
                 let mut apply = |u: &[f64], out: &mut [f64]| product(h, u, out);
                 let minus_v = -v;
-                let out = self.krylov.cg(&mut apply, minus_v.as_slice(), self.warm.as_mut_slice(), iters, 1e-12);
-                (self.warm.clone(), vec![("cg_breakdown".into(), f64::from(u8::from(out.breakdown)))])
+                let out = self.krylov.cg(&mut apply, minus_v.as_slice(), self.warm.as_mut_slice(), iters, CG_TOL);
+                (self.warm.clone(), cg_metrics(out, self.warm.norm()))
             }
             XiSolver::Lsqr { iters } => {
                 let mut apply = |u: &[f64], out: &mut [f64]| product(h, u, out);

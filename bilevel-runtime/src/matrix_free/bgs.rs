@@ -11,7 +11,7 @@ use super::MatrixFreeProblem;
 use crate::bgs::BgsOpt;
 use crate::error::SolveResult;
 use crate::linalg::pinv_apply;
-use crate::xi::XiSolver;
+use crate::xi::{cg_metrics, XiSolver, CG_TOL};
 
 /// Every buffer one run needs, allocated once.
 struct Work {
@@ -124,10 +124,10 @@ fn correct<P: MatrixFreeProblem>(
         }
         XiSolver::Cg { iters } => {
             scale(v, -1.0);
-            let out = krylov.cg(&mut h, v, warm, iters, 1e-12);
+            let out = krylov.cg(&mut h, v, warm, iters, CG_TOL);
             scale(v, -1.0);
             xi.copy_from_slice(warm);
-            vec![("cg_breakdown".into(), f64::from(u8::from(out.breakdown)))]
+            cg_metrics(out, norm(xi))
         }
         XiSolver::Lsqr { iters } => {
             let out = krylov.lsqr(&mut h, v, xi, iters, 1e-12);

@@ -19,6 +19,8 @@ pub(crate) struct Outcome {
     pub iterations: usize,
     /// A non-positive curvature or a non-finite value stopped it; the solution keeps its last good value.
     pub breakdown: bool,
+    /// The final residual relative to the right-hand side (absolute when it is 0; CG only, NaN for the others).
+    pub residual: f64,
 }
 
 /// The operator: `apply(v, out)` writes `H v` into `out`.
@@ -39,15 +41,17 @@ impl Krylov {
         r.iter_mut().zip(b).zip(q.iter()).for_each(|((r, b), hx)| *r = b - hx);
         p.copy_from_slice(r);
         let mut rr = dot(r, r);
-        let stop = tol * norm(b);
+        let b_norm = norm(b);
+        let relative = |rr: f64| if b_norm > 0.0 { rr.sqrt() / b_norm } else { rr.sqrt() };
+        let out = |k: usize, breakdown: bool, rr: f64| Outcome { iterations: k, breakdown, residual: relative(rr) };
         for k in 0..iters {
-            if rr.sqrt() <= stop {
-                return Outcome { iterations: k, breakdown: false };
+            if rr.sqrt() <= tol * b_norm {
+                return out(k, false, rr);
             }
             apply(p, q);
             let curvature = dot(p, q);
             if !(curvature.is_finite() && curvature > 0.0) {
-                return Outcome { iterations: k, breakdown: true };
+                return out(k, true, rr);
             }
             let a = rr / curvature;
             axpy(x, a, p);
@@ -55,13 +59,13 @@ impl Krylov {
             let next = dot(r, r);
             if !next.is_finite() || !finite(x) {
                 axpy(x, -a, p);
-                return Outcome { iterations: k, breakdown: true };
+                return out(k, true, rr);
             }
             scale(p, next / rr);
             axpy(p, 1.0, r);
             rr = next;
         }
-        Outcome { iterations: iters, breakdown: false }
+        out(iters, false, rr)
     }
 
     /// CGLS on `min_z ‖H² z + v‖²` from the `z` given (Arbel & Mairal eq. 6–7), at most `iters` iterations,
@@ -83,18 +87,18 @@ impl Krylov {
         let mut gamma = dot(s, s);
         for k in 0..iters {
             if gamma.sqrt() < stop {
-                return Outcome { iterations: k, breakdown: false };
+                return Outcome { iterations: k, breakdown: false, residual: f64::NAN };
             }
             a(p, q, w);
             let delta = dot(q, q);
             if !(delta.is_finite() && delta > 0.0) {
-                return Outcome { iterations: k, breakdown: true };
+                return Outcome { iterations: k, breakdown: true, residual: f64::NAN };
             }
             let alpha = gamma / delta;
             axpy(z, alpha, p);
             if !finite(z) {
                 axpy(z, -alpha, p);
-                return Outcome { iterations: k, breakdown: true };
+                return Outcome { iterations: k, breakdown: true, residual: f64::NAN };
             }
             axpy(r, -alpha, q);
             a(r, s, w);
@@ -103,7 +107,7 @@ impl Krylov {
             axpy(p, 1.0, s);
             gamma = next;
         }
-        Outcome { iterations: iters, breakdown: false }
+        Outcome { iterations: iters, breakdown: false, residual: f64::NAN }
     }
 
     /// LSQR (Paige & Saunders 1982) on `H x = b` from `x = 0`: converges to the minimum-norm least-squares
@@ -116,13 +120,13 @@ impl Krylov {
         u.copy_from_slice(b);
         let mut beta = norm(u);
         if beta == 0.0 {
-            return Outcome { iterations: 0, breakdown: false };
+            return Outcome { iterations: 0, breakdown: false, residual: f64::NAN };
         }
         scale(u, 1.0 / beta);
         apply(u, v);
         let mut alpha = norm(v);
         if alpha == 0.0 {
-            return Outcome { iterations: 0, breakdown: false };
+            return Outcome { iterations: 0, breakdown: false, residual: f64::NAN };
         }
         scale(v, 1.0 / alpha);
         w.copy_from_slice(v);
@@ -155,15 +159,15 @@ impl Krylov {
             scale(w, -theta / rho);
             axpy(w, 1.0, v);
             if !finite(x) {
-                return Outcome { iterations: k + 1, breakdown: true };
+                return Outcome { iterations: k + 1, breakdown: true, residual: f64::NAN };
             }
             // ‖H r‖ = φ̄ α |c| and ‖r‖ = φ̄.
             let normal = phi_bar * alpha * c.abs();
             if beta == 0.0 || alpha == 0.0 || normal <= atol * norm_h2.sqrt() * phi_bar {
-                return Outcome { iterations: k + 1, breakdown: false };
+                return Outcome { iterations: k + 1, breakdown: false, residual: f64::NAN };
             }
         }
-        Outcome { iterations: iters, breakdown: false }
+        Outcome { iterations: iters, breakdown: false, residual: f64::NAN }
     }
 }
 
