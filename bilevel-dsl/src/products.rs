@@ -430,8 +430,44 @@ fn unfold(dag: &mut Dag, value: ExprId, place: Place, out: &mut Vec<(Vec<u32>, I
             _ => {
                 let mut path = loops;
                 path.extend(place_vars.iter().copied());
+                row_major(dag, e, &mut path);
                 out.push((path, Item::Acc { place: place.clone(), positive, value: e }));
             }
+        }
+    }
+}
+
+/// Reorders the loops `path` around an accumulation of `value` so that arrays stored row by row are read along
+/// their rows: a loop over an array's column index goes inside the loop over its row index (`Σ_j A[i][j] x[j]`
+/// into `out[i]` runs `for i { for j } }`, not down the columns). Otherwise the order is kept (samples outermost,
+/// the output's own index innermost), and accumulations into one pass share its loops.
+fn row_major(dag: &Dag, value: ExprId, path: &mut [u32]) {
+    let reach = dag.reachable(&[value]);
+    // `(row, column)`: the column's loop must be inside the row's.
+    let mut before: Vec<(u32, u32)> = Vec::new();
+    for (i, _) in reach.iter().enumerate().filter(|(_, r)| **r) {
+        if let Node::At(_, row, Some(col)) = dag.node(ExprId::from_index(i)) {
+            if let (Node::Idx(r), Node::Idx(c)) = (dag.node(row), dag.node(col)) {
+                if path.contains(&r) && path.contains(&c) && !before.contains(&(r, c)) {
+                    before.push((r, c));
+                }
+            }
+        }
+    }
+    // Move each row loop just outside its column loop when it is inside it (a few passes settle any chain).
+    for _ in 0..path.len() {
+        let mut moved = false;
+        for &(r, c) in &before {
+            let (pr, pc) = (path.iter().position(|v| *v == r), path.iter().position(|v| *v == c));
+            if let (Some(pr), Some(pc)) = (pr, pc) {
+                if pr > pc && !before.contains(&(c, r)) {
+                    path[pc..=pr].rotate_right(1);
+                    moved = true;
+                }
+            }
+        }
+        if !moved {
+            break;
         }
     }
 }
