@@ -115,12 +115,39 @@ pub fn methods(unrolled: &[usize], outer_iters: usize) -> Vec<Method> {
     methods
 }
 
+/// Times each product of `problem` (`--timing`).
+fn timing(problem: &ArbelQuadratic) {
+    let (n, m) = problem.dims();
+    let (x, y, v) = (vec![0.1; n], vec![0.2; m], vec![0.3; m]);
+    let (mut gx, mut gy) = (vec![0.0; n], vec![0.0; m]);
+    let time = |name: &str, f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        for _ in 0..10 {
+            f();
+        }
+        println!("{name}: {:.2} ms", start.elapsed().as_secs_f64() * 100.0);
+    };
+    time("upper", &mut || {
+        std::hint::black_box(problem.upper(&x, &y));
+    });
+    time("upper_grad", &mut || {
+        std::hint::black_box(problem.upper_grad(&x, &y, &mut gx, &mut gy));
+    });
+    time("lower_grad", &mut || {
+        std::hint::black_box(problem.lower_grad(&x, &y, &mut gx, &mut gy));
+    });
+    time("lower_hvp_y", &mut || problem.lower_hvp_y(&x, &y, &v, &mut gx, &mut gy));
+}
+
 fn main() {
     let json = bilevel::report::json_requested();
     let full = std::env::args().any(|a| a == "--full");
     let start = Instant::now();
     let inst = instance(2000, 1000, 900, 2022);
     let (n, m) = inst.problem.dims();
+    if std::env::args().any(|a| a == "--timing") {
+        return timing(&inst.problem);
+    }
     if !json {
         println!(
             "P5 arbel_quadratic: n = {n}, m = {m}, rank H = 900 (instance built in {:.1} s)\n",

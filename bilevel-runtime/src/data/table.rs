@@ -137,6 +137,11 @@ impl Table {
         Table { path: self.path.clone(), header: self.header.clone(), rows: Vec::new() }
     }
 
+    /// The first `rows` rows (all of them if there are fewer).
+    pub fn head(&self, rows: usize) -> Table {
+        Table { rows: self.rows.iter().take(rows).cloned().collect(), ..self.clone_empty() }
+    }
+
     /// A vector of the numbers in one named column.
     pub fn vector(&self, column: &str) -> Result<Array, FileError> {
         let c = self.column_index(column)?;
