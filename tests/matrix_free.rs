@@ -160,3 +160,28 @@ fn a_data_problem_runs_like_its_dense_twin() {
         assert!((x - &finals[0]).norm() < 1e-9, "{x} vs {}", finals[0]);
     }
 }
+
+/// The lower step is checked against the curvature at the start: `α·L_G ≥ 2` is a warning of the run, with the
+/// safe step in it; `L_G` by power iteration on products equals the largest eigenvalue of the dense `H`.
+#[test]
+fn a_lower_step_too_large_for_the_curvature_is_reported() {
+    use bilevel::matrix_free::{lower_lipschitz, safe_lower_step};
+    let (data, dense) = (common::logistic::small(), common::logistic::LogisticDense);
+    let (x0, y0) = (Vector3::new(0.1, -0.2, 0.0), Vector3::new(0.5, 0.5, -0.5));
+    let l_g = lower_lipschitz(&data, x0.as_slice(), y0.as_slice());
+    let h = dense.lower_hess(&x0, &y0).yy;
+    let largest = h.symmetric_eigenvalues().iter().fold(0.0f64, |a, l| a.max(l.abs()));
+    assert!((l_g - largest).abs() <= 1e-6 * largest, "{l_g} vs {largest}");
+    assert_eq!(safe_lower_step(&data, x0.as_slice(), y0.as_slice()), 1.0 / l_g);
+    for (alpha, warned) in [(2.5 / l_g, true), (1.9 / l_g, false)] {
+        let bgs = BgsOpt { lower_step: alpha, outer_iters: 3, ..BgsOpt::itd(2) };
+        let free = bgs.solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
+        let run = bgs.solve(&dense, &x0, &y0).unwrap();
+        assert_eq!(free.warnings.len(), usize::from(warned), "{:?}", free.warnings);
+        assert_eq!(run.warnings.len(), usize::from(warned), "{:?}", run.warnings);
+        if warned {
+            assert!(free.warnings[0].contains("α·L_G = 2.50 ≥ 2"), "{}", free.warnings[0]);
+            assert!(run.warnings[0].starts_with("the lower step α = "), "{}", run.warnings[0]);
+        }
+    }
+}

@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, Dyn, OMatrix, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, run, upper_step, Step, Stop};
+use crate::driver::{check_steps, run, upper_step, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
@@ -64,6 +64,11 @@ impl Default for Bda {
 }
 
 impl Bda {
+    /// The iterations, stopping rule and lower step of a run.
+    pub(crate) fn schedule(&self) -> Schedule {
+        Schedule { iters: self.outer_iters, stop: self.stop, lower_step: ("s_l", self.lower_inner_step) }
+    }
+
     /// Checks the steps.
     pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
     where
@@ -103,7 +108,7 @@ impl Algorithm for Bda {
         self.check()?;
         let (n, m) = problem.dims();
         let (su, sl) = (self.upper_inner_step, self.lower_inner_step);
-        run(problem, x0, y0, self.outer_iters, self.stop, Vec::new(), |_, prev| {
+        run(problem, x0, y0, self.schedule(), Vec::new(), |_, prev| {
             let x = &prev.x;
             let mut y = y0.clone();
             let mut j = OMatrix::<f64, P::N, P::M>::zeros_generic(n, m);

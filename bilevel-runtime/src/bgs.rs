@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, Dyn, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, run, upper_step, Step, Stop};
+use crate::driver::{check_steps, run, upper_step, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
@@ -115,6 +115,11 @@ impl BgsOpt {
         }
     }
 
+    /// The iterations, stopping rule and lower step of a run.
+    pub(crate) fn schedule(&self) -> Schedule {
+        Schedule { iters: self.outer_iters, stop: self.stop, lower_step: ("α", self.lower_step) }
+    }
+
     pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
     where
         DefaultAllocator: Alloc<N, M>,
@@ -164,7 +169,7 @@ impl Algorithm for BgsOpt {
         self.check()?;
         let (_, m) = problem.dims();
         let mut xi_state = XiState::<P::N, P::M>::new(m);
-        run(problem, x0, y0, self.outer_iters, self.stop, Vec::new(), |_, prev| {
+        run(problem, x0, y0, self.schedule(), Vec::new(), |_, prev| {
             let y_init = if self.warm { prev.y.clone() } else { y0.clone() };
             let x = &prev.x;
             let y_tilde = descend(problem, x, y_init, self.warm_steps, self.lower_step);

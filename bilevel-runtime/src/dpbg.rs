@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, Dyn, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, project, run, upper_step, Step, Stop};
+use crate::driver::{check_steps, project, run, upper_step, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
@@ -50,6 +50,11 @@ impl Default for Dpbg {
 }
 
 impl Dpbg {
+    /// The iterations, stopping rule and lower step of a run.
+    pub(crate) fn schedule(&self) -> Schedule {
+        Schedule { iters: self.iters, stop: self.stop, lower_step: ("α", self.lower_step) }
+    }
+
     /// Checks the steps.
     pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
     where
@@ -85,7 +90,7 @@ impl Algorithm for Dpbg {
         let mut z = z0.clone();
         let z_extras = |z: &OVector<f64, P::M>| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]"), *v)).collect();
         let first = z_extras(&z);
-        run(problem, &x0, &y0, self.iters, self.stop, first, |_, prev| {
+        run(problem, &x0, &y0, self.schedule(), first, |_, prev| {
             let x = &prev.x;
             let u = unroll(problem, x, z.clone(), k, alpha, true);
             let f = problem.upper_grad(x, &u.y);

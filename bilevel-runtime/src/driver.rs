@@ -5,6 +5,7 @@ use nalgebra::{DefaultAllocator, OVector};
 
 use crate::dims::Alloc;
 use crate::error::{SolveError, SolveResult};
+use crate::matrix_free::step_warning;
 use crate::metrics::record;
 use crate::problem::Problem;
 use crate::trace::{Record, Run, Status};
@@ -52,6 +53,17 @@ impl Default for Stop {
     }
 }
 
+/// How long a run goes and which lower step it checks against the curvature at the start.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Schedule {
+    /// Outer iterations.
+    pub iters: usize,
+    /// When to stop early.
+    pub stop: Stop,
+    /// The name (as in REFERENCE.md) and value of the step of the lower gradient steps.
+    pub lower_step: (&'static str, f64),
+}
+
 /// The projected upper step `x_k = Π_X(x − γ d)` and the norm of `(x − x_k) / γ`, the projected direction the
 /// stopping tolerance tests.
 pub(crate) fn upper_step<P: Problem>(
@@ -85,16 +97,17 @@ pub(crate) fn run<P: Problem>(
     problem: &P,
     x0: &OVector<f64, P::N>,
     y0: &OVector<f64, P::M>,
-    iters: usize,
-    stop: Stop,
+    schedule: Schedule,
     extras0: Vec<(String, f64)>,
     mut step: impl FnMut(usize, &Record<P::N, P::M>) -> Step<P>,
 ) -> SolveResult<P::N, P::M>
 where
     DefaultAllocator: Alloc<P::N, P::M>,
 {
+    let Schedule { iters, stop, lower_step: (name, alpha) } = schedule;
     check_stop(stop)?;
     let x0 = project(problem, x0.clone());
+    let warnings = lower_lipschitz(problem, &x0, y0).and_then(|l| step_warning(name, alpha, l)).into_iter().collect();
     let mut trace = vec![record(problem, x0, y0.clone(), 0.0, extras0)];
     for k in 1..=iters {
         let prev = trace.last().expect("the trace starts with the start point");
@@ -102,15 +115,29 @@ where
         let moved = s.moved;
         let rec = record(problem, s.x, s.y, s.dir_norm, s.extras);
         if let Some(cause) = fault(&rec, stop.divergence_bound) {
-            return Err(SolveError::Fault { iteration: k, cause, run: Run { status: Status::MaxIterations, trace } });
+            let run = Run { status: Status::MaxIterations, trace, warnings };
+            return Err(SolveError::Fault { iteration: k, cause, run });
         }
         let converged = stop.tol.is_some_and(|tol| moved < tol && rec.lower_grad_norm < tol);
         trace.push(rec);
         if converged {
-            return Ok(Run { status: Status::Converged { iteration: k }, trace });
+            return Ok(Run { status: Status::Converged { iteration: k }, trace, warnings });
         }
     }
-    Ok(Run { status: Status::MaxIterations, trace })
+    Ok(Run { status: Status::MaxIterations, trace, warnings })
+}
+
+/// `L_G = max |λ(∇²yy G(x, y))|` from the dense lower Hessian (None if it is not finite).
+fn lower_lipschitz<P: Problem>(problem: &P, x: &OVector<f64, P::N>, y: &OVector<f64, P::M>) -> Option<f64>
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    let h = problem.lower_hess(x, y).yy;
+    if !h.iter().all(|v| v.is_finite()) {
+        return None;
+    }
+    let dense = nalgebra::DMatrix::from_iterator(h.nrows(), h.ncols(), h.iter().copied());
+    Some(dense.symmetric_eigenvalues().iter().fold(0.0f64, |acc, l| acc.max(l.abs())))
 }
 
 /// Checks that the stopping tolerance and the divergence bound are positive.

@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, Dyn, OVector, U1};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, run, upper_step, Step, Stop};
+use crate::driver::{check_steps, run, upper_step, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
@@ -72,6 +72,11 @@ impl Default for Galet {
 }
 
 impl Galet {
+    /// The iterations, stopping rule and lower step of a run.
+    pub(crate) fn schedule(&self) -> Schedule {
+        Schedule { iters: self.outer_iters, stop: self.stop, lower_step: ("β", self.lower_step) }
+    }
+
     /// Checks the steps.
     pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
     where
@@ -112,7 +117,7 @@ impl Algorithm for Galet {
         let (_, m) = problem.dims();
         let zero = OVector::<f64, P::M>::zeros_generic(m, U1);
         let mut w = zero.clone();
-        run(problem, x0, y0, self.outer_iters, self.stop, Vec::new(), |_, prev| {
+        run(problem, x0, y0, self.schedule(), Vec::new(), |_, prev| {
             let x = &prev.x;
             let y = descend(problem, x, prev.y.clone(), self.lower_iters, self.lower_step);
             let (f, g) = (problem.upper_grad(x, &y), problem.lower_hess(x, &y));

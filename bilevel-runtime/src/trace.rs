@@ -63,6 +63,9 @@ where
     pub status: Status,
     /// One record per iteration, starting with the start point.
     pub trace: Vec<Record<N, M>>,
+    /// What the run found doubtful about its settings, e.g. a lower step too large for the lower level's
+    /// curvature at the start (`α · L_G ≥ 2`). Empty when nothing was found.
+    pub warnings: Vec<String>,
 }
 
 impl<N: Dim, M: Dim> Run<N, M>

@@ -35,7 +35,7 @@ impl Bda {
             let a = self.mu / k as f64;
             (a * su, (1.0 - a) * sl)
         };
-        run(problem, (x0, y0), self.outer_iters, self.stop, Vec::new(), |_, x, y| {
+        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y| {
             y.copy_from_slice(y0);
             for k in 1..=k_max {
                 trajectory[(k - 1) * m..k * m].copy_from_slice(y);

@@ -68,7 +68,7 @@ impl BgsOpt {
         let (n, m) = problem.dims();
         let mut w = Work::new(n, m, self.unrolled_steps);
         let y_start = y0.to_vec();
-        run(problem, (x0, y0), self.outer_iters, self.stop, Vec::new(), |_, x, y| {
+        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y| {
             if !self.warm {
                 y.copy_from_slice(&y_start);
             }

@@ -35,7 +35,7 @@ impl Dpbg {
         let mut z = z0.to_vec();
         let z_extras = |z: &[f64]| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]"), *v)).collect();
         let first = z_extras(&z);
-        run(problem, (&x_start, &y_start), self.iters, self.stop, first, |_, x, y| {
+        run(problem, (&x_start, &y_start), self.schedule(), first, |_, x, y| {
             y.copy_from_slice(&z);
             unroll(problem, x, y, (k, alpha), &mut trajectory, &mut s);
             problem.upper_grad(x, y, &mut dx, &mut dz);

@@ -4,9 +4,10 @@
 use nalgebra::{DVector, Dyn};
 
 use super::krylov::Krylov;
+use super::lower::{lower_lipschitz, step_warning};
 use super::vector::{axpy, finite, norm};
 use super::MatrixFreeProblem;
-use crate::driver::Stop;
+use crate::driver::Schedule;
 use crate::error::{SolveError, SolveResult};
 use crate::trace::{Record, Run, Status};
 
@@ -84,8 +85,7 @@ fn record<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64], step: Step, r
 pub(crate) fn run<P: MatrixFreeProblem>(
     problem: &P,
     (x0, y0): (&[f64], &[f64]),
-    iters: usize,
-    stop: Stop,
+    schedule: Schedule,
     extras0: Vec<(String, f64)>,
     mut step: impl FnMut(usize, &mut [f64], &mut [f64]) -> Step,
 ) -> SolveResult<Dyn, Dyn> {
@@ -95,9 +95,11 @@ pub(crate) fn run<P: MatrixFreeProblem>(
             format!("the start has lengths ({}, {}), but the problem's data make them ({n}, {m})", x0.len(), y0.len());
         return Err(SolveError::Options(why));
     }
+    let Schedule { iters, stop, lower_step: (name, alpha) } = schedule;
     crate::driver::check_stop(stop)?;
     let (mut x, mut y) = (x0.to_vec(), y0.to_vec());
     project(problem, &mut x);
+    let warnings = step_warning(name, alpha, lower_lipschitz(problem, &x, &y)).into_iter().collect();
     let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };
     let mut trace = vec![record(problem, &x, &y, start, true)];
     let mut status = Status::MaxIterations;
@@ -107,7 +109,8 @@ pub(crate) fn run<P: MatrixFreeProblem>(
         let rec = record(problem, &x, &y, s, false);
         if let Some(cause) = crate::driver::fault(&rec, stop.divergence_bound) {
             finish(problem, &mut trace);
-            return Err(SolveError::Fault { iteration: k, cause, run: Run { status: Status::MaxIterations, trace } });
+            let run = Run { status: Status::MaxIterations, trace, warnings };
+            return Err(SolveError::Fault { iteration: k, cause, run });
         }
         let converged = stop.tol.is_some_and(|tol| moved < tol && rec.lower_grad_norm < tol);
         trace.push(rec);
@@ -117,7 +120,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
         }
     }
     finish(problem, &mut trace);
-    Ok(Run { status, trace })
+    Ok(Run { status, trace, warnings })
 }
 
 /// The BGS residual of the last record, if it is not the start (whose residual is computed already).

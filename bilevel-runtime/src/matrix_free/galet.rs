@@ -27,7 +27,7 @@ impl Galet {
         let mut s = Scratch::new(n, m);
         let (mut fx, mut fy, mut w, mut r, mut hr) = (v(n), v(m), v(m), v(m), v(m));
         let (mut bw, mut old, mut y_star) = (v(n), v(n), v(m));
-        run(problem, (x0, y0), self.outer_iters, self.stop, Vec::new(), |_, x, y| {
+        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y| {
             descend(problem, x, y, self.lower_iters, self.lower_step, &mut s);
             problem.upper_grad(x, y, &mut fx, &mut fy);
             if !self.warm_w {

@@ -105,3 +105,52 @@ pub fn solve_lower<P: MatrixFreeProblem>(
     let grad_norm = norm(&g);
     LowerSolve { iterations: max_iters, grad_norm, converged: grad_norm <= tol }
 }
+
+/// An estimate of the lower level's Lipschitz constant `L_G = ‖∇²yy G(x, y)‖` at one point: the largest
+/// eigenvalue in magnitude of `H`, by at most 200 steps of power iteration on products, reading the Rayleigh
+/// quotient (stopping when it changes by less than 1e-10 relative). A lower gradient step `α` converges locally
+/// when `α L_G < 2`; `1 / L_G` is the usual safe choice ([`safe_lower_step`]). `L_G` can vary with `(x, y)`: this
+/// is its value here.
+pub fn lower_lipschitz<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) -> f64 {
+    let (n, m) = problem.dims();
+    // A fixed start with no special direction (a deterministic sequence in [0.5, 1.5)).
+    let mut v: Vec<f64> = (0..m).map(|i| 0.5 + ((i as u64 * 2654435761) % 1000) as f64 / 1000.0).collect();
+    let start = norm(&v);
+    v.iter_mut().for_each(|c| *c /= start);
+    let (mut hv, mut scratch) = (vec![0.0; m], vec![0.0; n]);
+    let mut estimate = 0.0;
+    for _ in 0..200 {
+        problem.lower_hvp_y(x, y, &v, &mut scratch, &mut hv);
+        let (size, rayleigh) = (norm(&hv), dot(&v, &hv).abs());
+        if size == 0.0 || !size.is_finite() {
+            return size;
+        }
+        v.iter_mut().zip(&hv).for_each(|(a, b)| *a = b / size);
+        let settled = (rayleigh - estimate).abs() <= 1e-10 * rayleigh;
+        estimate = rayleigh;
+        if settled {
+            break;
+        }
+    }
+    estimate
+}
+
+/// `1 / L_G` at `(x, y)` ([`lower_lipschitz`]): a lower step for which gradient descent on `G(x, ·)` decreases
+/// `G` where the curvature is as here.
+pub fn safe_lower_step<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) -> f64 {
+    1.0 / lower_lipschitz(problem, x, y)
+}
+
+/// The warning for a lower step `alpha` too large for `l_g` (`α L_G ≥ 2`), if it is.
+pub(crate) fn step_warning(name: &str, alpha: f64, l_g: f64) -> Option<String> {
+    (alpha * l_g >= 2.0).then(|| {
+        format!(
+            "the lower step {name} = {alpha} is too large for the lower level's curvature at the start \
+             (L_G ≈ {l_g:.4}, {name}·L_G = {:.2} ≥ 2): lower gradient steps oscillate or diverge there; \
+             take {name} < 2/L_G = {:.4} (1/L_G = {:.4} is safe)",
+            alpha * l_g,
+            2.0 / l_g,
+            1.0 / l_g
+        )
+    })
+}

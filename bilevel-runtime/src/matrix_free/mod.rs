@@ -17,7 +17,8 @@ pub(crate) mod vector;
 
 pub use dense::Dense;
 pub use driver::{bgs_residual, BGS_RESIDUAL_ITERS};
-pub use lower::{solve_lower, LowerSolve};
+pub(crate) use lower::step_warning;
+pub use lower::{lower_lipschitz, safe_lower_step, solve_lower, LowerSolve};
 
 /// A bilevel problem whose sizes are known at run time and whose second derivatives are only ever applied to a
 /// vector: the gradients of `F` and `G` and their Hessian–vector products.
