@@ -7,7 +7,9 @@ mod common;
 
 use bilevel::nalgebra::{DefaultAllocator, Dyn, Vector3};
 use bilevel::report::Case;
-use bilevel::{Algorithm, Alloc, Bda, BgsOpt, Dense, Dpbg, Galet, Method, Problem, Record, SolveError, XiSolver};
+use bilevel::{
+    Algorithm, Alloc, Bda, BgsOpt, Dense, Dpbg, Galet, Method, Problem, Record, SolveError, UpperOptimizer, XiSolver,
+};
 
 #[allow(dead_code)]
 #[path = "../examples/counter_example.rs"]
@@ -115,9 +117,11 @@ fn every_variant_and_solver_equals_the_dense_path_on_p2() {
         BgsOpt::corrected_itd(5, XiSolver::Lsqr { iters: 4 }),
         BgsOpt::corrected_itd(5, XiSolver::ADAPTIVE_PINV),
         BgsOpt::aid(20, XiSolver::Lsqr { iters: 5 }),
+        BgsOpt { upper_optimizer: UpperOptimizer::ADAM, ..BgsOpt::itd(3) },
+        BgsOpt { upper_optimizer: UpperOptimizer::Momentum { beta: 0.8 }, ..BgsOpt::itd(3) },
     ];
     let cases = methods.map(|m| Case { method: Method::from(BgsOpt { lower_step: 0.05, ..m }), ..base.clone() });
-    assert_eq!(compare(cases.to_vec(), 50), 7);
+    assert_eq!(compare(cases.to_vec(), 50), 9);
 }
 
 /// On a data problem: the matrix-free run equals the dense run of the same problem with its data written out,
@@ -183,5 +187,35 @@ fn a_lower_step_too_large_for_the_curvature_is_reported() {
             assert!(free.warnings[0].contains("α·L_G = 2.50 ≥ 2"), "{}", free.warnings[0]);
             assert!(run.warnings[0].starts_with("the lower step α = "), "{}", run.warnings[0]);
         }
+    }
+}
+
+bilevel::bilevel! {
+    /// A well-posed quadratic: y = A x at the lower level, so x* = (AᵀA + 0.1 I)⁻¹ Aᵀ b.
+    problem Quadratic {
+        upper x: real[2];
+        lower y: real[2];
+        const A = [[1, 0.5], [0.2, 1]];
+        minimize lower: 0.5 * norm2(y - A * x);
+        minimize upper: 0.5 * norm2(y - [1, 2]) + 0.05 * norm2(x);
+    }
+}
+
+/// Momentum and Adam on the upper level reach the optimum plain gradient steps reach, on both paths.
+#[test]
+fn momentum_and_adam_reach_the_optimum() {
+    let a = bilevel::nalgebra::Matrix2::new(1.0, 0.5, 0.2, 1.0);
+    let b = bilevel::nalgebra::Vector2::new(1.0, 2.0);
+    let x_star =
+        (a.transpose() * a + bilevel::nalgebra::Matrix2::identity() * 0.1).lu().solve(&(a.transpose() * b)).unwrap();
+    let base = BgsOpt { lower_step: 0.5, outer_iters: 4000, ..BgsOpt::aid(20, XiSolver::Cg { iters: 5 }) };
+    for (rule, step) in
+        [(UpperOptimizer::Gradient, 0.5), (UpperOptimizer::Momentum { beta: 0.9 }, 0.05), (UpperOptimizer::ADAM, 0.01)]
+    {
+        let bgs = BgsOpt { upper_optimizer: rule, upper_step: step, ..base.clone() };
+        let run = bgs.solve(&Quadratic, &Default::default(), &Default::default()).unwrap_or_else(|e| panic!("{e}"));
+        assert!((run.x() - x_star).norm() < 1e-6, "{}: {} vs {x_star}", bgs.settings(), run.x());
+        let free = bgs.solve_matrix_free(&Dense(Quadratic), &[0.0; 2], &[0.0; 2]).unwrap_or_else(|e| panic!("{e}"));
+        assert!((free.x().as_slice()[0] - x_star[0]).abs() < 1e-6, "{}", bgs.settings());
     }
 }

@@ -8,6 +8,7 @@ use crate::driver::{check_steps, run, upper_step, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
+use crate::upper::{with_optimizer, UpperOptimizer, UpperState};
 
 /// BDA: the inner steps descend an aggregation of the upper and lower objectives, so that among the lower-level
 /// solutions the one that is best for the upper level is selected.
@@ -44,6 +45,8 @@ pub struct Bda {
     pub mu: f64,
     /// Upper step `γ`.
     pub upper_step: f64,
+    /// How the hypergradient becomes the upper step (plain gradient by default; momentum or Adam).
+    pub upper_optimizer: UpperOptimizer,
     /// When to stop besides the iteration count.
     pub stop: Stop,
 }
@@ -58,6 +61,7 @@ impl Default for Bda {
             lower_inner_step: 0.2,
             mu: 0.5,
             upper_step: 0.5,
+            upper_optimizer: UpperOptimizer::Gradient,
             stop: Stop::default(),
         }
     }
@@ -74,6 +78,7 @@ impl Bda {
     where
         DefaultAllocator: Alloc<N, M>,
     {
+        self.upper_optimizer.check().map_err(SolveError::Options)?;
         check_steps(&[
             ("upper_inner_step", self.upper_inner_step),
             ("lower_inner_step", self.lower_inner_step),
@@ -89,10 +94,11 @@ impl Algorithm for Bda {
     }
 
     fn settings(&self) -> String {
-        format!(
+        let s = format!(
             "K={} s_u={} s_l={} μ={} γ={} L={}",
             self.inner_iters, self.upper_inner_step, self.lower_inner_step, self.mu, self.upper_step, self.outer_iters
-        )
+        );
+        with_optimizer(s, &self.upper_optimizer)
     }
 
     /// Runs from `x0`; `y0` is the inner start of every outer iteration.
@@ -108,6 +114,7 @@ impl Algorithm for Bda {
         self.check()?;
         let (n, m) = problem.dims();
         let (su, sl) = (self.upper_inner_step, self.lower_inner_step);
+        let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
         run(problem, x0, y0, self.schedule(), Vec::new(), |_, prev| {
             let x = &prev.x;
             let mut y = y0.clone();
@@ -123,7 +130,9 @@ impl Algorithm for Bda {
             }
             let f = problem.upper_grad(x, &y);
             let d = f.x + j * f.y;
-            let (x_next, moved) = upper_step(problem, x, &d, self.upper_step);
+            let mut s = d.clone();
+            upper.direction(&self.upper_optimizer, d.as_slice(), s.as_mut_slice());
+            let (x_next, moved) = upper_step(problem, x, &s, self.upper_step);
             Step { x: x_next, y, dir_norm: d.norm(), moved, extras: Vec::new() }
         })
     }

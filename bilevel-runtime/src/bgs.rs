@@ -9,6 +9,7 @@ use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
 use crate::unroll::{descend, unroll};
+use crate::upper::{with_optimizer, UpperOptimizer, UpperState};
 use crate::xi::{XiSolver, XiState};
 
 /// BGS-Opt: unrolled (ITD) hypergradient descent, optionally truncated, cold-started or corrected.
@@ -54,6 +55,8 @@ pub struct BgsOpt {
     pub lower_step: f64,
     /// Upper step `γ`.
     pub upper_step: f64,
+    /// How the hypergradient becomes the upper step (plain gradient by default; momentum or Adam).
+    pub upper_optimizer: UpperOptimizer,
     /// Start the lower steps of iteration `k` from `y_{k-1}` (true) or from `y_0` (false).
     pub warm: bool,
     /// The implicit-gradient correction, if any.
@@ -71,6 +74,7 @@ impl Default for BgsOpt {
             warm_steps: 0,
             lower_step: 0.1,
             upper_step: 0.1,
+            upper_optimizer: UpperOptimizer::Gradient,
             warm: true,
             correction: None,
             stop: Stop::default(),
@@ -130,6 +134,7 @@ impl BgsOpt {
         if let Some(c) = &self.correction {
             c.check().map_err(SolveError::Options)?;
         }
+        self.upper_optimizer.check().map_err(SolveError::Options)?;
         check_steps(&[("lower_step", self.lower_step), ("upper_step", self.upper_step)])
     }
 }
@@ -153,7 +158,7 @@ impl Algorithm for BgsOpt {
             s.push(' ');
             s.push_str(&c.describe());
         }
-        s
+        with_optimizer(s, &self.upper_optimizer)
     }
 
     /// Runs from `(x0, y0)`. `y0` is also the cold-start point of `rhg`.
@@ -169,6 +174,7 @@ impl Algorithm for BgsOpt {
         self.check()?;
         let (_, m) = problem.dims();
         let mut xi_state = XiState::<P::N, P::M>::new(m);
+        let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
         run(problem, x0, y0, self.schedule(), Vec::new(), |_, prev| {
             let y_init = if self.warm { prev.y.clone() } else { y0.clone() };
             let x = &prev.x;
@@ -184,7 +190,9 @@ impl Algorithm for BgsOpt {
                 d += &g.xy * xi;
                 extras = more;
             }
-            let (x_next, moved) = upper_step(problem, x, &d, self.upper_step);
+            let mut s = d.clone();
+            upper.direction(&self.upper_optimizer, d.as_slice(), s.as_mut_slice());
+            let (x_next, moved) = upper_step(problem, x, &s, self.upper_step);
             Step { x: x_next, y: u.y, dir_norm: d.norm(), moved, extras }
         })
     }

@@ -9,6 +9,7 @@ use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
 use crate::unroll::descend;
+use crate::upper::{with_optimizer, UpperOptimizer, UpperState};
 
 /// GALET: for lower levels that satisfy the PL condition (possibly with a singular Hessian).
 ///
@@ -46,6 +47,8 @@ pub struct Galet {
     pub w_step: f64,
     /// Upper step `α`.
     pub upper_step: f64,
+    /// How the hypergradient becomes the upper step (plain gradient by default; momentum or Adam).
+    pub upper_optimizer: UpperOptimizer,
     /// Keep `w` from the previous iteration (true) or restart it from 0 (false, as the paper writes).
     pub warm_w: bool,
     /// Lower steps used to estimate `G*(x)` for `R_y` (0: `R_y` is not computed).
@@ -64,6 +67,7 @@ impl Default for Galet {
             w_iters: 1,
             w_step: 0.1,
             upper_step: 0.3,
+            upper_optimizer: UpperOptimizer::Gradient,
             warm_w: true,
             r_y_steps: 0,
             stop: Stop::default(),
@@ -82,6 +86,7 @@ impl Galet {
     where
         DefaultAllocator: Alloc<N, M>,
     {
+        self.upper_optimizer.check().map_err(SolveError::Options)?;
         check_steps(&[("lower_step", self.lower_step), ("w_step", self.w_step), ("upper_step", self.upper_step)])
     }
 }
@@ -92,7 +97,7 @@ impl Algorithm for Galet {
     }
 
     fn settings(&self) -> String {
-        format!(
+        let s = format!(
             "N={} β={} T={} ρ={} α={} K={} {}",
             self.lower_iters,
             self.lower_step,
@@ -101,7 +106,8 @@ impl Algorithm for Galet {
             self.upper_step,
             self.outer_iters,
             if self.warm_w { "warm-w" } else { "reset-w" }
-        )
+        );
+        with_optimizer(s, &self.upper_optimizer)
     }
 
     fn solve<P: Problem>(
@@ -117,6 +123,7 @@ impl Algorithm for Galet {
         let (_, m) = problem.dims();
         let zero = OVector::<f64, P::M>::zeros_generic(m, U1);
         let mut w = zero.clone();
+        let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
         run(problem, x0, y0, self.schedule(), Vec::new(), |_, prev| {
             let x = &prev.x;
             let y = descend(problem, x, prev.y.clone(), self.lower_iters, self.lower_step);
@@ -136,7 +143,9 @@ impl Algorithm for Galet {
                 let y_star = descend(problem, x, y.clone(), self.r_y_steps, self.lower_step);
                 extras.push(("R_y".to_string(), g.value - problem.lower(x, &y_star)));
             }
-            let (x_next, moved) = upper_step(problem, x, &d, self.upper_step);
+            let mut s = d.clone();
+            upper.direction(&self.upper_optimizer, d.as_slice(), s.as_mut_slice());
+            let (x_next, moved) = upper_step(problem, x, &s, self.upper_step);
             Step { x: x_next, y, dir_norm: d.norm(), moved, extras }
         })
     }

@@ -29,6 +29,7 @@ mod problem;
 pub mod report;
 mod trace;
 mod unroll;
+mod upper;
 mod xi;
 
 pub use algorithm::Algorithm;
@@ -43,6 +44,7 @@ pub use matrix_free::{Dense, MatrixFreeProblem};
 pub use method::Method;
 pub use problem::{Bounds, Grad, Hess, Problem};
 pub use trace::{Record, Run, Status};
+pub use upper::UpperOptimizer;
 pub use xi::XiSolver;
 
 pub use nalgebra;

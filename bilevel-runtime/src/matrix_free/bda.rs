@@ -7,6 +7,7 @@ use super::vector::{axpy, norm};
 use super::MatrixFreeProblem;
 use crate::bda::Bda;
 use crate::error::SolveResult;
+use crate::upper::UpperState;
 
 impl Bda {
     /// Runs on a problem given by its products, from `x0`; `y0` is the inner start of every outer iteration.
@@ -35,6 +36,7 @@ impl Bda {
             let a = self.mu / k as f64;
             (a * su, (1.0 - a) * sl)
         };
+        let (mut upper, mut step) = (UpperState::new(n), vec![0.0; n]);
         run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y| {
             y.copy_from_slice(y0);
             for k in 1..=k_max {
@@ -56,7 +58,8 @@ impl Bda {
                 axpy(&mut a, -wf, &fhy);
                 axpy(&mut a, -wg, &ghy);
             }
-            let moved = upper_step(problem, x, &d, self.upper_step, &mut old);
+            upper.direction(&self.upper_optimizer, &d, &mut step);
+            let moved = upper_step(problem, x, &step, self.upper_step, &mut old);
             Step { dir_norm: norm(&d), moved, extras: Vec::new() }
         })
     }

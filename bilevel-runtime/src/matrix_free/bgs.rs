@@ -11,6 +11,7 @@ use super::MatrixFreeProblem;
 use crate::bgs::BgsOpt;
 use crate::error::SolveResult;
 use crate::linalg::pinv_apply;
+use crate::upper::UpperState;
 use crate::xi::{cg_metrics, XiSolver, CG_TOL};
 
 /// Every buffer one run needs, allocated once.
@@ -68,6 +69,7 @@ impl BgsOpt {
         let (n, m) = problem.dims();
         let mut w = Work::new(n, m, self.unrolled_steps);
         let y_start = y0.to_vec();
+        let (mut upper, mut step) = (UpperState::new(n), vec![0.0; n]);
         run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y| {
             if !self.warm {
                 y.copy_from_slice(&y_start);
@@ -82,7 +84,8 @@ impl BgsOpt {
             if let Some(solver) = &self.correction {
                 extras = correct(problem, solver, x, y, &mut w);
             }
-            let moved = upper_step(problem, x, &w.d, self.upper_step, &mut w.old);
+            upper.direction(&self.upper_optimizer, &w.d, &mut step);
+            let moved = upper_step(problem, x, &step, self.upper_step, &mut w.old);
             Step { dir_norm: norm(&w.d), moved, extras }
         })
     }

@@ -8,6 +8,7 @@ use super::vector::{axpy, dot, norm};
 use super::MatrixFreeProblem;
 use crate::error::SolveResult;
 use crate::galet::Galet;
+use crate::upper::UpperState;
 
 impl Galet {
     /// Runs on a problem given by its products, from `(x0, y0)`. Same update rule and metrics as
@@ -27,6 +28,7 @@ impl Galet {
         let mut s = Scratch::new(n, m);
         let (mut fx, mut fy, mut w, mut r, mut hr) = (v(n), v(m), v(m), v(m), v(m));
         let (mut bw, mut old, mut y_star) = (v(n), v(n), v(m));
+        let (mut upper, mut step) = (UpperState::new(n), vec![0.0; n]);
         run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y| {
             descend(problem, x, y, self.lower_iters, self.lower_step, &mut s);
             problem.upper_grad(x, y, &mut fx, &mut fy);
@@ -51,7 +53,8 @@ impl Galet {
                 descend(problem, x, &mut y_star, self.r_y_steps, self.lower_step, &mut s);
                 extras.push(("R_y".to_string(), problem.lower(x, y) - problem.lower(x, &y_star)));
             }
-            let moved = upper_step(problem, x, &fx, self.upper_step, &mut old);
+            upper.direction(&self.upper_optimizer, &fx, &mut step);
+            let moved = upper_step(problem, x, &step, self.upper_step, &mut old);
             Step { dir_norm: norm(&fx), moved, extras }
         })
     }
