@@ -219,3 +219,43 @@ fn momentum_and_adam_reach_the_optimum() {
         assert!((free.x().as_slice()[0] - x_star[0]).abs() < 1e-6, "{}", bgs.settings());
     }
 }
+
+bilevel::bilevel! {
+    /// The quadratic above with a box that holds the optimum on its boundary.
+    problem BoxedQuadratic {
+        upper x: real[2] in [0, 0.1];
+        lower y: real[2];
+        const A = [[1, 0.5], [0.2, 1]];
+        minimize lower: 0.5 * norm2(y - A * x);
+        minimize upper: 0.5 * norm2(y - [1, 2]) + 0.05 * norm2(x);
+    }
+}
+
+/// At a constrained optimum the hypergradient is not zero, but the projected BGS residual is, on both paths.
+#[test]
+fn the_bgs_residual_is_projected_on_the_box() {
+    let bgs =
+        BgsOpt { lower_step: 0.5, upper_step: 0.5, outer_iters: 300, ..BgsOpt::aid(20, XiSolver::Cg { iters: 5 }) };
+    let run = bgs.solve(&BoxedQuadratic, &Default::default(), &Default::default()).unwrap();
+    assert_eq!(run.x().as_slice(), &[0.1, 0.1], "both components at the upper end");
+    assert!(run.trace[0].bgs_residual > 0.1, "{}", run.trace[0].bgs_residual);
+    assert!(run.last().bgs_residual < 1e-8, "{}", run.last().bgs_residual);
+    let free = bgs.solve_matrix_free(&Dense(BoxedQuadratic), &[0.0; 2], &[0.0; 2]).unwrap();
+    assert!(free.last().bgs_residual < 1e-8, "{}", free.last().bgs_residual);
+}
+
+/// DPBG on the Huber example stops at y = 0.1, which is not a lower-level solution: its F there is 0, while F at
+/// the lower solution reached from it is (1 − 0.1)² = 0.81.
+#[test]
+fn the_upper_objective_at_the_lower_solution_exposes_a_biased_y() {
+    let case = huber_bilevel::cases().into_iter().find(|c| c.method.name() == "dpbg").unwrap();
+    let method = capped(&case.method, 5000);
+    let run = method.solve(&case.problem, &case.x0, &case.y0).unwrap();
+    let last = run.last();
+    assert!(last.upper < 1e-6 && last.lower_grad_norm > 0.1, "F = {}, ‖∇y G‖ = {}", last.upper, last.lower_grad_norm);
+    let at_solution = last.upper_at_solution.expect("the lower level is solved from y");
+    assert!((at_solution - 0.81).abs() < 1e-8, "{at_solution}");
+    let free = method.solve_matrix_free(&Dense(case.problem.clone()), case.x0.as_slice(), case.y0.as_slice()).unwrap();
+    assert!((free.last().upper_at_solution.unwrap() - 0.81).abs() < 1e-8);
+    assert!(run.trace[..run.trace.len() - 1].iter().all(|r| r.upper_at_solution.is_none()));
+}

@@ -5,7 +5,7 @@ use nalgebra::{DefaultAllocator, OVector};
 
 use crate::dims::Alloc;
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::step_warning;
+use crate::matrix_free::{step_warning, upper_at_solution, Dense};
 use crate::metrics::record;
 use crate::problem::Problem;
 use crate::trace::{Record, Run, Status};
@@ -115,16 +115,29 @@ where
         let moved = s.moved;
         let rec = record(problem, s.x, s.y, s.dir_norm, s.extras);
         if let Some(cause) = fault(&rec, stop.divergence_bound) {
+            finish(problem, &mut trace);
             let run = Run { status: Status::MaxIterations, trace, warnings };
             return Err(SolveError::Fault { iteration: k, cause, run });
         }
         let converged = stop.tol.is_some_and(|tol| moved < tol && rec.lower_grad_norm < tol);
         trace.push(rec);
         if converged {
+            finish(problem, &mut trace);
             return Ok(Run { status: Status::Converged { iteration: k }, trace, warnings });
         }
     }
+    finish(problem, &mut trace);
     Ok(Run { status: Status::MaxIterations, trace, warnings })
+}
+
+/// The upper objective at the lower solution for the last record (see [`Record::upper_at_solution`]).
+fn finish<P: Problem>(problem: &P, trace: &mut [Record<P::N, P::M>])
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    if let Some(last) = trace.last_mut() {
+        last.upper_at_solution = upper_at_solution(&Dense(problem), last.x.as_slice(), last.y.as_slice());
+    }
 }
 
 /// `L_G = max |λ(∇²yy G(x, y))|` from the dense lower Hessian (None if it is not finite).

@@ -100,3 +100,49 @@ where
     /// `∇²xx G` (`n × n`).
     fn lower_hess_xx(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> OMatrix<f64, Self::N, Self::N>;
 }
+
+/// A reference to a problem is the problem (so that adapters such as [`Dense`](crate::Dense) can borrow one).
+impl<P: Problem> Problem for &P
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    type N = P::N;
+    type M = P::M;
+
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn dims(&self) -> (Self::N, Self::M) {
+        (**self).dims()
+    }
+    fn start(&self) -> (OVector<f64, Self::N>, OVector<f64, Self::M>) {
+        (**self).start()
+    }
+    fn bounds(&self) -> Option<Bounds<Self::N>> {
+        (**self).bounds()
+    }
+    fn upper(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> f64 {
+        (**self).upper(x, y)
+    }
+    fn lower(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> f64 {
+        (**self).lower(x, y)
+    }
+    fn upper_grad(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> Grad<Self::N, Self::M> {
+        (**self).upper_grad(x, y)
+    }
+    fn lower_grad(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> Grad<Self::N, Self::M> {
+        (**self).lower_grad(x, y)
+    }
+    fn upper_hess(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> Hess<Self::N, Self::M> {
+        (**self).upper_hess(x, y)
+    }
+    fn lower_hess(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> Hess<Self::N, Self::M> {
+        (**self).lower_hess(x, y)
+    }
+    fn upper_hess_xx(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> OMatrix<f64, Self::N, Self::N> {
+        (**self).upper_hess_xx(x, y)
+    }
+    fn lower_hess_xx(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> OMatrix<f64, Self::N, Self::N> {
+        (**self).lower_hess_xx(x, y)
+    }
+}

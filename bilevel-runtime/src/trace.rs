@@ -25,8 +25,18 @@ where
     pub lower_grad_norm: f64,
     /// `‖d_k‖`, the norm of the upper direction of iteration `k` (0 at the start).
     pub dir_norm: f64,
-    /// `‖∇x F − B H† ∇y F‖` at `(x_k, y_k)` (see [`bgs_residual`](crate::metrics::bgs_residual)).
+    /// `‖∇x F − B H† ∇y F‖` at `(x_k, y_k)`, projected on the box when there is one (see
+    /// [`bgs_residual`](crate::metrics::bgs_residual)). It measures the upper level's stationarity *given* that
+    /// `y_k` solves the lower level, so read it with [`lower_grad_norm`](Record::lower_grad_norm): an equilibrium
+    /// has both at zero. (On the Huber example of Bolte et al. `x` enters neither objective, so `∇x F = 0`,
+    /// `B = 0` and the residual is 0 everywhere, including where DPBG stops with `‖∇y G‖ > 0`.)
     pub bgs_residual: f64,
+    /// `F(x_k, ŷ)` with `ŷ` the lower level solved from `y_k` to `‖∇y G‖ ≤ 1e-10` ([`solve_lower`]): the upper
+    /// objective at the lower solution, which compares fairly methods that evaluate `F` at a biased `y` (BDA,
+    /// DPBG). Computed for the final record of a run (`None` elsewhere, and when the solve does not converge).
+    ///
+    /// [`solve_lower`]: crate::matrix_free::solve_lower
+    pub upper_at_solution: Option<f64>,
     /// Metrics of a particular algorithm (e.g. GALET's `R_x`, `R_w`; `‖ξ‖` of the `gd` solver), by name.
     pub extras: Vec<(String, f64)>,
 }

@@ -4,7 +4,7 @@
 use nalgebra::{DVector, Dyn};
 
 use super::krylov::Krylov;
-use super::lower::{lower_lipschitz, step_warning};
+use super::lower::{lower_lipschitz, step_warning, upper_at_solution};
 use super::vector::{axpy, finite, norm};
 use super::MatrixFreeProblem;
 use crate::driver::Schedule;
@@ -27,7 +27,8 @@ pub(crate) struct Step {
 /// `‖∇x F(x, y) − B H† ∇y F(x, y)‖` by products: `H† ∇y F` by [`BGS_RESIDUAL_ITERS`] iterations of LSQR from 0
 /// (which converges to the minimum-norm least-squares solution; eigenvalues of `H` far below the largest are
 /// reached last, as a cutoff), then `B` times it by one product. Costs about `2·BGS_RESIDUAL_ITERS + 2` products,
-/// so matrix-free runs compute it at the start and at the final iterate only (other records hold NaN).
+/// so matrix-free runs compute it at the start and at the final iterate only (other records hold NaN). With a
+/// box on `x`, the norm of the projected step `x − Π_X(x − d)` instead.
 pub fn bgs_residual<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) -> f64 {
     let (n, m) = problem.dims();
     let (mut fx, mut fy, mut z, mut bx, mut hy) =
@@ -38,6 +39,14 @@ pub fn bgs_residual<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) -> 
     Krylov::new(m).lsqr(&mut h, &fy, &mut z, BGS_RESIDUAL_ITERS, 1e-12);
     problem.lower_hvp_y(x, y, &z, &mut bx, &mut hy);
     axpy(&mut fx, -1.0, &bx);
+    if problem.bounds().is_some() {
+        // The projected step x − Π_X(x − d), zero at a constrained equilibrium.
+        let mut stepped = x.to_vec();
+        axpy(&mut stepped, -1.0, &fx);
+        project(problem, &mut stepped);
+        axpy(&mut stepped, -1.0, x);
+        return norm(&stepped);
+    }
     norm(&fx)
 }
 
@@ -76,6 +85,7 @@ fn record<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64], step: Step, r
         lower_grad_norm: norm(&gy),
         dir_norm: step.dir_norm,
         bgs_residual: if residual { bgs_residual(problem, x, y) } else { f64::NAN },
+        upper_at_solution: None,
         extras: step.extras,
     }
 }
@@ -123,11 +133,17 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     Ok(Run { status, trace, warnings })
 }
 
-/// The BGS residual of the last record, if it is not the start (whose residual is computed already).
+/// The BGS residual of the last record (if it is not the start, whose residual is computed already) and its
+/// upper objective at the lower solution.
 fn finish<P: MatrixFreeProblem>(problem: &P, trace: &mut [Record<Dyn, Dyn>]) {
-    if let [_, .., last] = trace {
-        if finite(last.x.as_slice()) && finite(last.y.as_slice()) {
-            last.bgs_residual = bgs_residual(problem, last.x.as_slice(), last.y.as_slice());
+    let at_start = trace.len() == 1;
+    if let Some(last) = trace.last_mut() {
+        let (x, y) = (last.x.as_slice(), last.y.as_slice());
+        if finite(x) && finite(y) {
+            if !at_start {
+                last.bgs_residual = bgs_residual(problem, x, y);
+            }
+            last.upper_at_solution = upper_at_solution(problem, x, y);
         }
     }
 }

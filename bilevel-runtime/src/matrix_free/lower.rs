@@ -106,6 +106,14 @@ pub fn solve_lower<P: MatrixFreeProblem>(
     LowerSolve { iterations: max_iters, grad_norm, converged: grad_norm <= tol }
 }
 
+/// `F(x, ŷ)` with `ŷ` the lower level solved from `y` to `‖∇y G‖ ≤ 1e-10` (at most 100 Newton iterations),
+/// or `None` if the solve does not converge.
+pub fn upper_at_solution<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) -> Option<f64> {
+    let mut solved = y.to_vec();
+    let out = solve_lower(problem, x, &mut solved, 1e-10, 100);
+    out.converged.then(|| problem.upper(x, &solved))
+}
+
 /// An estimate of the lower level's Lipschitz constant `L_G = ‖∇²yy G(x, y)‖` at one point: the largest
 /// eigenvalue in magnitude of `H`, by at most 200 steps of power iteration on products, reading the Rayleigh
 /// quotient (stopping when it changes by less than 1e-10 relative). A lower gradient step `α` converges locally
