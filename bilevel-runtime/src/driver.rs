@@ -114,16 +114,9 @@ where
         let s = step(k, prev);
         let moved = s.moved;
         let rec = record(problem, s.x, s.y, s.dir_norm, s.extras);
-        if let Some(cause) = fault(&rec, stop.divergence_bound) {
+        if let Some(end) = accept(&mut trace, rec, stop, moved, k) {
             finish(problem, &mut trace);
-            let run = Run { status: Status::MaxIterations, trace, warnings };
-            return Err(SolveError::Fault { iteration: k, cause, run });
-        }
-        let converged = stop.tol.is_some_and(|tol| moved < tol && rec.lower_grad_norm < tol);
-        trace.push(rec);
-        if converged {
-            finish(problem, &mut trace);
-            return Ok(Run { status: Status::Converged { iteration: k }, trace, warnings });
+            return end.outcome(trace, warnings);
         }
     }
     finish(problem, &mut trace);
@@ -153,6 +146,54 @@ where
     Some(dense.symmetric_eigenvalues().iter().fold(0.0f64, |acc, l| acc.max(l.abs())))
 }
 
+/// Why a run ends before its iteration count.
+pub(crate) enum End {
+    /// The tolerance was met at this iteration.
+    Converged(usize),
+    /// This iteration produced a fault.
+    Fault(usize, String),
+}
+
+impl End {
+    /// The run's result, from the trace kept so far.
+    pub fn outcome<N: nalgebra::Dim, M: nalgebra::Dim>(
+        self,
+        trace: Vec<Record<N, M>>,
+        warnings: Vec<String>,
+    ) -> SolveResult<N, M>
+    where
+        DefaultAllocator: Alloc<N, M>,
+    {
+        match self {
+            End::Converged(iteration) => Ok(Run { status: Status::Converged { iteration }, trace, warnings }),
+            End::Fault(iteration, cause) => {
+                let run = Run { status: Status::MaxIterations, trace, warnings };
+                Err(SolveError::Fault { iteration, cause, run })
+            }
+        }
+    }
+}
+
+/// Keeps the record of iteration `k` unless it is faulty; whether the run ends here (on a fault, or because the
+/// tolerance is met by the projected step `moved` and `‖∇y G‖`).
+pub(crate) fn accept<N: nalgebra::Dim, M: nalgebra::Dim>(
+    trace: &mut Vec<Record<N, M>>,
+    rec: Record<N, M>,
+    stop: Stop,
+    moved: f64,
+    k: usize,
+) -> Option<End>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    if let Some(cause) = fault(&rec, stop.divergence_bound) {
+        return Some(End::Fault(k, cause));
+    }
+    let converged = stop.tol.is_some_and(|tol| moved < tol && rec.lower_grad_norm < tol);
+    trace.push(rec);
+    converged.then_some(End::Converged(k))
+}
+
 /// Checks that the stopping tolerance and the divergence bound are positive.
 pub(crate) fn check_stop<N: nalgebra::Dim, M: nalgebra::Dim>(stop: Stop) -> Result<(), SolveError<N, M>>
 where
@@ -168,7 +209,7 @@ where
 }
 
 /// What is wrong with a record, if anything: a non-finite value or an iterate beyond `bound`.
-pub(crate) fn fault<N: nalgebra::Dim, M: nalgebra::Dim>(rec: &Record<N, M>, bound: f64) -> Option<String>
+fn fault<N: nalgebra::Dim, M: nalgebra::Dim>(rec: &Record<N, M>, bound: f64) -> Option<String>
 where
     DefaultAllocator: Alloc<N, M>,
 {

@@ -7,7 +7,7 @@ use super::krylov::Krylov;
 use super::lower::{lower_lipschitz, step_warning, upper_at_solution};
 use super::vector::{axpy, finite, norm};
 use super::MatrixFreeProblem;
-use crate::driver::Schedule;
+use crate::driver::{accept, Schedule};
 use crate::error::{SolveError, SolveResult};
 use crate::trace::{Record, Run, Status};
 
@@ -112,25 +112,17 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     let warnings = step_warning(name, alpha, lower_lipschitz(problem, &x, &y)).into_iter().collect();
     let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };
     let mut trace = vec![record(problem, &x, &y, start, true)];
-    let mut status = Status::MaxIterations;
     for k in 1..=iters {
         let s = step(k, &mut x, &mut y);
         let moved = s.moved;
         let rec = record(problem, &x, &y, s, false);
-        if let Some(cause) = crate::driver::fault(&rec, stop.divergence_bound) {
+        if let Some(end) = accept(&mut trace, rec, stop, moved, k) {
             finish(problem, &mut trace);
-            let run = Run { status: Status::MaxIterations, trace, warnings };
-            return Err(SolveError::Fault { iteration: k, cause, run });
-        }
-        let converged = stop.tol.is_some_and(|tol| moved < tol && rec.lower_grad_norm < tol);
-        trace.push(rec);
-        if converged {
-            status = Status::Converged { iteration: k };
-            break;
+            return end.outcome(trace, warnings);
         }
     }
     finish(problem, &mut trace);
-    Ok(Run { status, trace, warnings })
+    Ok(Run { status: Status::MaxIterations, trace, warnings })
 }
 
 /// The BGS residual of the last record (if it is not the start, whose residual is computed already) and its
