@@ -259,3 +259,35 @@ fn the_upper_objective_at_the_lower_solution_exposes_a_biased_y() {
     assert!((free.last().upper_at_solution.unwrap() - 0.81).abs() < 1e-8);
     assert!(run.trace[..run.trace.len() - 1].iter().all(|r| r.upper_at_solution.is_none()));
 }
+
+/// Loops over samples run on several threads in fixed chunks summed in a fixed order: a run with one thread and
+/// a run with two give the same trace, bit for bit, on a problem large enough to be split (N = 5000).
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    use bilevel::data::Array;
+    use common::logistic::{LogisticRegression, LogisticRegressionData};
+    let rows = 5000;
+    let x = common::numbers(rows * 3, 7);
+    let t: Vec<f64> = common::numbers(rows, 8).iter().map(|v| v.signum()).collect();
+    let data = || LogisticRegressionData {
+        X: Array::matrix(rows, 3, x.clone()).unwrap(),
+        t: Array::vector(t.clone()),
+        Xv: Array::matrix(rows, 3, x.clone()).unwrap(),
+        tv: Array::vector(t.clone()),
+    };
+    let problem = LogisticRegression::new(data()).unwrap();
+    let bgs = BgsOpt {
+        lower_step: 0.5,
+        upper_step: 0.5,
+        outer_iters: 5,
+        ..BgsOpt::corrected_itd(3, XiSolver::Cg { iters: 3 })
+    };
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| bgs.solve_matrix_free(&problem, &[0.1, -0.2, 0.3], &[0.0; 3]).unwrap())
+    };
+    let (one, two) = (run(1), run(2));
+    // Compared as printed (every digit of every number; NaN, the BGS residual between start and end, equals NaN).
+    assert_eq!(format!("{:?}", one.trace), format!("{:?}", two.trace));
+    assert!(bilevel::parallel::chunk_size(rows) < rows, "the loops are split");
+}

@@ -98,6 +98,10 @@ pub struct Emitter<'a> {
     arrays: HashMap<ExprId, (u32, proc_macro2::Ident)>,
     /// `let mut aK = vec![0.0; n];` for each array, declared at the top of the function.
     buffers: Vec<TokenStream>,
+    /// The arrays declared inside a parallel loop (by their position in `buffers`), not at the top.
+    chunk_buffers: BTreeSet<usize>,
+    /// The output slices of a method whose top-level loops over samples run in parallel (`gx`, `gy` or `hx`, `hy`).
+    parallel: Option<(&'static str, &'static str)>,
     /// Costly nodes emitted so far, and those emitted more than once or inside a loop they do not depend on.
     emitted: BTreeSet<ExprId>,
     repeated: BTreeSet<ExprId>,
@@ -125,6 +129,8 @@ impl<'a> Emitter<'a> {
             next: 0,
             bound: Vec::new(),
             materialize: BTreeSet::new(),
+            parallel: None,
+            chunk_buffers: BTreeSet::new(),
             arrays: HashMap::new(),
             buffers: Vec::new(),
             emitted: BTreeSet::new(),
@@ -142,15 +148,23 @@ impl<'a> Emitter<'a> {
         self
     }
 
+    /// The same emitter, running top-level loops over a `dim` in parallel, accumulating into `value` and the
+    /// output slices `outputs`.
+    pub fn parallel(mut self, outputs: (&'static str, &'static str)) -> Self {
+        self.parallel = Some(outputs);
+        self
+    }
+
     /// The costly nodes the emission so far computed more than once per value of their loop variables.
     pub fn repeated(&self) -> &BTreeSet<ExprId> {
         &self.repeated
     }
 
-    /// The declarations of the arrays of materialized nodes, for the top of the function.
+    /// The declarations of the arrays of materialized nodes used outside parallel loops, for the top of the
+    /// function.
     pub fn buffers(&self) -> TokenStream {
-        let buffers = &self.buffers;
-        quote!(#(#buffers)*)
+        let top = self.buffers.iter().enumerate().filter(|(k, _)| !self.chunk_buffers.contains(k)).map(|(_, b)| b);
+        quote!(#(#top)*)
     }
 
     /// Whether every free loop variable of the node is bound here.
@@ -318,12 +332,41 @@ impl<'a> Emitter<'a> {
                 }
                 Item::Loop { var, items } => {
                     let var = *var;
-                    let body = self.in_loop(var, |s| s.items(items));
-                    stmts.push(self.for_loop(var, quote!(#(#body)*)));
+                    let parallel = self.bound.is_empty() && matches!(self.dag.loop_var(var).extent, Extent::Dim(_));
+                    match self.parallel.filter(|_| parallel) {
+                        Some(outputs) => stmts.push(self.parallel_loop(var, items, outputs)),
+                        None => {
+                            let body = self.in_loop(var, |s| s.items(items));
+                            stmts.push(self.for_loop(var, quote!(#(#body)*)));
+                        }
+                    }
                 }
             }
         }
         stmts
+    }
+
+    /// A top-level loop over a `dim` through the runtime's `parallel::accumulate`: chunks of samples on several
+    /// threads, each accumulating into its own `value` and output slices (and its own arrays), summed in a fixed
+    /// order so that results do not depend on the number of threads.
+    fn parallel_loop(&mut self, var: u32, items: &[Item], (a, b): (&'static str, &'static str)) -> TokenStream {
+        let before = self.buffers.len();
+        let body = self.in_loop(var, |s| s.items(items));
+        // The arrays computed inside the loop: each chunk has its own (those computed before it are only read).
+        let buffers = &self.buffers[before..];
+        self.chunk_buffers.extend(before..self.buffers.len());
+        let (i, n, krate) = (format_ident!("i{}", var), self.extent(self.dag.loop_var(var).extent), self.krate);
+        let (a, b) = (format_ident!("{}", a), format_ident!("{}", b));
+        quote! {
+            #krate::parallel::accumulate(#n, &mut value, #a, #b, |range, value_out, #a, #b| {
+                #(#buffers)*
+                let mut value = 0.0;
+                for #i in range {
+                    #(#body)*
+                }
+                *value_out += value;
+            });
+        }
     }
 
     /// Runs `f` with loop variable `var` bound; names bound inside do not leak out.

@@ -217,10 +217,19 @@ impl Gen<'_> {
 
     /// The code `f` emits for `roots`, emitted again with the sums the previous emission repeated computed once
     /// into arrays ([`Emitter::materializing`]) until no new one is repeated; the arrays are declared first.
-    fn emit(&self, dag: &Dag, roots: &[ExprId], f: impl Fn(&mut Emitter) -> TokenStream) -> TokenStream {
+    fn emit(
+        &self,
+        dag: &Dag,
+        roots: &[ExprId],
+        parallel: Option<(&'static str, &'static str)>,
+        f: impl Fn(&mut Emitter) -> TokenStream,
+    ) -> TokenStream {
         let mut materialize = BTreeSet::new();
         loop {
             let mut emitter = Emitter::new(dag, self.model, self.krate, roots).materializing(materialize.clone());
+            if let Some(outputs) = parallel {
+                emitter = emitter.parallel(outputs);
+            }
             let code = f(&mut emitter);
             let before = materialize.len();
             materialize.extend(emitter.repeated().iter().copied());
@@ -244,13 +253,13 @@ impl Gen<'_> {
 
     fn value(&self, f: ExprId) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false)]);
-        let body = self.emit(&self.model.dag, &[f], |e| e.branch(f));
+        let body = self.emit(&self.model.dag, &[f], None, |e| e.branch(f));
         quote!(#checks #body)
     }
 
     fn grad(&self, program: &Program) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false), ("gx", true), ("gy", false)]);
-        let body = self.program(program);
+        let body = self.program(program, ("gx", "gy"));
         quote! {
             #checks
             gx.fill(0.0);
@@ -264,20 +273,23 @@ impl Gen<'_> {
     /// A Hessian–vector product along the direction `dir_name` (`u`, laid out like `x` when `upper`, or `v`).
     fn hvp(&self, program: &Program, dir_name: &str, upper: bool) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false), (dir_name, upper), ("hx", true), ("hy", false)]);
-        let body = self.program(program);
+        let body = self.program(program, ("hx", "hy"));
         quote! {
             #checks
             hx.fill(0.0);
             hy.fill(0.0);
+            // A product has no value; the parallel loops accumulate one anyway.
+            let mut value = 0.0;
             #body
         }
     }
 
-    /// The statements of a program.
-    fn program(&self, program: &Program) -> TokenStream {
+    /// The statements of a program accumulating into `value` and the slices `outputs`; loops over samples run in
+    /// parallel.
+    fn program(&self, program: &Program, outputs: (&'static str, &'static str)) -> TokenStream {
         let mut roots = Vec::new();
         program.items.iter().for_each(|i| i.values(&mut roots));
-        self.emit(&program.dag, &roots, |e| {
+        self.emit(&program.dag, &roots, Some(outputs), |e| {
             let stmts = e.items(&program.items);
             quote!(#(#stmts)*)
         })
