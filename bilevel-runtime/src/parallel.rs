@@ -33,6 +33,7 @@ pub fn chunk_size(len: usize) -> usize {
 /// });
 /// assert_eq!((total, counts), (49_995_000.0, vec![5000.0, 5000.0]));
 /// ```
+#[inline]
 pub fn accumulate<F>(len: usize, value: &mut f64, a: &mut [f64], b: &mut [f64], body: F)
 where
     F: Fn(Range<usize>, &mut f64, &mut [f64], &mut [f64]) + Sync,
@@ -43,14 +44,18 @@ where
         return body(0..len, value, a, b);
     }
     let (na, nb) = (a.len(), b.len());
-    let partials: Vec<(f64, Vec<f64>, Vec<f64>)> = (0..chunks)
-        .into_par_iter()
-        .map(|c| {
-            let (mut v, mut pa, mut pb) = (0.0, vec![0.0; na], vec![0.0; nb]);
-            body(c * size..len.min((c + 1) * size), &mut v, &mut pa, &mut pb);
-            (v, pa, pb)
-        })
-        .collect();
+    let chunk = |c: usize| {
+        let (mut v, mut pa, mut pb) = (0.0, vec![0.0; na], vec![0.0; nb]);
+        body(c * size..len.min((c + 1) * size), &mut v, &mut pa, &mut pb);
+        (v, pa, pb)
+    };
+    // On one thread the chunks run in a plain loop (where the compiler can inline the body), with the same
+    // chunks and the same order of the sums as on many.
+    let partials: Vec<(f64, Vec<f64>, Vec<f64>)> = if rayon::current_num_threads() == 1 {
+        (0..chunks).map(chunk).collect()
+    } else {
+        (0..chunks).into_par_iter().map(chunk).collect()
+    };
     for (v, pa, pb) in partials {
         *value += v;
         a.iter_mut().zip(&pa).for_each(|(o, p)| *o += p);
