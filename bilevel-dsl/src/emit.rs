@@ -98,6 +98,10 @@ pub struct Emitter<'a> {
     arrays: HashMap<ExprId, (u32, proc_macro2::Ident)>,
     /// `let mut aK = vec![0.0; n];` for each array, declared at the top of the function.
     buffers: Vec<TokenStream>,
+    /// Whether code is being emitted inside a parallel chunk (sizes and data are locals there).
+    local: bool,
+    /// The input slices of the method (`x`, `y` and a direction), rebound as locals in parallel chunks.
+    inputs: &'static [&'static str],
     /// The arrays declared inside a parallel loop (by their position in `buffers`), not at the top.
     chunk_buffers: BTreeSet<usize>,
     /// The output slices of a method whose top-level loops over samples run in parallel (`gx`, `gy` or `hx`, `hy`).
@@ -131,6 +135,8 @@ impl<'a> Emitter<'a> {
             materialize: BTreeSet::new(),
             parallel: None,
             chunk_buffers: BTreeSet::new(),
+            local: false,
+            inputs: &[],
             arrays: HashMap::new(),
             buffers: Vec::new(),
             emitted: BTreeSet::new(),
@@ -149,9 +155,10 @@ impl<'a> Emitter<'a> {
     }
 
     /// The same emitter, running top-level loops over a `dim` in parallel, accumulating into `value` and the
-    /// output slices `outputs`.
-    pub fn parallel(mut self, outputs: (&'static str, &'static str)) -> Self {
+    /// output slices `outputs`, reading the input slices `inputs`.
+    pub fn parallel(mut self, outputs: (&'static str, &'static str), inputs: &'static [&'static str]) -> Self {
         self.parallel = Some(outputs);
+        self.inputs = inputs;
         self
     }
 
@@ -351,14 +358,33 @@ impl<'a> Emitter<'a> {
     /// order so that results do not depend on the number of threads.
     fn parallel_loop(&mut self, var: u32, items: &[Item], (a, b): (&'static str, &'static str)) -> TokenStream {
         let before = self.buffers.len();
+        self.local = true;
         let body = self.in_loop(var, |s| s.items(items));
+        self.local = false;
         // The arrays computed inside the loop: each chunk has its own (those computed before it are only read).
         let buffers = &self.buffers[before..];
         self.chunk_buffers.extend(before..self.buffers.len());
         let (i, n, krate) = (format_ident!("i{}", var), self.extent(self.dag.loop_var(var).extent), self.krate);
         let (a, b) = (format_ident!("{}", a), format_ident!("{}", b));
+        // The sizes, the data and the inputs as locals of the chunk: the compiler then keeps them in registers
+        // instead of reloading them through the closure's captures after every store to an output.
+        let dims = self.model.dims.iter().map(|d| {
+            let (local, field) = (format_ident!("dim_{}", d), format_ident!("{}", d));
+            quote!(let #local = self.#field;)
+        });
+        let data = self.model.data.iter().map(|item| {
+            let (local, field) = (format_ident!("data_{}", item.name), format_ident!("{}", item.name));
+            quote!(let #local = self.#field.as_slice();)
+        });
+        let inputs = self.inputs.iter().map(|i| {
+            let i = format_ident!("{}", i);
+            quote!(let #i: &[f64] = #i;)
+        });
         quote! {
             #krate::parallel::accumulate(#n, &mut value, #a, #b, |range, value_out, #a, #b| {
+                #(#dims)*
+                #(#data)*
+                #(#inputs)*
                 #(#buffers)*
                 let mut value = 0.0;
                 for #i in range {
@@ -392,7 +418,13 @@ impl<'a> Emitter<'a> {
 
     /// The number of iterations of a loop, as a `usize` expression.
     fn extent(&self, e: Extent) -> TokenStream {
-        extent(self.model, e)
+        match e {
+            Extent::Dim(d) if self.local => {
+                let name = format_ident!("dim_{}", self.model.dims[d as usize]);
+                quote!(#name)
+            }
+            _ => extent(self.model, e),
+        }
     }
 
     /// An index node (`Idx` or an integer `Const`) as a `usize` expression.
@@ -416,6 +448,19 @@ impl<'a> Emitter<'a> {
             Array::X | Array::Y => self.var_element(if array == Array::X { "x" } else { "y" }, array, row, col),
             Array::DirX => self.var_element("u", Array::X, row, col),
             Array::DirY => self.var_element("v", Array::Y, row, col),
+            Array::Data(d) if self.local => {
+                // Inside a parallel chunk the data are local slices, read row by row.
+                let item = &self.model.data[d as usize];
+                let name = format_ident!("data_{}", item.name);
+                let r = self.index(row);
+                match (col, item.shape.get(1)) {
+                    (Some(c), Some(cols)) => {
+                        let (c, cols) = (self.index(c), self.extent(*cols));
+                        quote!(#name[#r * #cols + #c])
+                    }
+                    _ => quote!(#name[#r]),
+                }
+            }
             Array::Data(d) => {
                 let name = format_ident!("{}", self.model.data[d as usize].name);
                 let r = self.index(row);

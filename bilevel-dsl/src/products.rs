@@ -129,6 +129,9 @@ impl Derivatives {
     }
 }
 
+/// The output slices and the input slices of a method whose loops over samples run in parallel.
+type Parallel = ((&'static str, &'static str), &'static [&'static str]);
+
 struct Gen<'a> {
     model: &'a Model,
     krate: &'a TokenStream,
@@ -221,14 +224,14 @@ impl Gen<'_> {
         &self,
         dag: &Dag,
         roots: &[ExprId],
-        parallel: Option<(&'static str, &'static str)>,
+        parallel: Option<Parallel>,
         f: impl Fn(&mut Emitter) -> TokenStream,
     ) -> TokenStream {
         let mut materialize = BTreeSet::new();
         loop {
             let mut emitter = Emitter::new(dag, self.model, self.krate, roots).materializing(materialize.clone());
-            if let Some(outputs) = parallel {
-                emitter = emitter.parallel(outputs);
+            if let Some((outputs, inputs)) = parallel {
+                emitter = emitter.parallel(outputs, inputs);
             }
             let code = f(&mut emitter);
             let before = materialize.len();
@@ -259,7 +262,7 @@ impl Gen<'_> {
 
     fn grad(&self, program: &Program) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false), ("gx", true), ("gy", false)]);
-        let body = self.program(program, ("gx", "gy"));
+        let body = self.program(program, (("gx", "gy"), &["x", "y"]));
         quote! {
             #checks
             gx.fill(0.0);
@@ -273,7 +276,7 @@ impl Gen<'_> {
     /// A Hessian–vector product along the direction `dir_name` (`u`, laid out like `x` when `upper`, or `v`).
     fn hvp(&self, program: &Program, dir_name: &str, upper: bool) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false), (dir_name, upper), ("hx", true), ("hy", false)]);
-        let body = self.program(program, ("hx", "hy"));
+        let body = self.program(program, (("hx", "hy"), if upper { &["x", "y", "u"] } else { &["x", "y", "v"] }));
         quote! {
             #checks
             hx.fill(0.0);
@@ -286,7 +289,7 @@ impl Gen<'_> {
 
     /// The statements of a program accumulating into `value` and the slices `outputs`; loops over samples run in
     /// parallel.
-    fn program(&self, program: &Program, outputs: (&'static str, &'static str)) -> TokenStream {
+    fn program(&self, program: &Program, outputs: Parallel) -> TokenStream {
         let mut roots = Vec::new();
         program.items.iter().for_each(|i| i.values(&mut roots));
         self.emit(&program.dag, &roots, Some(outputs), |e| {
