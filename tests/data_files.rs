@@ -186,3 +186,15 @@ fn a_one_column_matrix_is_accepted_for_a_vector() {
     let problem = Ridge::new(RidgeData { X: x.clone(), t, Xv: x, tv: Array::vector(vec![0.5, 1.0]) }).unwrap();
     assert_eq!(problem.lower(&[0.0], &[0.0]), (1.0 + 4.0) / 4.0);
 }
+
+#[test]
+fn empty_selections_and_matrices_are_errors_or_arrays_not_panics() {
+    let t = csv("a,b\n1,2\n").unwrap().head(0);
+    assert_eq!((t.rows(), t.columns()), (0, 2));
+    let empty = t.to_array().unwrap();
+    assert_eq!(empty.shape(), vec![0, 2]);
+    let headless = csv("1,2\n").unwrap().head(0);
+    assert_eq!(headless.columns(), 0);
+    let no_columns = Array::matrix(2, 0, vec![]).unwrap().with_column(1.0);
+    assert_eq!((no_columns.shape(), no_columns.as_slice()), (vec![2, 1], &[1.0, 1.0][..]));
+}

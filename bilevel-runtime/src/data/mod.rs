@@ -122,8 +122,8 @@ impl Array {
     pub fn with_column(&self, value: f64) -> Array {
         let cols = self.cols.unwrap_or(1);
         let mut values = Vec::with_capacity(self.rows * (cols + 1));
-        for row in self.values.chunks(cols) {
-            values.extend_from_slice(row);
+        for i in 0..self.rows {
+            values.extend_from_slice(&self.values[i * cols..(i + 1) * cols]);
             values.push(value);
         }
         Array { rows: self.rows, cols: Some(cols + 1), values }

@@ -114,7 +114,11 @@ impl Table {
 
     /// The number of columns.
     pub fn columns(&self) -> usize {
-        self.rows[0].fields.len()
+        match (&self.header, self.rows.first()) {
+            (Some(names), _) => names.len(),
+            (None, Some(row)) => row.fields.len(),
+            (None, None) => 0,
+        }
     }
 
     /// The rows whose field in `column` is `value` (e.g. `rows_where("split", "train")`), in file order.

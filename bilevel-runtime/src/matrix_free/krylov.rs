@@ -134,19 +134,9 @@ impl Krylov {
         let mut norm_h2 = alpha * alpha;
         for k in 0..iters {
             // u ← (H v − α u)/β, v ← (H u − β v)/α
-            apply(v, hv);
-            scale(u, -alpha);
-            axpy(u, 1.0, hv);
-            beta = norm(u);
+            beta = bidiagonal_step(apply, v, u, alpha, hv);
             if beta > 0.0 {
-                scale(u, 1.0 / beta);
-                apply(u, hv);
-                scale(v, -beta);
-                axpy(v, 1.0, hv);
-                alpha = norm(v);
-                if alpha > 0.0 {
-                    scale(v, 1.0 / alpha);
-                }
+                alpha = bidiagonal_step(apply, u, v, beta, hv);
             }
             norm_h2 += alpha * alpha + beta * beta;
             let rho = rho_bar.hypot(beta);
@@ -169,6 +159,19 @@ impl Krylov {
         }
         Outcome { iterations: iters, breakdown: false, residual: f64::NAN }
     }
+}
+
+/// One step of Golub–Kahan bidiagonalization of a symmetric `H`: `to ← H from − coef · to`, normalized;
+/// returns the norm before normalizing (0 leaves `to` as it is).
+fn bidiagonal_step(apply: &mut Operator, from: &[f64], to: &mut [f64], coef: f64, scratch: &mut [f64]) -> f64 {
+    apply(from, scratch);
+    scale(to, -coef);
+    axpy(to, 1.0, scratch);
+    let size = norm(to);
+    if size > 0.0 {
+        scale(to, 1.0 / size);
+    }
+    size
 }
 
 #[cfg(test)]
