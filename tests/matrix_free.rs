@@ -289,5 +289,5 @@ fn results_do_not_depend_on_the_number_of_threads() {
     let (one, two) = (run(1), run(2));
     // Compared as printed (every digit of every number; NaN, the BGS residual between start and end, equals NaN).
     assert_eq!(format!("{:?}", one.trace), format!("{:?}", two.trace));
-    assert!(bilevel::parallel::chunk_size(rows) < rows, "the loops are split");
+    assert!(bilevel::parallel::chunk_size(rows, 6) < rows, "the loops are split");
 }

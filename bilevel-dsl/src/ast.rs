@@ -58,6 +58,8 @@ pub enum ItemKind {
         shape: Vec<Size>,
         /// Where the type was written.
         type_span: Span,
+        /// Whether it was declared `sparse real[N, p]` (given as a `Sparse` matrix).
+        sparse: bool,
         /// Where a value was written after `=` (a mistake: data come at run time).
         value_span: Option<Span>,
     },

@@ -39,6 +39,37 @@ pub enum Item {
     },
 }
 
+/// What a value is a multiple of, for reading a sparse data item along the stored entries of a row.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Factor {
+    /// Zero whatever the entries.
+    Zero,
+    /// Zero where this entry (an `At` node of a sparse item) is zero.
+    Entry(ExprId),
+    /// Not known to vanish.
+    None,
+}
+
+impl Factor {
+    /// The factor of a product: either one's.
+    fn either(self, other: Factor) -> Factor {
+        match (self, other) {
+            (Factor::Zero, _) | (_, Factor::Zero) => Factor::Zero,
+            (Factor::Entry(e), _) | (_, Factor::Entry(e)) => Factor::Entry(e),
+            _ => Factor::None,
+        }
+    }
+
+    /// The factor of a sum: one both share.
+    fn both(self, other: Factor) -> Factor {
+        match (self, other) {
+            (Factor::Zero, f) | (f, Factor::Zero) => f,
+            (Factor::Entry(a), Factor::Entry(b)) if a == b => Factor::Entry(a),
+            _ => Factor::None,
+        }
+    }
+}
+
 /// What an accumulation writes.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Place {
@@ -343,8 +374,14 @@ impl<'a> Emitter<'a> {
                     match self.parallel.filter(|_| parallel) {
                         Some(outputs) => stmts.push(self.parallel_loop(var, items, outputs)),
                         None => {
-                            let body = self.in_loop(var, |s| s.items(items));
-                            stmts.push(self.for_loop(var, quote!(#(#body)*)));
+                            let mut values = Vec::new();
+                            items.iter().for_each(|i| i.values(&mut values));
+                            let entry = self.sparse_entry(&values, var);
+                            let body = self.in_loop(var, |s| {
+                                s.name_entry(entry, var);
+                                s.items(items)
+                            });
+                            stmts.push(self.for_loop_over(var, entry, quote!(#(#body)*)));
                         }
                     }
                 }
@@ -374,7 +411,11 @@ impl<'a> Emitter<'a> {
         });
         let data = self.model.data.iter().map(|item| {
             let (local, field) = (format_ident!("data_{}", item.name), format_ident!("{}", item.name));
-            quote!(let #local = self.#field.as_slice();)
+            if item.sparse {
+                quote!(let #local = &self.#field;)
+            } else {
+                quote!(let #local = self.#field.as_slice();)
+            }
         });
         let inputs = self.inputs.iter().map(|i| {
             let i = format_ident!("{}", i);
@@ -407,6 +448,78 @@ impl<'a> Emitter<'a> {
         self.bound.pop();
         self.names = outer;
         result
+    }
+
+    /// `for iK in 0..n { body }`, or `for (iK, sK) in X.row(r) { body }` over the stored entries of row `r` of
+    /// a sparse data item when every value the body adds is a multiple of its entry `entry = X[r][iK]`.
+    fn for_loop_over(&self, var: u32, entry: Option<ExprId>, body: TokenStream) -> TokenStream {
+        let Some(Node::At(Array::Data(d), row, _)) = entry.map(|e| self.dag.node(e)) else {
+            return self.for_loop(var, body);
+        };
+        let (i, value, r) = (format_ident!("i{}", var), format_ident!("s{}", var), self.index(row));
+        let data = self.data_item(d);
+        quote!(for (#i, #value) in #data.row(#r) { #body })
+    }
+
+    /// Inside a loop over the entries of a sparse row, the entry is the loop's value `sK`.
+    fn name_entry(&mut self, entry: Option<ExprId>, var: u32) {
+        if let Some(e) = entry {
+            let value = format_ident!("s{}", var);
+            self.names.insert(e, quote!(#value));
+        }
+    }
+
+    /// The entry `X[r][k]` of a sparse data item (with `r` known before the loop over `k`) that every one of
+    /// `values` is a multiple of, if there is one: then a loop over `k` adds nothing where the entry is not stored.
+    fn sparse_entry(&self, values: &[ExprId], k: u32) -> Option<ExprId> {
+        let mut memo = HashMap::new();
+        let mut found = Factor::Zero;
+        for v in values {
+            found = found.both(self.factor(*v, k, &mut memo));
+        }
+        match found {
+            Factor::Entry(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// Which sparse entry indexed by `k` node `id` is a multiple of.
+    fn factor(&self, id: ExprId, k: u32, memo: &mut HashMap<ExprId, Factor>) -> Factor {
+        if let Some(f) = memo.get(&id) {
+            return *f;
+        }
+        let f = match self.dag.node(id) {
+            Node::At(Array::Data(d), r, Some(c))
+                if self.model.data[d as usize].sparse
+                    && self.dag.node(c) == Node::Idx(k)
+                    && self.dag.free(r).iter().all(|v| *v != k && self.bound.contains(v)) =>
+            {
+                Factor::Entry(id)
+            }
+            Node::Const(_) if self.dag.as_const(id) == Some(0.0) => Factor::Zero,
+            Node::Mul(a, b) => self.factor(a, k, memo).either(self.factor(b, k, memo)),
+            Node::Div(a, _) | Node::Neg(a) => self.factor(a, k, memo),
+            Node::Powi(a, n) if n > 0 => self.factor(a, k, memo),
+            Node::Add(a, b) | Node::Sub(a, b) | Node::Select(_, a, b) => {
+                self.factor(a, k, memo).both(self.factor(b, k, memo))
+            }
+            Node::Sum(j, body) if j != k => self.factor(body, k, memo),
+            _ => Factor::None,
+        };
+        memo.insert(id, f);
+        f
+    }
+
+    /// A data item as the code reads it here: `data_X` inside a parallel chunk, `self.X` elsewhere.
+    fn data_item(&self, d: u32) -> TokenStream {
+        let item = &self.model.data[d as usize];
+        if self.local {
+            let name = format_ident!("data_{}", item.name);
+            quote!(#name)
+        } else {
+            let name = format_ident!("{}", item.name);
+            quote!(self.#name)
+        }
     }
 
     /// `for iK in 0..n { body }`.
@@ -448,6 +561,12 @@ impl<'a> Emitter<'a> {
             Array::X | Array::Y => self.var_element(if array == Array::X { "x" } else { "y" }, array, row, col),
             Array::DirX => self.var_element("u", Array::X, row, col),
             Array::DirY => self.var_element("v", Array::Y, row, col),
+            Array::Data(d) if self.model.data[d as usize].sparse => {
+                // An entry outside a loop over its row's stored entries: a search in the row.
+                let (data, r) = (self.data_item(d), self.index(row));
+                let c = self.index(col.expect("a sparse data item is a matrix"));
+                quote!(#data.get(#r, #c))
+            }
             Array::Data(d) if self.local => {
                 // Inside a parallel chunk the data are local slices, read row by row.
                 let item = &self.model.data[d as usize];
@@ -523,12 +642,15 @@ impl<'a> Emitter<'a> {
     ) -> TokenStream {
         let name = format_ident!("t{}", self.next);
         self.next += 1;
+        // A maximum visits every entry (the zeros count); a sum of multiples of a sparse entry only the stored ones.
+        let entry = if matches!(self.dag.node(id), Node::Sum(..)) { self.sparse_entry(&[body], k) } else { None };
         let stmts = self.in_loop(k, |s| {
+            s.name_entry(entry, k);
             let (mut stmts, exprs) = s.block(&[body]);
             stmts.push(combine(&name, &exprs[0]));
             stmts
         });
-        let lp = self.for_loop(k, quote!(#(#stmts)*));
+        let lp = self.for_loop_over(k, entry, quote!(#(#stmts)*));
         self.names.insert(id, quote!(#name));
         quote!(let mut #name = #start; #lp)
     }

@@ -143,17 +143,18 @@ fn stub(text: &str) -> TokenStream {
     }
 }
 
-/// The names of the `data` items, if the text parses and declares sizes or data (a problem with data).
-fn data_items(text: &str) -> Option<Vec<syn::Ident>> {
+/// The names of the `data` items with whether each is sparse, if the text parses and declares sizes or data (a
+/// problem with data).
+fn data_items(text: &str) -> Option<Vec<(syn::Ident, bool)>> {
     let problem = crate::parse::parse(text).ok()?;
     let mut names = Vec::new();
     let mut has_data = false;
     for item in &problem.items {
         match &item.kind {
             ItemKind::Dim(_) => has_data = true,
-            ItemKind::Data { name, .. } => {
+            ItemKind::Data { name, sparse, .. } => {
                 has_data = true;
-                names.extend(syn::parse_str::<syn::Ident>(&name.name).ok());
+                names.extend(syn::parse_str::<syn::Ident>(&name.name).ok().map(|n| (n, *sparse)));
             }
             _ => {}
         }
@@ -163,8 +164,10 @@ fn data_items(text: &str) -> Option<Vec<syn::Ident>> {
 
 /// The stub of a problem with data: the struct, its `{Name}Data` with one field per data item, `new`, and
 /// `MatrixFreeProblem`, none of which can run.
-fn data_stub(name: &syn::Ident, items: &[syn::Ident]) -> TokenStream {
+fn data_stub(name: &syn::Ident, items: &[(syn::Ident, bool)]) -> TokenStream {
     let data = format_ident!("{}Data", name);
+    let types = items.iter().map(|(_, sparse)| if *sparse { quote!(Sparse) } else { quote!(Array) });
+    let items = items.iter().map(|(item, _)| item);
     let slice = quote!(&[f64]);
     let out = quote!(&mut [f64]);
     quote! {
@@ -173,7 +176,7 @@ fn data_stub(name: &syn::Ident, items: &[syn::Ident]) -> TokenStream {
 
         #[allow(non_snake_case)]
         #[derive(Clone, Debug)]
-        pub struct #data { #(pub #items: ::bilevel::data::Array,)* }
+        pub struct #data { #(pub #items: ::bilevel::data::#types,)* }
 
         #[allow(unused_variables)]
         impl #name {

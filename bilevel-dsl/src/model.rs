@@ -41,6 +41,8 @@ pub struct DataItem {
     pub docs: Vec<String>,
     /// Its shape: one extent for a vector, two for a matrix.
     pub shape: Vec<Extent>,
+    /// Whether it is a sparse matrix, read along its rows' nonzeros.
+    pub sparse: bool,
 }
 
 /// A checked problem, ready for differentiation and code generation.

@@ -116,9 +116,13 @@ fn build_item_kind(pair: Pair<Rule>) -> ItemKind {
         Rule::dim_decl => ItemKind::Dim(inner.map(ident).collect()),
         Rule::data_decl => {
             let name = ident(next());
-            let ty = next();
+            let mut ty = next();
+            let sparse = ty.as_rule() == Rule::sparse;
+            if sparse {
+                ty = next();
+            }
             let value_span = inner.next().map(|v| span(&v));
-            ItemKind::Data { name, type_span: span(&ty), shape: shape(ty), value_span }
+            ItemKind::Data { name, type_span: span(&ty), shape: shape(ty), sparse, value_span }
         }
         Rule::var_decl => {
             let lv = level(&next());

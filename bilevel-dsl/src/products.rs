@@ -163,11 +163,13 @@ impl Gen<'_> {
         ));
         let (params, defaults) = (param_fields(model), param_defaults(model));
         let items: Vec<_> = model.data.iter().map(|d| format_ident!("{}", d.name)).collect();
+        let types: Vec<_> = model.data.iter().map(|d| if d.sparse { quote!(Sparse) } else { quote!(Array) }).collect();
         let item_strs: Vec<&str> = model.data.iter().map(|d| d.name.as_str()).collect();
         let item_docs = model.data.iter().map(|d| {
             let mut docs: Vec<String> = d.docs.iter().map(|l| format!(" {l}")).collect();
             let shape: Vec<String> = d.shape.iter().map(|e| e.name(&model.dims)).collect();
-            docs.push(format!(" `{}: real[{}]`", d.name, shape.join(", ")));
+            let sparse = if d.sparse { "sparse " } else { "" };
+            docs.push(format!(" `{}: {sparse}real[{}]`", d.name, shape.join(", ")));
             docs
         });
         let shapes = model.data.iter().map(|d| {
@@ -190,7 +192,7 @@ impl Gen<'_> {
             #[allow(non_snake_case)]
             pub struct #name {
                 #(#params,)*
-                #(#items: #krate::data::Array,)*
+                #(#items: #krate::data::#types,)*
                 #(#dims: usize,)*
             }
 
@@ -198,7 +200,7 @@ impl Gen<'_> {
             #[derive(Clone, Debug)]
             #[allow(non_snake_case)]
             pub struct #data_name {
-                #(#(#[doc = #item_docs])* pub #items: #krate::data::Array,)*
+                #(#(#[doc = #item_docs])* pub #items: #krate::data::#types,)*
             }
 
             #[allow(clippy::all, clippy::pedantic)]

@@ -19,6 +19,7 @@ const CASES: &[(&str, &str, &str, &str)] = &[
     ("lower w: real[p]", "lower w: real[q]", "cannot find the size `q`", "q"),
     ("dim N, p;", "dim N, p, C;", "`C` is not the size of any `data` item", "C"),
     ("data t: real[N]", "data t: real", "a `data` item cannot be a number", "real"),
+    ("data t: real[N]", "data t: sparse real[N]", "a `sparse` data item must be a matrix", "real[N]"),
     ("(dot(X[i], w) - t[i])^2) + norm2", "(dot(X[i], w) - t[0])^2) + norm2", "a constant index into `t`", "0"),
     ("s[i]^2", "w[i]^2", "the index runs over 0..N but `w` has length p", "i"),
     ("+ norm2(w);", "+ norm2(w) + i;", "`i` is the index of a `sum` and exists only inside it", "i"),

@@ -139,14 +139,14 @@ impl Checker {
         for item in &problem.items {
             match &item.kind {
                 ItemKind::Dim(names) => names.iter().for_each(|n| self.dim(n)),
-                ItemKind::Data { name, shape, type_span, value_span } => {
+                ItemKind::Data { name, shape, type_span, sparse, value_span } => {
                     if let Some(at) = value_span {
                         let msg = "a `data` item gets its values when the problem is built, not in the problem";
                         let hint = "pass them to the generated `new` (from Rust or a file); for values fixed in the \
                                     text, write `const`";
                         self.error_hint(at.clone(), msg, hint);
                     }
-                    self.data_item(name, shape, type_span, &item.docs)
+                    self.data_item(name, shape, *sparse, type_span, &item.docs)
                 }
                 ItemKind::Var { level, name, shape, .. } => {
                     self.variables_written.push(*level);

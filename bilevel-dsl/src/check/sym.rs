@@ -93,7 +93,7 @@ impl Checker {
     }
 
     /// `data X: real[N, p];`
-    pub(super) fn data_item(&mut self, name: &Ident, shape: &[Size], type_span: &Span, docs: &[String]) {
+    pub(super) fn data_item(&mut self, name: &Ident, shape: &[Size], sparse: bool, type_span: &Span, docs: &[String]) {
         self.rust_name(name, "a `data` item");
         let Some(extents) = self.extents(shape) else {
             return self.bind(name, "a `data` item", Value::Error);
@@ -103,11 +103,16 @@ impl Checker {
             self.error_hint(type_span.clone(), "a `data` item cannot be a number", hint);
             return self.bind(name, "a `data` item", Value::Error);
         }
+        if sparse && extents.len() != 2 {
+            let hint = "write a sparse matrix as `sparse real[N, p]`; a vector is stored dense: `real[N]`";
+            self.error_hint(type_span.clone(), "a `sparse` data item must be a matrix", hint);
+            return self.bind(name, "a `data` item", Value::Error);
+        }
         let d = self.data.len() as u32;
         let sym =
             self.new_sym(extents.clone(), |dag, idx| dag.insert(Node::At(Array::Data(d), idx[0], idx.get(1).copied())));
         if !self.env.contains_key(&name.name) {
-            self.data.push(DataItem { name: name.name.clone(), docs: docs.to_vec(), shape: extents });
+            self.data.push(DataItem { name: name.name.clone(), docs: docs.to_vec(), shape: extents, sparse });
         }
         self.bind(name, "a `data` item", Value::Sym(sym));
     }

@@ -23,9 +23,11 @@ use nalgebra::{DMatrix, DVector};
 
 mod file_error;
 mod npy;
+mod sparse;
 mod table;
 
 pub use file_error::FileError;
+pub use sparse::{Libsvm, Sparse};
 pub use table::Table;
 
 /// A vector or a matrix of `f64`, stored row by row (so the rows `X[i]` a loop over samples reads are
@@ -202,6 +204,32 @@ impl Index<(usize, usize)> for Array {
     }
 }
 
+/// What [`Sizes::bind`] checks of a data item: a dense [`Array`] or a [`Sparse`] matrix.
+pub trait Shaped {
+    /// The sizes: one for a vector, `[rows, cols]` for a matrix.
+    fn sizes(&self) -> Vec<usize>;
+    /// The indices of the first NaN or infinite value.
+    fn first_non_finite(&self) -> Option<Vec<usize>>;
+}
+
+impl Shaped for Array {
+    fn sizes(&self) -> Vec<usize> {
+        self.shape()
+    }
+    fn first_non_finite(&self) -> Option<Vec<usize>> {
+        Array::first_non_finite(self)
+    }
+}
+
+impl Shaped for Sparse {
+    fn sizes(&self) -> Vec<usize> {
+        self.shape()
+    }
+    fn first_non_finite(&self) -> Option<Vec<usize>> {
+        Sparse::first_non_finite(self)
+    }
+}
+
 /// One declared size of a data item: a `dim` (by its position in the problem) or a number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Extent {
@@ -228,8 +256,8 @@ impl Sizes {
     /// Checks `array` against the declared sizes of data item `item` and binds the dims it is the first to have.
     /// Also rejects empty arrays and arrays with NaN or infinite values. A rejected array binds nothing.
     /// A matrix with one column is accepted for a vector (a column read from a file).
-    pub fn bind(&mut self, item: &'static str, array: &Array, shape: &[Extent]) -> Result<(), DataError> {
-        let mut found = array.shape();
+    pub fn bind(&mut self, item: &'static str, array: &impl Shaped, shape: &[Extent]) -> Result<(), DataError> {
+        let mut found = array.sizes();
         if shape.len() == 1 && found.len() == 2 && found[1] == 1 {
             found.pop();
         }
@@ -330,6 +358,17 @@ pub enum DataError {
         /// The number of classes.
         classes: usize,
     },
+    /// An entry of a sparse matrix outside its rows and columns.
+    Entry {
+        /// Its row.
+        row: usize,
+        /// Its column.
+        col: usize,
+        /// The rows of the matrix.
+        rows: usize,
+        /// The columns of the matrix.
+        cols: usize,
+    },
     /// A NaN or infinite value.
     NonFinite {
         /// The data item.
@@ -369,6 +408,9 @@ impl fmt::Display for DataError {
             }
             DataError::Label { at, label, classes } => {
                 write!(f, "label {label} at [{at}] is not a class in 0..{classes}")
+            }
+            DataError::Entry { row, col, rows, cols } => {
+                write!(f, "entry ({row}, {col}) is outside a {rows}×{cols} matrix")
             }
             DataError::NonFinite { item, at } => {
                 let at: Vec<String> = at.iter().map(|i| format!("[{i}]")).collect();
