@@ -2,7 +2,9 @@
 //! export.
 
 use bilevel::nalgebra::{Vector1, Vector2};
-use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, Method, Problem, SolveError, Status, Stop, XiSolver};
+use bilevel::{
+    bilevel, Algorithm, Bda, BgsOpt, Dense, Dpbg, Galet, Method, Metrics, Problem, SolveError, Status, Stop, XiSolver,
+};
 
 bilevel! {
     /// The unconstrained solution x = 2 lies outside the box [0, 1].
@@ -188,13 +190,38 @@ fn dpbg_starts_from_the_image_of_its_initialization() {
 }
 
 #[test]
+fn a_trace_of_every_kth_iterate_holds_the_same_records() {
+    let p = Boxed;
+    let (x0, y0) = p.start();
+    for m in all_methods() {
+        let full = m.solve(&p, &x0, &y0).unwrap();
+        let sparse = m.clone().with_metrics(Metrics::Every(7)).solve(&p, &x0, &y0).unwrap();
+        let kept: Vec<usize> = sparse.trace.iter().map(|r| r.iteration).collect();
+        let expected: Vec<usize> = (0..=300).filter(|k| k % 7 == 0 || *k == 300).collect();
+        assert_eq!(kept, expected, "{}", m.name());
+        for r in &sparse.trace {
+            assert_eq!(r, &full.trace[r.iteration], "{}: the record of iteration {}", m.name(), r.iteration);
+        }
+        let end = m.clone().with_metrics(Metrics::End).solve_matrix_free(&Dense(p), x0.as_slice(), y0.as_slice());
+        let end = end.unwrap();
+        assert_eq!(end.trace.iter().map(|r| r.iteration).collect::<Vec<_>>(), [0, 300], "{}", m.name());
+        assert_eq!(end.x().as_slice(), full.x().as_slice(), "{}: the same last iterate matrix-free", m.name());
+    }
+    let err = all_methods()[0].clone().with_metrics(Metrics::Every(0)).solve(&p, &x0, &y0).unwrap_err();
+    assert!(err.to_string().contains("Every(0) keeps no iterate"), "{err}");
+}
+
+#[test]
 fn a_tolerance_stops_the_run_as_converged() {
     let p = Boxed;
     let (x0, y0) = p.start();
     let stop = Stop { tol: Some(1e-10), ..Stop::default() };
+    let every = Metrics::Every(1000);
     for m in [
         Method::from(BgsOpt { stop, outer_iters: 5000, ..BgsOpt::itd(5) }),
         Galet { stop, outer_iters: 5000, lower_step: 0.4, ..Galet::default() }.into(),
+        // Convergence between two kept iterates: that iterate ends the trace.
+        BgsOpt { stop, outer_iters: 5000, metrics: every, ..BgsOpt::itd(5) }.into(),
     ] {
         let run = m.solve(&p, &x0, &y0).unwrap();
         match run.status {

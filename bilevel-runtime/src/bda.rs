@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, Dyn, OMatrix, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, run, upper_step, Schedule, Step, Stop};
+use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
@@ -49,6 +49,8 @@ pub struct Bda {
     pub upper_optimizer: UpperOptimizer,
     /// When to stop besides the iteration count.
     pub stop: Stop,
+    /// Which iterates the trace keeps (every one by default).
+    pub metrics: Metrics,
 }
 
 impl Default for Bda {
@@ -63,6 +65,7 @@ impl Default for Bda {
             upper_step: 0.5,
             upper_optimizer: UpperOptimizer::Gradient,
             stop: Stop::default(),
+            metrics: Metrics::default(),
         }
     }
 }
@@ -70,7 +73,8 @@ impl Default for Bda {
 impl Bda {
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self) -> Schedule {
-        Schedule { iters: self.outer_iters, stop: self.stop, lower_step: ("s_l", self.lower_inner_step) }
+        let lower_step = ("s_l", self.lower_inner_step);
+        Schedule { iters: self.outer_iters, stop: self.stop, lower_step, metrics: self.metrics }
     }
 
     /// Checks the steps.
@@ -115,8 +119,7 @@ impl Algorithm for Bda {
         let (n, m) = problem.dims();
         let (su, sl) = (self.upper_inner_step, self.lower_inner_step);
         let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
-        run(problem, x0, y0, self.schedule(), Vec::new(), |_, prev| {
-            let x = &prev.x;
+        run(problem, x0, y0, self.schedule(), Vec::new(), |_, x, _, _| {
             let mut y = y0.clone();
             let mut j = OMatrix::<f64, P::N, P::M>::zeros_generic(n, m);
             for k in 1..=self.inner_iters {

@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, Dyn, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, run, upper_step, Schedule, Step, Stop};
+use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
@@ -63,6 +63,8 @@ pub struct BgsOpt {
     pub correction: Option<XiSolver>,
     /// When to stop besides the iteration count.
     pub stop: Stop,
+    /// Which iterates the trace keeps (every one by default).
+    pub metrics: Metrics,
 }
 
 impl Default for BgsOpt {
@@ -78,6 +80,7 @@ impl Default for BgsOpt {
             warm: true,
             correction: None,
             stop: Stop::default(),
+            metrics: Metrics::default(),
         }
     }
 }
@@ -121,7 +124,9 @@ impl BgsOpt {
 
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self) -> Schedule {
-        Schedule { iters: self.outer_iters, stop: self.stop, lower_step: ("α", self.lower_step) }
+        Schedule {
+            iters: self.outer_iters, stop: self.stop, lower_step: ("α", self.lower_step), metrics: self.metrics
+        }
     }
 
     pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
@@ -175,9 +180,8 @@ impl Algorithm for BgsOpt {
         let (_, m) = problem.dims();
         let mut xi_state = XiState::<P::N, P::M>::new(m);
         let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
-        run(problem, x0, y0, self.schedule(), Vec::new(), |_, prev| {
-            let y_init = if self.warm { prev.y.clone() } else { y0.clone() };
-            let x = &prev.x;
+        run(problem, x0, y0, self.schedule(), Vec::new(), |_, x, y_prev, kept| {
+            let y_init = if self.warm { y_prev.clone() } else { y0.clone() };
             let y_tilde = descend(problem, x, y_init, self.warm_steps, self.lower_step);
             let u = unroll(problem, x, y_tilde, self.unrolled_steps, self.lower_step, self.correction.is_some());
             let f = problem.upper_grad(x, &u.y);
@@ -188,7 +192,9 @@ impl Algorithm for BgsOpt {
                 let g = problem.lower_hess(x, &u.y);
                 let (xi, more) = xi_state.solve(solver, &g.yy, &v, g.grad_y.norm());
                 d += &g.xy * xi;
-                extras = more;
+                if kept {
+                    extras = more;
+                }
             }
             let mut s = d.clone();
             upper.direction(&self.upper_optimizer, d.as_slice(), s.as_mut_slice());

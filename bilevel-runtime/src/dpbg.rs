@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, Dyn, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, project, run, upper_step, Schedule, Step, Stop};
+use crate::driver::{check_steps, project, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
@@ -40,19 +40,28 @@ pub struct Dpbg {
     pub step: f64,
     /// When to stop besides the iteration count.
     pub stop: Stop,
+    /// Which iterates the trace keeps (every one by default).
+    pub metrics: Metrics,
 }
 
 impl Default for Dpbg {
     /// The settings of REFERENCE.md's P4 rows: `k = 9`, `α = 0.05`, `α_f = 0.01`, `L = 5000`.
     fn default() -> Self {
-        Dpbg { iters: 5000, lower_iters: 9, lower_step: 0.05, step: 0.01, stop: Stop::default() }
+        Dpbg {
+            iters: 5000,
+            lower_iters: 9,
+            lower_step: 0.05,
+            step: 0.01,
+            stop: Stop::default(),
+            metrics: Metrics::default(),
+        }
     }
 }
 
 impl Dpbg {
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self) -> Schedule {
-        Schedule { iters: self.iters, stop: self.stop, lower_step: ("α", self.lower_step) }
+        Schedule { iters: self.iters, stop: self.stop, lower_step: ("α", self.lower_step), metrics: self.metrics }
     }
 
     /// Checks the steps.
@@ -90,8 +99,7 @@ impl Algorithm for Dpbg {
         let mut z = z0.clone();
         let z_extras = |z: &OVector<f64, P::M>| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]"), *v)).collect();
         let first = z_extras(&z);
-        run(problem, &x0, &y0, self.schedule(), first, |_, prev| {
-            let x = &prev.x;
+        run(problem, &x0, &y0, self.schedule(), first, |_, x, _, kept| {
             let u = unroll(problem, x, z.clone(), k, alpha, true);
             let f = problem.upper_grad(x, &u.y);
             let dz = u.jy.expect("asked for J_z") * &f.y;
@@ -101,7 +109,8 @@ impl Algorithm for Dpbg {
             let y_next = descend(problem, &x_next, z.clone(), k, alpha);
             let dir_norm = (dx.norm_squared() + dz.norm_squared()).sqrt();
             let moved = (moved_x.powi(2) + dz.norm_squared()).sqrt();
-            Step { x: x_next, y: y_next, dir_norm, moved, extras: z_extras(&z) }
+            let extras = if kept { z_extras(&z) } else { Vec::new() };
+            Step { x: x_next, y: y_next, dir_norm, moved, extras }
         })
     }
 

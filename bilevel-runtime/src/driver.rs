@@ -53,6 +53,46 @@ impl Default for Stop {
     }
 }
 
+/// Which iterates a run keeps in its trace, each with its metrics; every algorithm has one as its field
+/// `metrics`.
+///
+/// Every iteration checks that `x`, `y` and the direction are finite and that `x` and `y` stay within the
+/// divergence bound, and computes `‖∇y G‖` when a stopping tolerance needs it; the objectives, the extra metrics
+/// and the rest of a [`Record`] are computed only for the iterates kept. A run always keeps its start and its last
+/// iterate (where it converged, or the last one when it reached its iteration count). With a fault the trace
+/// ends at the last iterate kept before it.
+///
+/// ```
+/// use bilevel_runtime::{BgsOpt, Metrics};
+/// let itd = BgsOpt { metrics: Metrics::Every(100), ..BgsOpt::itd(5) };
+/// assert!(Metrics::Every(100).keeps(300, 1000) && !Metrics::Every(100).keeps(301, 1000));
+/// assert!(Metrics::End.keeps(1000, 1000) && !Metrics::End.keeps(999, 1000));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metrics {
+    /// The start, every `k`-th iterate and the last (`Every(1)`, the default: every iterate).
+    Every(usize),
+    /// The start and the last iterate only: no per-iteration work beyond the algorithm's own.
+    End,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::Every(1)
+    }
+}
+
+impl Metrics {
+    /// Whether iterate `k` (from 1) of a run of `iters` iterations is kept.
+    pub fn keeps(self, k: usize, iters: usize) -> bool {
+        k == iters
+            || match self {
+                Metrics::Every(every) => every > 0 && k.is_multiple_of(every),
+                Metrics::End => false,
+            }
+    }
+}
+
 /// How long a run goes and which lower step it checks against the curvature at the start.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Schedule {
@@ -62,6 +102,8 @@ pub(crate) struct Schedule {
     pub stop: Stop,
     /// The name (as in REFERENCE.md) and value of the step of the lower gradient steps.
     pub lower_step: (&'static str, f64),
+    /// Which iterates the trace keeps.
+    pub metrics: Metrics,
 }
 
 /// The projected upper step `x_k = Π_X(x − γ d)` and the norm of `(x − x_k) / γ`, the projected direction the
@@ -92,32 +134,41 @@ where
 }
 
 /// Runs `iters` iterations of `step` from `(x0, y0)` (x0 is projected first; `extras0` are the start's extra
-/// metrics). `step(k, previous)` computes iteration `k` from the previous record.
+/// metrics). `step(k, x, y, kept)` computes iteration `k` from the previous iterate; `kept` says whether its record
+/// is kept (so whether its extra metrics are wanted).
 pub(crate) fn run<P: Problem>(
     problem: &P,
     x0: &OVector<f64, P::N>,
     y0: &OVector<f64, P::M>,
     schedule: Schedule,
     extras0: Vec<(String, f64)>,
-    mut step: impl FnMut(usize, &Record<P::N, P::M>) -> Step<P>,
+    mut step: impl FnMut(usize, &OVector<f64, P::N>, &OVector<f64, P::M>, bool) -> Step<P>,
 ) -> SolveResult<P::N, P::M>
 where
     DefaultAllocator: Alloc<P::N, P::M>,
 {
-    let Schedule { iters, stop, lower_step: (name, alpha) } = schedule;
-    check_stop(stop)?;
+    check_schedule(&schedule)?;
+    let Schedule { iters, stop, lower_step: (name, alpha), metrics } = schedule;
     let x0 = project(problem, x0.clone());
     let warnings = lower_lipschitz(problem, &x0, y0).and_then(|l| step_warning(name, alpha, l)).into_iter().collect();
-    let mut trace = vec![record(problem, x0, y0.clone(), 0.0, extras0)];
+    let mut trace = vec![record(problem, x0.clone(), y0.clone(), (0, 0.0), extras0)];
+    let (mut x, mut y) = (x0, y0.clone());
     for k in 1..=iters {
-        let prev = trace.last().expect("the trace starts with the start point");
-        let s = step(k, prev);
-        let moved = s.moved;
-        let rec = record(problem, s.x, s.y, s.dir_norm, s.extras);
-        if let Some(end) = accept(&mut trace, rec, stop, moved, k) {
+        let kept = metrics.keeps(k, iters);
+        let s = step(k, &x, &y, kept);
+        if let Some(cause) = iterate_fault(s.x.as_slice(), s.y.as_slice(), s.dir_norm, stop.divergence_bound) {
             finish(problem, &mut trace);
-            return end.outcome(trace, warnings);
+            return End::Fault(k, cause).outcome(trace, warnings);
         }
+        let converged = stop.tol.is_some_and(|tol| s.moved < tol && problem.lower_grad(&s.x, &s.y).y.norm() < tol);
+        if kept || converged {
+            let rec = record(problem, s.x.clone(), s.y.clone(), (k, s.dir_norm), s.extras);
+            if let Some(end) = accept(&mut trace, rec, stop, s.moved, k) {
+                finish(problem, &mut trace);
+                return end.outcome(trace, warnings);
+            }
+        }
+        (x, y) = (s.x, s.y);
     }
     finish(problem, &mut trace);
     Ok(Run { status: Status::MaxIterations, trace, warnings })
@@ -194,6 +245,18 @@ where
     converged.then_some(End::Converged(k))
 }
 
+/// Checks the stopping rule (see [`check_stop`]) and that a trace keeps every `k`-th iterate with `k ≥ 1`.
+pub(crate) fn check_schedule<N: nalgebra::Dim, M: nalgebra::Dim>(schedule: &Schedule) -> Result<(), SolveError<N, M>>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    if schedule.metrics == Metrics::Every(0) {
+        let why = "metrics: Metrics::Every(0) keeps no iterate; use Every(k) with k ≥ 1, or Metrics::End";
+        return Err(SolveError::Options(why.into()));
+    }
+    check_stop(schedule.stop)
+}
+
 /// Checks that the stopping tolerance and the divergence bound are positive.
 pub(crate) fn check_stop<N: nalgebra::Dim, M: nalgebra::Dim>(stop: Stop) -> Result<(), SolveError<N, M>>
 where
@@ -206,6 +269,24 @@ where
         )));
     }
     Ok(())
+}
+
+/// What is wrong with an iterate, checked at every iteration (kept or not): a non-finite `x`, `y` or direction,
+/// or an iterate beyond `bound`. Builds no text unless something is wrong.
+pub(crate) fn iterate_fault(x: &[f64], y: &[f64], dir_norm: f64, bound: f64) -> Option<String> {
+    let (finite, norm) =
+        (|v: &[f64]| v.iter().all(|c| c.is_finite()), |v: &[f64]| v.iter().map(|c| c * c).sum::<f64>().sqrt());
+    if !finite(x) {
+        return Some("x is not finite".into());
+    }
+    if !finite(y) {
+        return Some("y is not finite".into());
+    }
+    if !dir_norm.is_finite() {
+        return Some("the upper direction d is not finite".into());
+    }
+    let (nx, ny) = (norm(x), norm(y));
+    (nx > bound || ny > bound).then(|| format!("diverged: ‖x‖ = {nx:.3e}, ‖y‖ = {ny:.3e} exceed {bound:.1e}"))
 }
 
 /// What is wrong with a record, if anything: a non-finite value or an iterate beyond `bound`.

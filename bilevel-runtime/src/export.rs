@@ -34,8 +34,8 @@ where
         header.extend(["upper", "lower", "lower_grad_norm", "dir_norm", "bgs_residual"].map(String::from));
         header.extend(extras.iter().cloned());
         let mut out = header.join(",") + "\n";
-        for (k, r) in self.trace.iter().enumerate() {
-            let mut cells = vec![k.to_string()];
+        for r in &self.trace {
+            let mut cells = vec![r.iteration.to_string()];
             cells.extend(r.x.iter().chain(r.y.iter()).map(|v| format!("{v:?}")));
             cells.extend([r.upper, r.lower, r.lower_grad_norm, r.dir_norm, r.bgs_residual].map(|v| format!("{v:?}")));
             cells.extend(extras.iter().map(|n| r.extra(n).map_or(String::new(), |v| format!("{v:?}"))));
@@ -65,6 +65,7 @@ where
 {
     let extras: Vec<(&str, String)> = r.extras.iter().map(|(n, v)| (n.as_str(), json::number(*v))).collect();
     json::object(&[
+        ("iteration", r.iteration.to_string()),
         ("x", json::array(r.x.iter())),
         ("y", json::array(r.y.iter())),
         ("upper", json::number(r.upper)),

@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, Dyn, OVector, U1};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, run, upper_step, Schedule, Step, Stop};
+use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
@@ -55,6 +55,8 @@ pub struct Galet {
     pub r_y_steps: usize,
     /// When to stop besides the iteration count.
     pub stop: Stop,
+    /// Which iterates the trace keeps (every one by default).
+    pub metrics: Metrics,
 }
 
 impl Default for Galet {
@@ -71,6 +73,7 @@ impl Default for Galet {
             warm_w: true,
             r_y_steps: 0,
             stop: Stop::default(),
+            metrics: Metrics::default(),
         }
     }
 }
@@ -78,7 +81,9 @@ impl Default for Galet {
 impl Galet {
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self) -> Schedule {
-        Schedule { iters: self.outer_iters, stop: self.stop, lower_step: ("β", self.lower_step) }
+        Schedule {
+            iters: self.outer_iters, stop: self.stop, lower_step: ("β", self.lower_step), metrics: self.metrics
+        }
     }
 
     /// Checks the steps.
@@ -124,9 +129,8 @@ impl Algorithm for Galet {
         let zero = OVector::<f64, P::M>::zeros_generic(m, U1);
         let mut w = zero.clone();
         let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
-        run(problem, x0, y0, self.schedule(), Vec::new(), |_, prev| {
-            let x = &prev.x;
-            let y = descend(problem, x, prev.y.clone(), self.lower_iters, self.lower_step);
+        run(problem, x0, y0, self.schedule(), Vec::new(), |_, x, y_prev, kept| {
+            let y = descend(problem, x, y_prev.clone(), self.lower_iters, self.lower_step);
             let (f, g) = (problem.upper_grad(x, &y), problem.lower_hess(x, &y));
             if !self.warm_w {
                 w = zero.clone();
@@ -135,11 +139,12 @@ impl Algorithm for Galet {
                 w -= (&g.yy * (&f.y + &g.yy * &w)).scale(self.w_step);
             }
             let d = &f.x + &g.xy * &w;
-            let mut extras = vec![
-                ("R_x".to_string(), d.norm_squared()),
-                ("R_w".to_string(), (&g.yy * (&f.y + &g.yy * &w)).norm_squared()),
-            ];
-            if self.r_y_steps > 0 {
+            let mut extras = Vec::new();
+            if kept {
+                extras.push(("R_x".to_string(), d.norm_squared()));
+                extras.push(("R_w".to_string(), (&g.yy * (&f.y + &g.yy * &w)).norm_squared()));
+            }
+            if kept && self.r_y_steps > 0 {
                 let y_star = descend(problem, x, y.clone(), self.r_y_steps, self.lower_step);
                 extras.push(("R_y".to_string(), g.value - problem.lower(x, &y_star)));
             }

@@ -38,7 +38,7 @@ pub use bda::Bda;
 pub use bgs::BgsOpt;
 pub use dims::Alloc;
 pub use dpbg::Dpbg;
-pub use driver::Stop;
+pub use driver::{Metrics, Stop};
 pub use error::{SolveError, SolveResult};
 pub use galet::Galet;
 pub use matrix_free::{Dense, MatrixFreeProblem};

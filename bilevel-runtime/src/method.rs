@@ -7,7 +7,7 @@ use crate::dims::Alloc;
 use crate::error::SolveResult;
 use crate::matrix_free::MatrixFreeProblem;
 use crate::problem::Problem;
-use crate::{Bda, BgsOpt, Dpbg, Galet};
+use crate::{Bda, BgsOpt, Dpbg, Galet, Metrics};
 
 /// One of the algorithms, for lists of runs to compare (the trait [`Algorithm`] has a generic method, so it
 /// cannot be a trait object).
@@ -63,6 +63,25 @@ macro_rules! each {
             Method::Dpbg($a) => $body,
         }
     };
+}
+
+impl Method {
+    /// The same algorithm keeping these iterates in its trace.
+    ///
+    /// ```
+    /// use bilevel_runtime::{BgsOpt, Method, Metrics};
+    /// let m = Method::from(BgsOpt::itd(5)).with_metrics(Metrics::End);
+    /// assert_eq!(m.metrics(), Metrics::End);
+    /// ```
+    pub fn with_metrics(mut self, metrics: Metrics) -> Method {
+        each!(&mut self, a => a.metrics = metrics);
+        self
+    }
+
+    /// Which iterates the trace keeps.
+    pub fn metrics(&self) -> Metrics {
+        each!(self, a => a.metrics)
+    }
 }
 
 impl Algorithm for Method {

@@ -48,7 +48,7 @@ pub(crate) fn record<P: Problem>(
     problem: &P,
     x: OVector<f64, P::N>,
     y: OVector<f64, P::M>,
-    dir_norm: f64,
+    (iteration, dir_norm): (usize, f64),
     extras: Vec<(String, f64)>,
 ) -> Record<P::N, P::M>
 where
@@ -60,6 +60,7 @@ where
     let bgs_residual = projected(problem, &x, bgs_residual);
     let lower_grad_norm = g.grad_y.norm();
     Record {
+        iteration,
         upper: f.value,
         lower: g.value,
         lower_grad_norm,

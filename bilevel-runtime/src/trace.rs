@@ -6,13 +6,16 @@ use crate::dims::Alloc;
 
 /// The state and metrics of one outer iteration.
 ///
-/// Entry 0 of a trace is the start; entry `k` holds `x_k` and the `y_k` computed from `x_{k-1}` in iteration `k`,
-/// with every metric evaluated at `(x_k, y_k)` (the convention of `REFERENCE.md`).
+/// Entry 0 of a trace is the start; the record of iteration `k` holds `x_k` and the `y_k` computed from `x_{k-1}`
+/// in iteration `k`, with every metric evaluated at `(x_k, y_k)` (the convention of `REFERENCE.md`). With the
+/// default [`Metrics`](crate::Metrics) entry `k` is iteration `k`; otherwise [`Record::iteration`] says which.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record<N: Dim, M: Dim>
 where
     DefaultAllocator: Alloc<N, M>,
 {
+    /// The iteration `k` (0 for the start).
+    pub iteration: usize,
     /// The upper variable `x_k`.
     pub x: OVector<f64, N>,
     /// The lower variable `y_k`.
@@ -97,8 +100,8 @@ where
         &self.last().y
     }
 
-    /// The number of iterations done.
+    /// The number of iterations done (the iteration of the last record).
     pub fn iterations(&self) -> usize {
-        self.trace.len() - 1
+        self.last().iteration
     }
 }

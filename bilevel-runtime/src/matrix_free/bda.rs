@@ -37,7 +37,7 @@ impl Bda {
             (a * su, (1.0 - a) * sl)
         };
         let (mut upper, mut step) = (UpperState::new(n), vec![0.0; n]);
-        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y| {
+        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y, _| {
             y.copy_from_slice(y0);
             for k in 1..=k_max {
                 trajectory[(k - 1) * m..k * m].copy_from_slice(y);

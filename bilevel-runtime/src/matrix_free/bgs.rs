@@ -12,7 +12,7 @@ use crate::bgs::BgsOpt;
 use crate::error::SolveResult;
 use crate::linalg::pinv_apply;
 use crate::upper::UpperState;
-use crate::xi::{cg_metrics, XiSolver, CG_TOL};
+use crate::xi::{XiSolver, CG_TOL};
 
 /// Every buffer one run needs, allocated once.
 struct Work {
@@ -70,7 +70,7 @@ impl BgsOpt {
         let mut w = Work::new(n, m, self.unrolled_steps);
         let y_start = y0.to_vec();
         let (mut upper, mut step) = (UpperState::new(n), vec![0.0; n]);
-        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y| {
+        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y, kept| {
             if !self.warm {
                 y.copy_from_slice(&y_start);
             }
@@ -82,7 +82,7 @@ impl BgsOpt {
             reverse(problem, x, (steps, alpha), &w.trajectory, &mut w.d, &mut w.a, &mut w.s);
             let mut extras = Vec::new();
             if let Some(solver) = &self.correction {
-                extras = correct(problem, solver, x, y, &mut w);
+                extras = correct(problem, solver, x, y, &mut w, kept);
             }
             upper.direction(&self.upper_optimizer, &w.d, &mut step);
             let moved = upper_step(problem, x, &step, self.upper_step, &mut w.old);
@@ -91,56 +91,64 @@ impl BgsOpt {
     }
 }
 
-/// `ξ ≈ −H† v` at `(x, y)` for `v = w.a`, then `d += B ξ`; returns the solver's metrics.
+/// `ξ ≈ −H† v` at `(x, y)` for `v = w.a`, then `d += B ξ`; returns the solver's metrics when `kept` (none
+/// otherwise, which allocates nothing).
 fn correct<P: MatrixFreeProblem>(
     problem: &P,
     solver: &XiSolver,
     x: &[f64],
     y: &[f64],
     w: &mut Work,
+    kept: bool,
 ) -> Vec<(String, f64)> {
     let Work { s: Scratch { gx, gy, hx, hy }, a: v, xi, warm, krylov, .. } = w;
     let mut h = |u: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, u, hx, out);
-    let extras = match *solver {
+    const NONE: (&str, f64) = ("", 0.0);
+    // The solver's metrics, named without allocating (strings are made only for a kept record).
+    let (named, len): ([(&str, f64); 3], usize) = match *solver {
         XiSolver::Pinv { rtol } => {
             pinv(&mut h, v, xi, rtol, 0.0);
-            Vec::new()
+            ([NONE; 3], 0)
         }
         XiSolver::AdaptivePinv { rtol, kappa } => {
             problem.lower_grad(x, y, gx, gy);
             let floor = kappa * norm(gy);
             let mut h = |u: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, u, hx, out);
             pinv(&mut h, v, xi, rtol, floor);
-            Vec::new()
+            ([NONE; 3], 0)
         }
         XiSolver::ZCg { iters } => {
             let out = krylov.cgls_square(&mut h, v, warm, iters);
             h(warm, xi);
-            vec![("cg_breakdown".into(), f64::from(u8::from(out.breakdown)))]
+            ([("cg_breakdown", f64::from(u8::from(out.breakdown))), NONE, NONE], 1)
         }
         XiSolver::Gd { step } => {
             h(warm, xi);
             axpy(xi, 1.0, v);
             axpy(warm, -step, xi);
             xi.copy_from_slice(warm);
-            vec![("xi_norm".into(), norm(xi))]
+            ([("xi_norm", norm(xi)), NONE, NONE], 1)
         }
         XiSolver::Cg { iters } => {
             scale(v, -1.0);
             let out = krylov.cg(&mut h, v, warm, iters, CG_TOL);
             scale(v, -1.0);
             xi.copy_from_slice(warm);
-            cg_metrics(out, norm(xi))
+            let breakdown = f64::from(u8::from(out.breakdown));
+            ([("cg_breakdown", breakdown), ("cg_residual", out.residual), ("xi_norm", norm(xi))], 3)
         }
         XiSolver::Lsqr { iters } => {
             let out = krylov.lsqr(&mut h, v, xi, iters, 1e-12);
             scale(xi, -1.0);
-            vec![("lsqr_iterations".into(), out.iterations as f64)]
+            ([("lsqr_iterations", out.iterations as f64), NONE, NONE], 1)
         }
     };
     problem.lower_hvp_y(x, y, xi, hx, hy);
     axpy(&mut w.d, 1.0, &w.s.hx);
-    extras
+    match kept {
+        true => named[..len].iter().map(|(name, v)| (name.to_string(), *v)).collect(),
+        false => Vec::new(),
+    }
 }
 
 /// `ξ = −H† v` with `H` built column by column from `m` products, then the exact pseudo-inverse.

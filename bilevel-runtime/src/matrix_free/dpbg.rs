@@ -35,7 +35,7 @@ impl Dpbg {
         let mut z = z0.to_vec();
         let z_extras = |z: &[f64]| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]"), *v)).collect();
         let first = z_extras(&z);
-        run(problem, (&x_start, &y_start), self.schedule(), first, |_, x, y| {
+        run(problem, (&x_start, &y_start), self.schedule(), first, |_, x, y, kept| {
             y.copy_from_slice(&z);
             unroll(problem, x, y, (k, alpha), &mut trajectory, &mut s);
             problem.upper_grad(x, y, &mut dx, &mut dz);
@@ -46,7 +46,8 @@ impl Dpbg {
             descend(problem, x, y, k, alpha, &mut s);
             let dir_norm = (dot(&dx, &dx) + dot(&dz, &dz)).sqrt();
             let moved = (moved_x.powi(2) + dot(&dz, &dz)).sqrt();
-            Step { dir_norm, moved, extras: z_extras(&z) }
+            let extras = if kept { z_extras(&z) } else { Vec::new() };
+            Step { dir_norm, moved, extras }
         })
     }
 }

@@ -7,7 +7,7 @@ use super::krylov::Krylov;
 use super::lower::{lower_lipschitz, step_warning, upper_at_solution};
 use super::vector::{axpy, finite, norm};
 use super::MatrixFreeProblem;
-use crate::driver::{accept, Schedule};
+use crate::driver::{accept, iterate_fault, End, Schedule};
 use crate::error::{SolveError, SolveResult};
 use crate::trace::{Record, Run, Status};
 
@@ -72,17 +72,22 @@ pub(crate) fn upper_step<P: MatrixFreeProblem>(
     norm(old) / gamma
 }
 
-/// The metrics of `(x, y)` (the BGS residual only when `residual`).
-fn record<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64], step: Step, residual: bool) -> Record<Dyn, Dyn> {
-    let (n, m) = problem.dims();
-    let (mut gx, mut gy) = (vec![0.0; n], vec![0.0; m]);
-    let lower = problem.lower_grad(x, y, &mut gx, &mut gy);
+/// The metrics of `(x, y)` (the BGS residual only when `residual`), with `gx`, `gy` as scratch.
+fn record<P: MatrixFreeProblem>(
+    problem: &P,
+    (x, y): (&[f64], &[f64]),
+    (iteration, step): (usize, Step),
+    residual: bool,
+    (gx, gy): (&mut [f64], &mut [f64]),
+) -> Record<Dyn, Dyn> {
+    let lower = problem.lower_grad(x, y, gx, gy);
     Record {
+        iteration,
         x: DVector::from_column_slice(x),
         y: DVector::from_column_slice(y),
         upper: problem.upper(x, y),
         lower,
-        lower_grad_norm: norm(&gy),
+        lower_grad_norm: norm(gy),
         dir_norm: step.dir_norm,
         bgs_residual: if residual { bgs_residual(problem, x, y) } else { f64::NAN },
         upper_at_solution: None,
@@ -91,13 +96,15 @@ fn record<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64], step: Step, r
 }
 
 /// Runs `iters` iterations of `step` from `(x0, y0)` (x0 projected first; `extras0` are the start's extra
-/// metrics). `step(k, x, y)` updates `x` and `y` in place from iteration `k − 1` to `k`.
+/// metrics). `step(k, x, y, kept)` updates `x` and `y` in place from iteration `k − 1` to `k`; `kept` says whether
+/// the iterate's record is kept (so whether its extra metrics are wanted). Iterations whose record is not kept
+/// allocate nothing here.
 pub(crate) fn run<P: MatrixFreeProblem>(
     problem: &P,
     (x0, y0): (&[f64], &[f64]),
     schedule: Schedule,
     extras0: Vec<(String, f64)>,
-    mut step: impl FnMut(usize, &mut [f64], &mut [f64]) -> Step,
+    mut step: impl FnMut(usize, &mut [f64], &mut [f64], bool) -> Step,
 ) -> SolveResult<Dyn, Dyn> {
     let (n, m) = problem.dims();
     if x0.len() != n || y0.len() != m {
@@ -105,20 +112,34 @@ pub(crate) fn run<P: MatrixFreeProblem>(
             format!("the start has lengths ({}, {}), but the problem's data make them ({n}, {m})", x0.len(), y0.len());
         return Err(SolveError::Options(why));
     }
-    let Schedule { iters, stop, lower_step: (name, alpha) } = schedule;
-    crate::driver::check_stop(stop)?;
+    crate::driver::check_schedule(&schedule)?;
+    let Schedule { iters, stop, lower_step: (name, alpha), metrics } = schedule;
     let (mut x, mut y) = (x0.to_vec(), y0.to_vec());
     project(problem, &mut x);
     let warnings = step_warning(name, alpha, lower_lipschitz(problem, &x, &y)).into_iter().collect();
+    let (mut gx, mut gy) = (vec![0.0; n], vec![0.0; m]);
     let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };
-    let mut trace = vec![record(problem, &x, &y, start, true)];
+    let mut trace = vec![record(problem, (&x, &y), (0, start), true, (&mut gx, &mut gy))];
     for k in 1..=iters {
-        let s = step(k, &mut x, &mut y);
-        let moved = s.moved;
-        let rec = record(problem, &x, &y, s, false);
-        if let Some(end) = accept(&mut trace, rec, stop, moved, k) {
+        let kept = metrics.keeps(k, iters);
+        let s = step(k, &mut x, &mut y, kept);
+        if let Some(cause) = iterate_fault(&x, &y, s.dir_norm, stop.divergence_bound) {
             finish(problem, &mut trace);
-            return end.outcome(trace, warnings);
+            return End::Fault(k, cause).outcome(trace, warnings);
+        }
+        let converged = stop.tol.is_some_and(|tol| {
+            s.moved < tol && {
+                problem.lower_grad(&x, &y, &mut gx, &mut gy);
+                norm(&gy) < tol
+            }
+        });
+        if kept || converged {
+            let moved = s.moved;
+            let rec = record(problem, (&x, &y), (k, s), false, (&mut gx, &mut gy));
+            if let Some(end) = accept(&mut trace, rec, stop, moved, k) {
+                finish(problem, &mut trace);
+                return end.outcome(trace, warnings);
+            }
         }
     }
     finish(problem, &mut trace);

@@ -29,7 +29,7 @@ impl Galet {
         let (mut fx, mut fy, mut w, mut r, mut hr) = (v(n), v(m), v(m), v(m), v(m));
         let (mut bw, mut old, mut y_star) = (v(n), v(n), v(m));
         let (mut upper, mut step) = (UpperState::new(n), vec![0.0; n]);
-        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y| {
+        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y, kept| {
             descend(problem, x, y, self.lower_iters, self.lower_step, &mut s);
             problem.upper_grad(x, y, &mut fx, &mut fy);
             if !self.warm_w {
@@ -47,8 +47,11 @@ impl Galet {
             }
             residual(&w, &mut r, &mut hr, &mut bw, &mut s);
             axpy(&mut fx, 1.0, &bw); // d = ∇x F + B w
-            let mut extras = vec![("R_x".to_string(), dot(&fx, &fx)), ("R_w".to_string(), dot(&hr, &hr))];
-            if self.r_y_steps > 0 {
+            let mut extras = Vec::new();
+            if kept {
+                extras = vec![("R_x".to_string(), dot(&fx, &fx)), ("R_w".to_string(), dot(&hr, &hr))];
+            }
+            if kept && self.r_y_steps > 0 {
                 y_star.copy_from_slice(y);
                 descend(problem, x, &mut y_star, self.r_y_steps, self.lower_step, &mut s);
                 extras.push(("R_y".to_string(), problem.lower(x, y) - problem.lower(x, &y_star)));

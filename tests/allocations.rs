@@ -1,0 +1,112 @@
+//! No heap allocation inside the iterations of the matrix-free algorithms: with `Metrics::End` (the trace keeps
+//! the start and the end), a run of 2K outer iterations allocates exactly as often as a run of K, counted by a
+//! global allocator. The problem has enough samples for its loops to run in parallel chunks, on one thread and
+//! on two.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use bilevel::data::Array;
+use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, Method, Metrics, UpperOptimizer, XiSolver};
+
+/// The system allocator, counting allocations (on every thread).
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+bilevel! {
+    problem Logistic {
+        dim N, p;
+        data X: real[N, p];
+        data t: real[N];
+        upper lam: real[p];
+        lower w: real[p];
+        minimize lower: mean(i in 0..N: softplus(-t[i] * dot(X[i], w))) + 0.5 * sum(j in 0..p: exp(lam[j]) * w[j]^2);
+        minimize upper: mean(i in 0..N: (dot(X[i], w) - t[i])^2);
+    }
+}
+
+/// Deterministic numbers in [-1, 1].
+fn numbers(count: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed;
+    (0..count)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn problem() -> Logistic {
+    let (rows, cols) = (2048, 4); // two parallel chunks
+    let t = numbers(rows, 2).iter().map(|v| v.signum()).collect();
+    Logistic::new(LogisticData { X: Array::matrix(rows, cols, numbers(rows * cols, 1)).unwrap(), t: Array::vector(t) })
+        .unwrap()
+}
+
+/// Every algorithm with `iters` outer iterations and only the start and the end in the trace.
+fn methods(iters: usize) -> Vec<Method> {
+    let bgs = |b: BgsOpt| Method::from(BgsOpt { outer_iters: iters, lower_step: 0.5, metrics: Metrics::End, ..b });
+    vec![
+        bgs(BgsOpt::itd(3)),
+        bgs(BgsOpt::rhg(3)),
+        bgs(BgsOpt::truncated_itd(2, 2)),
+        bgs(BgsOpt::corrected_itd(2, XiSolver::ZCg { iters: 3 })),
+        bgs(BgsOpt::corrected_itd(2, XiSolver::Gd { step: 0.5 })),
+        bgs(BgsOpt::corrected_itd(2, XiSolver::Cg { iters: 3 })),
+        bgs(BgsOpt::corrected_itd(2, XiSolver::Lsqr { iters: 3 })),
+        bgs(BgsOpt { upper_optimizer: UpperOptimizer::ADAM, ..BgsOpt::aid(3, XiSolver::Cg { iters: 3 }) }),
+        bgs(BgsOpt { upper_optimizer: UpperOptimizer::Momentum { beta: 0.5 }, ..BgsOpt::itd(2) }),
+        Method::from(Bda { outer_iters: iters, inner_iters: 3, metrics: Metrics::End, ..Bda::default() }),
+        Method::from(Galet { outer_iters: iters, r_y_steps: 2, metrics: Metrics::End, ..Galet::default() }),
+        Method::from(Dpbg { iters, lower_iters: 3, metrics: Metrics::End, ..Dpbg::default() }),
+    ]
+}
+
+/// The allocations of one run.
+fn allocations(problem: &Logistic, method: &Method) -> usize {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let run = method.solve_matrix_free(problem, &[0.1; 4], &[0.0; 4]).expect("the run succeeds");
+    let count = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    assert_eq!(run.trace.len(), 2, "{}: the trace keeps the start and the end", method.name());
+    count
+}
+
+#[test]
+fn iterations_allocate_nothing() {
+    let problem = problem();
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| {
+            let (short, long) = (methods(4), methods(8));
+            allocations(&problem, &short[0]); // the thread's buffers for parallel chunks, once
+            for (a, b) in short.iter().zip(&long) {
+                let (k, two_k) = (allocations(&problem, a), allocations(&problem, b));
+                assert_eq!(
+                    k,
+                    two_k,
+                    "{} on {threads} threads: 4 more iterations allocated {} times",
+                    a.name(),
+                    two_k - k
+                );
+            }
+        });
+    }
+}
