@@ -106,7 +106,7 @@ impl Instance {
 
 /// REFERENCE.md's runs: x0 = 0, y0 = 0, α = 0.9, γ = 1, M = 0, warm, K outer iterations.
 pub fn methods(unrolled: &[usize], outer_iters: usize) -> Vec<Method> {
-    let set = |m: BgsOpt| Method::from(BgsOpt { lower_step: 0.9, upper_step: 1.0, outer_iters, ..m });
+    let set = |m: BgsOpt| Method::from(BgsOpt { lower_step: Some(0.9), upper_step: 1.0, outer_iters, ..m });
     let mut methods = Vec::new();
     for &t in unrolled {
         methods.push(set(BgsOpt::itd(t)));

@@ -23,7 +23,7 @@ bilevel! {
 
 /// REFERENCE.md's settings for the BGS-Opt rows: α = 0.2, γ = 0.5, K = 3000.
 pub fn reference_settings(preset: BgsOpt) -> BgsOpt {
-    BgsOpt { lower_step: 0.2, upper_step: 0.5, outer_iters: 3000, ..preset }
+    BgsOpt { lower_step: Some(0.2), upper_step: 0.5, outer_iters: 3000, ..preset }
 }
 
 /// Every row of REFERENCE.md's P1 table, from x0 = 0.
@@ -48,7 +48,7 @@ pub fn cases() -> Vec<Case<CounterExample>> {
     }
     let galet = Galet {
         upper_step: 0.3,
-        lower_step: 1.0,
+        lower_step: Some(1.0),
         lower_iters: 1,
         w_step: 0.1,
         w_iters: 1,
@@ -57,7 +57,7 @@ pub fn cases() -> Vec<Case<CounterExample>> {
     };
     cases.push(case(galet.into(), [0.0, 0.0], "x → 0.5".into()));
     for (k, x) in [(8, "1.13708"), (16, "1.08324"), (64, "1.02910")] {
-        let bda = Bda { inner_iters: k, ..Bda::default() };
+        let bda = Bda { inner_iters: k, lower_inner_step: Some(0.2), ..Bda::default() };
         cases.push(case(bda.into(), [2.0, 2.0], format!("x → {x} (→ 1 as K grows)")));
     }
     cases

@@ -36,7 +36,7 @@ pub fn cases() -> Vec<Case<GaletExample>> {
         for (x0, y0) in STARTS {
             for (k, warm_gap, reset_gap) in [(30, "gap < 1e-3", "gap ≈ 0.13–0.26"), (300, "gap < 1e-12", "gap ≈ 0.19")]
             {
-                let galet = Galet { outer_iters: k, warm_w, ..Galet::default() };
+                let galet = Galet { outer_iters: k, warm_w, lower_step: Some(1.0), ..Galet::default() };
                 let expected = if warm_w { warm_gap } else { reset_gap };
                 cases.push(Case {
                     problem: GaletExample,

@@ -27,7 +27,7 @@ bilevel! {
 
 /// Every row of REFERENCE.md's P4 table.
 pub fn cases() -> Vec<Case<HuberBilevel>> {
-    let smbg = BgsOpt { lower_step: 0.05, upper_step: 0.1, outer_iters: 200, ..BgsOpt::itd(10) };
+    let smbg = BgsOpt { lower_step: Some(0.05), upper_step: 0.1, outer_iters: 200, ..BgsOpt::itd(10) };
     let case = |target: f64, method: bilevel::Method, y0: f64, expected: &str| Case {
         problem: HuberBilevel { target },
         method,
@@ -38,8 +38,18 @@ pub fn cases() -> Vec<Case<HuberBilevel>> {
     vec![
         case(0.1, smbg.clone().into(), 0.5, "y → 1 (a lower-level solution)"),
         case(0.1, smbg.into(), -0.3, "y → −1 (a lower-level solution)"),
-        case(0.1, Dpbg::default().into(), 0.5, "y → 0.1, z → 0.042561 (not a lower-level solution)"),
-        case(2.0, Dpbg { step: 0.05, ..Dpbg::default() }.into(), 0.5, "F = (y − 2)²: y → 2, z → 5.16235 (escape)"),
+        case(
+            0.1,
+            Dpbg { lower_step: Some(0.05), ..Dpbg::default() }.into(),
+            0.5,
+            "y → 0.1, z → 0.042561 (not a lower-level solution)",
+        ),
+        case(
+            2.0,
+            Dpbg { step: 0.05, lower_step: Some(0.05), ..Dpbg::default() }.into(),
+            0.5,
+            "F = (y − 2)²: y → 2, z → 5.16235 (escape)",
+        ),
     ]
 }
 

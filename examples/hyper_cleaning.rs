@@ -107,7 +107,8 @@ pub fn trained(problem: &HyperCleaning) -> Vec<f64> {
 /// REFERENCE.md's runs: α = 0.15, K outer iterations, each with the upper step γ chosen there.
 pub fn methods(outer_iters: usize) -> Vec<(Method, &'static str)> {
     let alpha = 0.15;
-    let bgs = |m: BgsOpt, gamma: f64| Method::from(BgsOpt { lower_step: alpha, upper_step: gamma, outer_iters, ..m });
+    let bgs =
+        |m: BgsOpt, gamma: f64| Method::from(BgsOpt { lower_step: Some(alpha), upper_step: gamma, outer_iters, ..m });
     vec![
         (bgs(BgsOpt::itd(10), 3e4), "93.97 %, 0.948 / 0.970"),
         (bgs(BgsOpt::aid(50, XiSolver::Cg { iters: 20 }), 1e3), "93.80 %, 0.939 / 0.970"),
@@ -118,7 +119,7 @@ pub fn methods(outer_iters: usize) -> Vec<(Method, &'static str)> {
                 outer_iters,
                 inner_iters: 50,
                 upper_inner_step: alpha,
-                lower_inner_step: alpha,
+                lower_inner_step: Some(alpha),
                 mu: 0.5,
                 upper_step: 3e4,
                 ..Bda::default()
@@ -129,7 +130,7 @@ pub fn methods(outer_iters: usize) -> Vec<(Method, &'static str)> {
             Method::from(Galet {
                 outer_iters,
                 lower_iters: 10,
-                lower_step: alpha,
+                lower_step: Some(alpha),
                 w_iters: 10,
                 w_step: 1.0 / (L_G * L_G),
                 upper_step: 3e4,

@@ -41,7 +41,7 @@ fn main() {
     let (samples, features) = (100_000, 100);
     let problem = problem(samples, features);
     let bgs = |k: usize| BgsOpt {
-        lower_step: 1.0,
+        lower_step: Some(1.0),
         upper_step: 1.0,
         outer_iters: k,
         ..BgsOpt::corrected_itd(10, XiSolver::Gd { step: 1.0 })

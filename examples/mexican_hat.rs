@@ -31,7 +31,7 @@ pub const TABLE_RTOL: [f64; 7] = [1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2];
 
 /// REFERENCE.md's settings: α = 0.05, γ = 0.1, K = 1500.
 pub fn reference_settings(preset: BgsOpt) -> BgsOpt {
-    BgsOpt { lower_step: 0.05, upper_step: 0.1, outer_iters: 1500, ..preset }
+    BgsOpt { lower_step: Some(0.05), upper_step: 0.1, outer_iters: 1500, ..preset }
 }
 
 fn case(method: BgsOpt, expected: &str) -> Case<MexicanHat> {

@@ -43,7 +43,7 @@ pub fn problem() -> Result<RidgeDiabetes, Box<dyn std::error::Error>> {
 
 /// REFERENCE.md's settings: x0 = 0, y0 = 0, α = 0.4, γ = 0.05, K outer iterations.
 pub fn methods(outer_iters: usize) -> Vec<(Method, &'static str)> {
-    let set = |m: BgsOpt| Method::from(BgsOpt { lower_step: 0.4, upper_step: 0.05, outer_iters, ..m });
+    let set = |m: BgsOpt| Method::from(BgsOpt { lower_step: Some(0.4), upper_step: 0.05, outer_iters, ..m });
     vec![
         (set(BgsOpt::aid(50, XiSolver::Cg { iters: 20 })), "x*, F = 1500.774019"),
         (set(BgsOpt::corrected_itd(10, XiSolver::Pinv { rtol: 1e-6 })), "x*, F = 1500.774019"),

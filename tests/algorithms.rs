@@ -49,7 +49,7 @@ fn all_methods() -> Vec<Method> {
         BgsOpt { outer_iters: 300, ..BgsOpt::corrected_itd(5, XiSolver::ZCg { iters: 1 }) }.into(),
         BgsOpt { outer_iters: 300, ..BgsOpt::corrected_itd(5, XiSolver::Gd { step: 0.2 }) }.into(),
         Bda { outer_iters: 300, inner_iters: 8, ..Bda::default() }.into(),
-        Galet { outer_iters: 300, lower_step: 0.4, ..Galet::default() }.into(),
+        Galet { outer_iters: 300, lower_step: Some(0.4), ..Galet::default() }.into(),
         Dpbg { iters: 300, step: 0.1, ..Dpbg::default() }.into(),
     ]
 }
@@ -76,7 +76,7 @@ fn a_non_finite_value_stops_the_run_with_its_iteration_and_keeps_the_finite_trac
     // y_k = 1, 0.6, 0.28, 0.024, −0.18, …: log(y) is NaN from iteration 4 on.
     let p = LogOfNegative;
     let (x0, y0) = p.start();
-    let opt = BgsOpt { lower_step: 0.1, upper_step: 0.01, ..BgsOpt::itd(1) };
+    let opt = BgsOpt { lower_step: Some(0.1), upper_step: 0.01, ..BgsOpt::itd(1) };
     match opt.solve(&p, &x0, &y0) {
         Err(SolveError::Fault { iteration, cause, run }) => {
             assert_eq!(iteration, 4);
@@ -136,7 +136,10 @@ fn z_cg_breakdown_is_reported_and_keeps_z() {
     let p = FlatLower;
     let (x0, y0) = p.start();
     let opt = BgsOpt { outer_iters: 5, ..BgsOpt::corrected_itd(2, XiSolver::ZCg { iters: 3 }) };
-    let run = opt.solve(&p, &x0, &y0).unwrap();
+    // With no curvature there is no lower step to choose from it.
+    let err = opt.solve(&p, &x0, &y0).unwrap_err();
+    assert!(err.to_string().contains("no lower step α was given"), "{err}");
+    let run = BgsOpt { lower_step: Some(0.1), ..opt }.solve(&p, &x0, &y0).unwrap();
     assert!(run.trace[1..].iter().all(|r| r.extra("cg_breakdown") == Some(1.0)));
     assert!(run.trace.iter().all(|r| r.x[0].is_finite() && r.y.iter().all(|v| v.is_finite())));
 }
@@ -147,7 +150,7 @@ fn invalid_options_are_rejected_before_running() {
     let (x0, y0) = p.start();
     let bad: Vec<Method> = vec![
         BgsOpt { unrolled_steps: 0, warm_steps: 0, ..BgsOpt::default() }.into(),
-        BgsOpt { lower_step: f64::NAN, ..BgsOpt::default() }.into(),
+        BgsOpt { lower_step: Some(f64::NAN), ..BgsOpt::default() }.into(),
         BgsOpt::corrected_itd(3, XiSolver::Pinv { rtol: -1.0 }).into(),
         BgsOpt::corrected_itd(3, XiSolver::ZCg { iters: 0 }).into(),
         Bda { mu: 0.0, ..Bda::default() }.into(),
@@ -183,7 +186,7 @@ fn dpbg_starts_from_the_image_of_its_initialization() {
     #[path = "../examples/huber_bilevel.rs"]
     mod huber_bilevel;
     let p = huber_bilevel::HuberBilevel::default();
-    let d = Dpbg { iters: 1, ..Dpbg::default() };
+    let d = Dpbg { iters: 1, lower_step: Some(0.05), ..Dpbg::default() };
     let run = d.solve(&p, &Vector1::new(0.0), &Vector1::new(0.5)).unwrap();
     assert_eq!(run.trace[0].y[0], huber_bilevel::lower_steps(&p, 0.5, 9, 0.05), "y_0 = φ_k(x_0, z_0)");
     assert_eq!(run.trace[0].extra("z[0]"), Some(0.5));
@@ -219,7 +222,7 @@ fn a_tolerance_stops_the_run_as_converged() {
     let every = Metrics::Every(1000);
     for m in [
         Method::from(BgsOpt { stop, outer_iters: 5000, ..BgsOpt::itd(5) }),
-        Galet { stop, outer_iters: 5000, lower_step: 0.4, ..Galet::default() }.into(),
+        Galet { stop, outer_iters: 5000, lower_step: Some(0.4), ..Galet::default() }.into(),
         // Convergence between two kept iterates: that iterate ends the trace.
         BgsOpt { stop, outer_iters: 5000, metrics: every, ..BgsOpt::itd(5) }.into(),
     ] {
@@ -240,7 +243,8 @@ fn divergence_stops_the_run_with_the_iteration_and_the_trace() {
     // A lower step far above 2/L makes the lower iterates blow up.
     let p = Boxed;
     let (x0, y0) = p.start();
-    let opt = BgsOpt { lower_step: 5.0, stop: Stop { divergence_bound: 1e6, ..Stop::default() }, ..BgsOpt::itd(5) };
+    let opt =
+        BgsOpt { lower_step: Some(5.0), stop: Stop { divergence_bound: 1e6, ..Stop::default() }, ..BgsOpt::itd(5) };
     match opt.solve(&p, &x0, &y0) {
         Err(SolveError::Fault { iteration, cause, run }) => {
             assert_eq!(run.trace.len(), iteration, "the trace holds iterations 0..iteration-1");

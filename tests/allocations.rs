@@ -63,7 +63,8 @@ fn problem() -> Logistic {
 
 /// Every algorithm with `iters` outer iterations and only the start and the end in the trace.
 fn methods(iters: usize) -> Vec<Method> {
-    let bgs = |b: BgsOpt| Method::from(BgsOpt { outer_iters: iters, lower_step: 0.5, metrics: Metrics::End, ..b });
+    let bgs =
+        |b: BgsOpt| Method::from(BgsOpt { outer_iters: iters, lower_step: Some(0.5), metrics: Metrics::End, ..b });
     vec![
         bgs(BgsOpt::itd(3)),
         bgs(BgsOpt::rhg(3)),

@@ -120,7 +120,7 @@ fn every_variant_and_solver_equals_the_dense_path_on_p2() {
         BgsOpt { upper_optimizer: UpperOptimizer::ADAM, ..BgsOpt::itd(3) },
         BgsOpt { upper_optimizer: UpperOptimizer::Momentum { beta: 0.8 }, ..BgsOpt::itd(3) },
     ];
-    let cases = methods.map(|m| Case { method: Method::from(BgsOpt { lower_step: 0.05, ..m }), ..base.clone() });
+    let cases = methods.map(|m| Case { method: Method::from(BgsOpt { lower_step: Some(0.05), ..m }), ..base.clone() });
     assert_eq!(compare(cases.to_vec(), 50), 9);
 }
 
@@ -134,7 +134,7 @@ fn a_data_problem_runs_like_its_dense_twin() {
     let mut finals = Vec::new();
     for solver in solvers {
         for bgs in [BgsOpt::itd(5), BgsOpt::corrected_itd(5, solver), BgsOpt::aid(30, solver)] {
-            let bgs = BgsOpt { outer_iters: 40, lower_step: 0.5, upper_step: 0.5, ..bgs };
+            let bgs = BgsOpt { outer_iters: 40, lower_step: Some(0.5), upper_step: 0.5, ..bgs };
             let want = bgs.solve(&dense, &x0, &y0).unwrap();
             let got = bgs.solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
             for (k, (d, f)) in want.trace.iter().zip(&got.trace).enumerate() {
@@ -150,7 +150,7 @@ fn a_data_problem_runs_like_its_dense_twin() {
     let others = [
         Method::from(Bda { outer_iters: 20, inner_iters: 10, ..Bda::default() }),
         Method::from(Galet { outer_iters: 20, w_iters: 3, r_y_steps: 5, ..Galet::default() }),
-        Method::from(Dpbg { iters: 20, lower_iters: 4, lower_step: 0.5, step: 0.1, ..Dpbg::default() }),
+        Method::from(Dpbg { iters: 20, lower_iters: 4, lower_step: Some(0.5), step: 0.1, ..Dpbg::default() }),
     ];
     for method in others {
         let want = method.solve(&dense, &x0, &y0).unwrap();
@@ -178,7 +178,7 @@ fn a_lower_step_too_large_for_the_curvature_is_reported() {
     assert!((l_g - largest).abs() <= 1e-6 * largest, "{l_g} vs {largest}");
     assert_eq!(safe_lower_step(&data, x0.as_slice(), y0.as_slice()), 1.0 / l_g);
     for (alpha, warned) in [(2.5 / l_g, true), (1.9 / l_g, false)] {
-        let bgs = BgsOpt { lower_step: alpha, outer_iters: 3, ..BgsOpt::itd(2) };
+        let bgs = BgsOpt { lower_step: Some(alpha), outer_iters: 3, ..BgsOpt::itd(2) };
         let free = bgs.solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
         let run = bgs.solve(&dense, &x0, &y0).unwrap();
         assert_eq!(free.warnings.len(), usize::from(warned), "{:?}", free.warnings);
@@ -187,6 +187,38 @@ fn a_lower_step_too_large_for_the_curvature_is_reported() {
             assert!(free.warnings[0].contains("α·L_G = 2.50 ≥ 2"), "{}", free.warnings[0]);
             assert!(run.warnings[0].starts_with("the lower step α = "), "{}", run.warnings[0]);
         }
+    }
+}
+
+/// With no lower step given, every algorithm takes `1/L_G` at the start, says so in the run's notes, and runs
+/// exactly as with that step given (dense and matrix-free).
+#[test]
+fn a_lower_step_not_given_is_one_over_the_curvature() {
+    let (data, dense) = (common::logistic::small(), common::logistic::LogisticDense);
+    let (x0, y0) = (Vector3::new(0.1, -0.2, 0.0), Vector3::new(0.5, 0.5, -0.5));
+    let alpha = bilevel::matrix_free::safe_lower_step(&data, x0.as_slice(), y0.as_slice());
+    let auto: [Method; 4] = [
+        BgsOpt { outer_iters: 5, ..BgsOpt::corrected_itd(3, XiSolver::Cg { iters: 3 }) }.into(),
+        Bda { outer_iters: 5, inner_iters: 4, ..Bda::default() }.into(),
+        Galet { outer_iters: 5, ..Galet::default() }.into(),
+        Dpbg { iters: 5, ..Dpbg::default() }.into(),
+    ];
+    let given = |m: &Method| match m.clone() {
+        Method::Bgs(a) => Method::from(BgsOpt { lower_step: Some(alpha), ..a }),
+        Method::Bda(a) => Method::from(Bda { lower_inner_step: Some(alpha), ..a }),
+        Method::Galet(a) => Method::from(Galet { lower_step: Some(alpha), ..a }),
+        Method::Dpbg(a) => Method::from(Dpbg { lower_step: Some(alpha), ..a }),
+    };
+    for m in &auto {
+        assert!(m.settings().contains("=1/L_G"), "{}", m.settings());
+        let free = m.solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
+        assert_eq!(free.notes.len(), 1, "{}", m.name());
+        assert!(free.notes[0].contains("= 1/L_G = "), "{}", free.notes[0]);
+        let reference = given(m).solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
+        assert_eq!(free.x().as_slice(), reference.x().as_slice(), "{}", m.name());
+        let run = m.solve(&dense, &x0, &y0).unwrap();
+        assert!((run.x() - free.x()).norm() < 1e-10, "{}: dense and matrix-free", m.name());
+        assert!(reference.notes.is_empty());
     }
 }
 
@@ -208,7 +240,7 @@ fn momentum_and_adam_reach_the_optimum() {
     let b = bilevel::nalgebra::Vector2::new(1.0, 2.0);
     let x_star =
         (a.transpose() * a + bilevel::nalgebra::Matrix2::identity() * 0.1).lu().solve(&(a.transpose() * b)).unwrap();
-    let base = BgsOpt { lower_step: 0.5, outer_iters: 4000, ..BgsOpt::aid(20, XiSolver::Cg { iters: 5 }) };
+    let base = BgsOpt { lower_step: Some(0.5), outer_iters: 4000, ..BgsOpt::aid(20, XiSolver::Cg { iters: 5 }) };
     for (rule, step) in
         [(UpperOptimizer::Gradient, 0.5), (UpperOptimizer::Momentum { beta: 0.9 }, 0.05), (UpperOptimizer::ADAM, 0.01)]
     {
@@ -234,8 +266,12 @@ bilevel::bilevel! {
 /// At a constrained optimum the hypergradient is not zero, but the projected BGS residual is, on both paths.
 #[test]
 fn the_bgs_residual_is_projected_on_the_box() {
-    let bgs =
-        BgsOpt { lower_step: 0.5, upper_step: 0.5, outer_iters: 300, ..BgsOpt::aid(20, XiSolver::Cg { iters: 5 }) };
+    let bgs = BgsOpt {
+        lower_step: Some(0.5),
+        upper_step: 0.5,
+        outer_iters: 300,
+        ..BgsOpt::aid(20, XiSolver::Cg { iters: 5 })
+    };
     let run = bgs.solve(&BoxedQuadratic, &Default::default(), &Default::default()).unwrap();
     assert_eq!(run.x().as_slice(), &[0.1, 0.1], "both components at the upper end");
     assert!(run.trace[0].bgs_residual > 0.1, "{}", run.trace[0].bgs_residual);
@@ -277,7 +313,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
     };
     let problem = LogisticRegression::new(data()).unwrap();
     let bgs = BgsOpt {
-        lower_step: 0.5,
+        lower_step: Some(0.5),
         upper_step: 0.5,
         outer_iters: 5,
         ..BgsOpt::corrected_itd(3, XiSolver::Cg { iters: 3 })

@@ -14,9 +14,9 @@ use hyper_cleaning::{digits_limited, precision_recall};
 fn weights_fall_on_the_corrupted_samples() {
     let digits = digits_limited(80).unwrap();
     let methods = [
-        Method::from(BgsOpt { lower_step: 0.15, upper_step: 3e4, outer_iters: 6, ..BgsOpt::itd(3) }),
+        Method::from(BgsOpt { lower_step: Some(0.15), upper_step: 3e4, outer_iters: 6, ..BgsOpt::itd(3) }),
         Method::from(BgsOpt {
-            lower_step: 0.15,
+            lower_step: Some(0.15),
             upper_step: 1e4,
             outer_iters: 6,
             ..BgsOpt::corrected_itd(3, XiSolver::Gd { step: 0.15 })
@@ -24,7 +24,7 @@ fn weights_fall_on_the_corrupted_samples() {
         Method::from(Galet {
             outer_iters: 6,
             lower_iters: 3,
-            lower_step: 0.15,
+            lower_step: Some(0.15),
             w_iters: 3,
             w_step: 0.03,
             upper_step: 3e4,

@@ -16,7 +16,7 @@ fn aid_and_corrected_itd_stay_at_x_star_and_the_others_leave_it() {
     let p = problem().unwrap();
     let mut y = [0.0; 11];
     assert!(solve_lower(&p, &X_STAR, &mut y, 1e-10, 100).converged);
-    let set = |m: BgsOpt| BgsOpt { lower_step: 0.4, upper_step: 0.05, outer_iters: 200, ..m };
+    let set = |m: BgsOpt| BgsOpt { lower_step: Some(0.4), upper_step: 0.05, outer_iters: 200, ..m };
     for (method, stays) in [
         (set(BgsOpt::aid(50, XiSolver::Cg { iters: 20 })), true),
         (set(BgsOpt::corrected_itd(10, XiSolver::Pinv { rtol: 1e-6 })), true),

@@ -218,7 +218,7 @@ fn json_rows_have_the_documented_keys() {
 
 #[test]
 fn methods_are_interchangeable_values() {
-    let m: Method = bilevel::Dpbg::default().into();
+    let m: Method = bilevel::Dpbg { lower_step: Some(0.05), ..bilevel::Dpbg::default() }.into();
     let r = m.solve(&huber_bilevel::HuberBilevel::default(), &Vector1::new(0.0), &Vector1::new(0.5)).unwrap();
     assert_eq!(r.iterations(), 5000);
 }

@@ -231,7 +231,7 @@ fn a_libsvm_file_runs_like_its_dense_matrix() {
     })
     .unwrap();
     let bgs = BgsOpt {
-        lower_step: 1.0,
+        lower_step: Some(1.0),
         upper_step: 1.0,
         outer_iters: 20,
         ..BgsOpt::corrected_itd(5, XiSolver::Cg { iters: 20 })

@@ -6,9 +6,9 @@ use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::MatrixFreeProblem;
+use crate::matrix_free::{with_auto_lower_step, Dense, MatrixFreeProblem};
 use crate::problem::Problem;
-use crate::upper::{with_optimizer, UpperOptimizer, UpperState};
+use crate::upper::{step_text, with_optimizer, UpperOptimizer, UpperState};
 
 /// BDA: the inner steps descend an aggregation of the upper and lower objectives, so that among the lower-level
 /// solutions the one that is best for the upper level is selected.
@@ -39,8 +39,8 @@ pub struct Bda {
     pub inner_iters: usize,
     /// Step `s_u` on the upper objective in the aggregation.
     pub upper_inner_step: f64,
-    /// Step `s_l` on the lower objective in the aggregation.
-    pub lower_inner_step: f64,
+    /// Step `s_l` on the lower objective in the aggregation (`None`: `1/L_G` estimated at the start, the default).
+    pub lower_inner_step: Option<f64>,
     /// The schedule constant `μ` of `α_k = μ / k`.
     pub mu: f64,
     /// Upper step `γ`.
@@ -60,7 +60,7 @@ impl Default for Bda {
             outer_iters: 2000,
             inner_iters: 16,
             upper_inner_step: 0.7,
-            lower_inner_step: 0.2,
+            lower_inner_step: None,
             mu: 0.5,
             upper_step: 0.5,
             upper_optimizer: UpperOptimizer::Gradient,
@@ -73,7 +73,7 @@ impl Default for Bda {
 impl Bda {
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self) -> Schedule {
-        let lower_step = ("s_l", self.lower_inner_step);
+        let lower_step = ("s_l", self.alpha());
         Schedule { iters: self.outer_iters, stop: self.stop, lower_step, metrics: self.metrics }
     }
 
@@ -85,10 +85,17 @@ impl Bda {
         self.upper_optimizer.check().map_err(SolveError::Options)?;
         check_steps(&[
             ("upper_inner_step", self.upper_inner_step),
-            ("lower_inner_step", self.lower_inner_step),
+            ("lower_inner_step", self.alpha()),
             ("mu", self.mu),
             ("upper_step", self.upper_step),
         ])
+    }
+}
+
+impl Bda {
+    /// The lower step (NaN when not chosen yet, which the checks reject).
+    pub(crate) fn alpha(&self) -> f64 {
+        self.lower_inner_step.unwrap_or(f64::NAN)
     }
 }
 
@@ -100,7 +107,12 @@ impl Algorithm for Bda {
     fn settings(&self) -> String {
         let s = format!(
             "K={} s_u={} s_l={} μ={} γ={} L={}",
-            self.inner_iters, self.upper_inner_step, self.lower_inner_step, self.mu, self.upper_step, self.outer_iters
+            self.inner_iters,
+            self.upper_inner_step,
+            step_text(self.lower_inner_step),
+            self.mu,
+            self.upper_step,
+            self.outer_iters
         );
         with_optimizer(s, &self.upper_optimizer)
     }
@@ -115,9 +127,14 @@ impl Algorithm for Bda {
     where
         DefaultAllocator: Alloc<P::N, P::M>,
     {
+        if self.lower_inner_step.is_none() {
+            let start = (&Dense(problem), x0.as_slice(), y0.as_slice());
+            let given = |alpha| Self { lower_inner_step: Some(alpha), ..self.clone() };
+            return with_auto_lower_step("s_l", start, |alpha| given(alpha).solve(problem, x0, y0));
+        }
         self.check()?;
         let (n, m) = problem.dims();
-        let (su, sl) = (self.upper_inner_step, self.lower_inner_step);
+        let (su, sl) = (self.upper_inner_step, self.alpha());
         let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
         run(problem, x0, y0, self.schedule(), Vec::new(), |_, x, _, _| {
             let mut y = y0.clone();
@@ -141,6 +158,11 @@ impl Algorithm for Bda {
     }
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
-        self.matrix_free(problem, x0, y0)
+        match self.lower_inner_step {
+            Some(_) => self.matrix_free(problem, x0, y0),
+            None => with_auto_lower_step("s_l", (problem, x0, y0), |alpha| {
+                Self { lower_inner_step: Some(alpha), ..self.clone() }.matrix_free(problem, x0, y0)
+            }),
+        }
     }
 }

@@ -6,10 +6,10 @@ use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::MatrixFreeProblem;
+use crate::matrix_free::{with_auto_lower_step, Dense, MatrixFreeProblem};
 use crate::problem::Problem;
 use crate::unroll::{descend, unroll};
-use crate::upper::{with_optimizer, UpperOptimizer, UpperState};
+use crate::upper::{step_text, with_optimizer, UpperOptimizer, UpperState};
 use crate::xi::{XiSolver, XiState};
 
 /// BGS-Opt: unrolled (ITD) hypergradient descent, optionally truncated, cold-started or corrected.
@@ -39,7 +39,7 @@ use crate::xi::{XiSolver, XiState};
 ///
 /// ```
 /// use bilevel_runtime::{Algorithm, BgsOpt, XiSolver};
-/// let itd = BgsOpt { lower_step: 0.2, upper_step: 0.5, outer_iters: 3000, ..BgsOpt::itd(5) };
+/// let itd = BgsOpt { lower_step: Some(0.2), upper_step: 0.5, outer_iters: 3000, ..BgsOpt::itd(5) };
 /// assert_eq!(itd.name(), "itd");
 /// assert_eq!(BgsOpt::corrected_itd(10, XiSolver::PINV).name(), "corrected-itd");
 /// ```
@@ -51,8 +51,8 @@ pub struct BgsOpt {
     pub unrolled_steps: usize,
     /// Warm-up lower steps `M` before the unrolled ones (not differentiated).
     pub warm_steps: usize,
-    /// Lower step `α`.
-    pub lower_step: f64,
+    /// Lower step `α` (`None`: `1/L_G` estimated at the start, the default).
+    pub lower_step: Option<f64>,
     /// Upper step `γ`.
     pub upper_step: f64,
     /// How the hypergradient becomes the upper step (plain gradient by default; momentum or Adam).
@@ -74,7 +74,7 @@ impl Default for BgsOpt {
             outer_iters: 1000,
             unrolled_steps: 10,
             warm_steps: 0,
-            lower_step: 0.1,
+            lower_step: None,
             upper_step: 0.1,
             upper_optimizer: UpperOptimizer::Gradient,
             warm: true,
@@ -124,9 +124,7 @@ impl BgsOpt {
 
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self) -> Schedule {
-        Schedule {
-            iters: self.outer_iters, stop: self.stop, lower_step: ("α", self.lower_step), metrics: self.metrics
-        }
+        Schedule { iters: self.outer_iters, stop: self.stop, lower_step: ("α", self.alpha()), metrics: self.metrics }
     }
 
     pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
@@ -140,7 +138,14 @@ impl BgsOpt {
             c.check().map_err(SolveError::Options)?;
         }
         self.upper_optimizer.check().map_err(SolveError::Options)?;
-        check_steps(&[("lower_step", self.lower_step), ("upper_step", self.upper_step)])
+        check_steps(&[("lower_step", self.alpha()), ("upper_step", self.upper_step)])
+    }
+}
+
+impl BgsOpt {
+    /// The lower step (NaN when not chosen yet, which the checks reject).
+    pub(crate) fn alpha(&self) -> f64 {
+        self.lower_step.unwrap_or(f64::NAN)
     }
 }
 
@@ -154,7 +159,7 @@ impl Algorithm for BgsOpt {
             "T={} M={} α={} γ={} K={} {}",
             self.unrolled_steps,
             self.warm_steps,
-            self.lower_step,
+            step_text(self.lower_step),
             self.upper_step,
             self.outer_iters,
             if self.warm { "warm" } else { "cold" }
@@ -176,14 +181,19 @@ impl Algorithm for BgsOpt {
     where
         DefaultAllocator: Alloc<P::N, P::M>,
     {
+        if self.lower_step.is_none() {
+            let start = (&Dense(problem), x0.as_slice(), y0.as_slice());
+            let given = |alpha| Self { lower_step: Some(alpha), ..self.clone() };
+            return with_auto_lower_step("α", start, |alpha| given(alpha).solve(problem, x0, y0));
+        }
         self.check()?;
         let (_, m) = problem.dims();
         let mut xi_state = XiState::<P::N, P::M>::new(m);
         let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
         run(problem, x0, y0, self.schedule(), Vec::new(), |_, x, y_prev, kept| {
             let y_init = if self.warm { y_prev.clone() } else { y0.clone() };
-            let y_tilde = descend(problem, x, y_init, self.warm_steps, self.lower_step);
-            let u = unroll(problem, x, y_tilde, self.unrolled_steps, self.lower_step, self.correction.is_some());
+            let y_tilde = descend(problem, x, y_init, self.warm_steps, self.alpha());
+            let u = unroll(problem, x, y_tilde, self.unrolled_steps, self.alpha(), self.correction.is_some());
             let f = problem.upper_grad(x, &u.y);
             let mut d = &f.x + &u.jx * &f.y;
             let mut extras = Vec::new();
@@ -204,6 +214,11 @@ impl Algorithm for BgsOpt {
     }
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
-        self.matrix_free(problem, x0, y0)
+        match self.lower_step {
+            Some(_) => self.matrix_free(problem, x0, y0),
+            None => with_auto_lower_step("α", (problem, x0, y0), |alpha| {
+                Self { lower_step: Some(alpha), ..self.clone() }.matrix_free(problem, x0, y0)
+            }),
+        }
     }
 }

@@ -6,9 +6,10 @@ use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, project, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::MatrixFreeProblem;
+use crate::matrix_free::{with_auto_lower_step, Dense, MatrixFreeProblem};
 use crate::problem::Problem;
 use crate::unroll::{descend, unroll};
+use crate::upper::step_text;
 
 /// DPBG: joint gradient descent on `x` and on the initialization `z` of `k` lower gradient steps.
 ///
@@ -34,8 +35,8 @@ pub struct Dpbg {
     pub iters: usize,
     /// Lower gradient steps `k`.
     pub lower_iters: usize,
-    /// Lower step `α`.
-    pub lower_step: f64,
+    /// Lower step `α` (`None`: `1/L_G` estimated at the start, the default).
+    pub lower_step: Option<f64>,
     /// The joint step `α_f` on `x` and `z`.
     pub step: f64,
     /// When to stop besides the iteration count.
@@ -50,7 +51,7 @@ impl Default for Dpbg {
         Dpbg {
             iters: 5000,
             lower_iters: 9,
-            lower_step: 0.05,
+            lower_step: None,
             step: 0.01,
             stop: Stop::default(),
             metrics: Metrics::default(),
@@ -61,7 +62,7 @@ impl Default for Dpbg {
 impl Dpbg {
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self) -> Schedule {
-        Schedule { iters: self.iters, stop: self.stop, lower_step: ("α", self.lower_step), metrics: self.metrics }
+        Schedule { iters: self.iters, stop: self.stop, lower_step: ("α", self.alpha()), metrics: self.metrics }
     }
 
     /// Checks the steps.
@@ -69,7 +70,14 @@ impl Dpbg {
     where
         DefaultAllocator: Alloc<N, M>,
     {
-        check_steps(&[("lower_step", self.lower_step), ("step", self.step)])
+        check_steps(&[("lower_step", self.alpha()), ("step", self.step)])
+    }
+}
+
+impl Dpbg {
+    /// The lower step (NaN when not chosen yet, which the checks reject).
+    pub(crate) fn alpha(&self) -> f64 {
+        self.lower_step.unwrap_or(f64::NAN)
     }
 }
 
@@ -79,7 +87,7 @@ impl Algorithm for Dpbg {
     }
 
     fn settings(&self) -> String {
-        format!("k={} α={} α_f={} L={}", self.lower_iters, self.lower_step, self.step, self.iters)
+        format!("k={} α={} α_f={} L={}", self.lower_iters, step_text(self.lower_step), self.step, self.iters)
     }
 
     /// Runs from `x0` and the initialization `z0` (passed as `y0`).
@@ -92,8 +100,13 @@ impl Algorithm for Dpbg {
     where
         DefaultAllocator: Alloc<P::N, P::M>,
     {
+        if self.lower_step.is_none() {
+            let start = (&Dense(problem), x0.as_slice(), z0.as_slice());
+            let given = |alpha| Self { lower_step: Some(alpha), ..self.clone() };
+            return with_auto_lower_step("α", start, |alpha| given(alpha).solve(problem, x0, z0));
+        }
         self.check()?;
-        let (k, alpha) = (self.lower_iters, self.lower_step);
+        let (k, alpha) = (self.lower_iters, self.alpha());
         let x0 = project(problem, x0.clone());
         let y0 = descend(problem, &x0, z0.clone(), k, alpha);
         let mut z = z0.clone();
@@ -115,6 +128,11 @@ impl Algorithm for Dpbg {
     }
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
-        self.matrix_free(problem, x0, y0)
+        match self.lower_step {
+            Some(_) => self.matrix_free(problem, x0, y0),
+            None => with_auto_lower_step("α", (problem, x0, y0), |alpha| {
+                Self { lower_step: Some(alpha), ..self.clone() }.matrix_free(problem, x0, y0)
+            }),
+        }
     }
 }

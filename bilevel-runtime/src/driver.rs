@@ -171,7 +171,7 @@ where
         (x, y) = (s.x, s.y);
     }
     finish(problem, &mut trace);
-    Ok(Run { status: Status::MaxIterations, trace, warnings })
+    Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new() })
 }
 
 /// The upper objective at the lower solution for the last record (see [`Record::upper_at_solution`]).
@@ -216,9 +216,11 @@ impl End {
         DefaultAllocator: Alloc<N, M>,
     {
         match self {
-            End::Converged(iteration) => Ok(Run { status: Status::Converged { iteration }, trace, warnings }),
+            End::Converged(iteration) => {
+                Ok(Run { status: Status::Converged { iteration }, trace, warnings, notes: Vec::new() })
+            }
             End::Fault(iteration, cause) => {
-                let run = Run { status: Status::MaxIterations, trace, warnings };
+                let run = Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new() };
                 Err(SolveError::Fault { iteration, cause, run })
             }
         }

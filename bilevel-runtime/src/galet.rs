@@ -6,10 +6,10 @@ use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::MatrixFreeProblem;
+use crate::matrix_free::{with_auto_lower_step, Dense, MatrixFreeProblem};
 use crate::problem::Problem;
 use crate::unroll::descend;
-use crate::upper::{with_optimizer, UpperOptimizer, UpperState};
+use crate::upper::{step_text, with_optimizer, UpperOptimizer, UpperState};
 
 /// GALET: for lower levels that satisfy the PL condition (possibly with a singular Hessian).
 ///
@@ -39,8 +39,8 @@ pub struct Galet {
     pub outer_iters: usize,
     /// Lower gradient steps `N` per iteration.
     pub lower_iters: usize,
-    /// Lower step `β`.
-    pub lower_step: f64,
+    /// Lower step `β` (`None`: `1/L_G` estimated at the start, the default).
+    pub lower_step: Option<f64>,
     /// Steps `T` on `w` per iteration.
     pub w_iters: usize,
     /// Step `ρ` on `w`.
@@ -65,7 +65,7 @@ impl Default for Galet {
         Galet {
             outer_iters: 30,
             lower_iters: 1,
-            lower_step: 1.0,
+            lower_step: None,
             w_iters: 1,
             w_step: 0.1,
             upper_step: 0.3,
@@ -81,9 +81,7 @@ impl Default for Galet {
 impl Galet {
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self) -> Schedule {
-        Schedule {
-            iters: self.outer_iters, stop: self.stop, lower_step: ("β", self.lower_step), metrics: self.metrics
-        }
+        Schedule { iters: self.outer_iters, stop: self.stop, lower_step: ("β", self.alpha()), metrics: self.metrics }
     }
 
     /// Checks the steps.
@@ -92,7 +90,14 @@ impl Galet {
         DefaultAllocator: Alloc<N, M>,
     {
         self.upper_optimizer.check().map_err(SolveError::Options)?;
-        check_steps(&[("lower_step", self.lower_step), ("w_step", self.w_step), ("upper_step", self.upper_step)])
+        check_steps(&[("lower_step", self.alpha()), ("w_step", self.w_step), ("upper_step", self.upper_step)])
+    }
+}
+
+impl Galet {
+    /// The lower step (NaN when not chosen yet, which the checks reject).
+    pub(crate) fn alpha(&self) -> f64 {
+        self.lower_step.unwrap_or(f64::NAN)
     }
 }
 
@@ -105,7 +110,7 @@ impl Algorithm for Galet {
         let s = format!(
             "N={} β={} T={} ρ={} α={} K={} {}",
             self.lower_iters,
-            self.lower_step,
+            step_text(self.lower_step),
             self.w_iters,
             self.w_step,
             self.upper_step,
@@ -124,13 +129,18 @@ impl Algorithm for Galet {
     where
         DefaultAllocator: Alloc<P::N, P::M>,
     {
+        if self.lower_step.is_none() {
+            let start = (&Dense(problem), x0.as_slice(), y0.as_slice());
+            let given = |alpha| Self { lower_step: Some(alpha), ..self.clone() };
+            return with_auto_lower_step("β", start, |alpha| given(alpha).solve(problem, x0, y0));
+        }
         self.check()?;
         let (_, m) = problem.dims();
         let zero = OVector::<f64, P::M>::zeros_generic(m, U1);
         let mut w = zero.clone();
         let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
         run(problem, x0, y0, self.schedule(), Vec::new(), |_, x, y_prev, kept| {
-            let y = descend(problem, x, y_prev.clone(), self.lower_iters, self.lower_step);
+            let y = descend(problem, x, y_prev.clone(), self.lower_iters, self.alpha());
             let (f, g) = (problem.upper_grad(x, &y), problem.lower_hess(x, &y));
             if !self.warm_w {
                 w = zero.clone();
@@ -145,7 +155,7 @@ impl Algorithm for Galet {
                 extras.push(("R_w".to_string(), (&g.yy * (&f.y + &g.yy * &w)).norm_squared()));
             }
             if kept && self.r_y_steps > 0 {
-                let y_star = descend(problem, x, y.clone(), self.r_y_steps, self.lower_step);
+                let y_star = descend(problem, x, y.clone(), self.r_y_steps, self.alpha());
                 extras.push(("R_y".to_string(), g.value - problem.lower(x, &y_star)));
             }
             let mut s = d.clone();
@@ -156,6 +166,11 @@ impl Algorithm for Galet {
     }
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
-        self.matrix_free(problem, x0, y0)
+        match self.lower_step {
+            Some(_) => self.matrix_free(problem, x0, y0),
+            None => with_auto_lower_step("β", (problem, x0, y0), |alpha| {
+                Self { lower_step: Some(alpha), ..self.clone() }.matrix_free(problem, x0, y0)
+            }),
+        }
     }
 }

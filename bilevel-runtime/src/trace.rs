@@ -79,6 +79,8 @@ where
     /// What the run found doubtful about its settings, e.g. a lower step too large for the lower level's
     /// curvature at the start (`α · L_G ≥ 2`). Empty when nothing was found.
     pub warnings: Vec<String>,
+    /// What the run chose that was not given, e.g. the lower step `1/L_G` when the algorithm had none.
+    pub notes: Vec<String>,
 }
 
 impl<N: Dim, M: Dim> Run<N, M>

@@ -70,6 +70,11 @@ impl UpperOptimizer {
     }
 }
 
+/// A step for a settings line: its value, or `1/L_G` when it is chosen from the curvature.
+pub(crate) fn step_text(step: Option<f64>) -> String {
+    step.map_or_else(|| "1/L_G".into(), |v| v.to_string())
+}
+
 /// A settings line with the optimizer's description appended (nothing for the plain gradient).
 pub(crate) fn with_optimizer(settings: String, rule: &UpperOptimizer) -> String {
     match rule {

@@ -30,7 +30,7 @@ impl Bda {
         let (mut fx, mut fy, mut gx, mut gy) = (v(n), v(m), v(n), v(m));
         let (mut fhx, mut fhy, mut ghx, mut ghy) = (v(n), v(m), v(n), v(m));
         let (mut d, mut a, mut old, mut trajectory) = (v(n), v(m), v(n), v(k_max * m));
-        let (su, sl) = (self.upper_inner_step, self.lower_inner_step);
+        let (su, sl) = (self.upper_inner_step, self.alpha());
         // The weights of ∇F and ∇G in inner step k (1-based): α_k s_u and (1 − α_k) s_l with α_k = μ / k.
         let weights = |k: usize| {
             let a = self.mu / k as f64;

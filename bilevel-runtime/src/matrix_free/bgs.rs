@@ -74,7 +74,7 @@ impl BgsOpt {
             if !self.warm {
                 y.copy_from_slice(&y_start);
             }
-            let (alpha, steps) = (self.lower_step, self.unrolled_steps);
+            let (alpha, steps) = (self.alpha(), self.unrolled_steps);
             descend(problem, x, y, self.warm_steps, alpha, &mut w.s);
             unroll(problem, x, y, (steps, alpha), &mut w.trajectory, &mut w.s);
             // d = ∇x F + J_x ∇y F and a = J_y ∇y F, backwards over the trajectory.

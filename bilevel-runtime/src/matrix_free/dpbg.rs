@@ -23,7 +23,7 @@ impl Dpbg {
     ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, m) = problem.dims();
-        let (k, alpha) = (self.lower_iters, self.lower_step);
+        let (k, alpha) = (self.lower_iters, self.alpha());
         let mut s = Scratch::new(n, m);
         let (mut dx, mut dz, mut old, mut trajectory) = (vec![0.0; n], vec![0.0; m], vec![0.0; n], vec![0.0; k * m]);
         let mut x_start = x0.to_vec();

@@ -143,7 +143,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
         }
     }
     finish(problem, &mut trace);
-    Ok(Run { status: Status::MaxIterations, trace, warnings })
+    Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new() })
 }
 
 /// The BGS residual of the last record (if it is not the start, whose residual is computed already) and its

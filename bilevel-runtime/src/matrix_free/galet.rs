@@ -30,7 +30,7 @@ impl Galet {
         let (mut bw, mut old, mut y_star) = (v(n), v(n), v(m));
         let (mut upper, mut step) = (UpperState::new(n), vec![0.0; n]);
         run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y, kept| {
-            descend(problem, x, y, self.lower_iters, self.lower_step, &mut s);
+            descend(problem, x, y, self.lower_iters, self.alpha(), &mut s);
             problem.upper_grad(x, y, &mut fx, &mut fy);
             if !self.warm_w {
                 w.iter_mut().for_each(|c| *c = 0.0);
@@ -53,7 +53,7 @@ impl Galet {
             }
             if kept && self.r_y_steps > 0 {
                 y_star.copy_from_slice(y);
-                descend(problem, x, &mut y_star, self.r_y_steps, self.lower_step, &mut s);
+                descend(problem, x, &mut y_star, self.r_y_steps, self.alpha(), &mut s);
                 extras.push(("R_y".to_string(), problem.lower(x, y) - problem.lower(x, &y_star)));
             }
             upper.direction(&self.upper_optimizer, &fx, &mut step);

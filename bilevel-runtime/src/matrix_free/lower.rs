@@ -149,6 +149,46 @@ pub fn safe_lower_step<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) 
     1.0 / lower_lipschitz(problem, x, y)
 }
 
+/// Runs `run` with the lower step `1/L_G` estimated at the start `(x0, y0)` (x0 projected onto the box), for an
+/// algorithm given no lower step, and notes the choice in the run. A start where the curvature gives no step
+/// (`L_G` zero or not finite) is an error asking for one.
+pub(crate) fn with_auto_lower_step<P: MatrixFreeProblem, N: nalgebra::Dim, M: nalgebra::Dim>(
+    name: &str,
+    (problem, x0, y0): (&P, &[f64], &[f64]),
+    run: impl FnOnce(f64) -> crate::SolveResult<N, M>,
+) -> crate::SolveResult<N, M>
+where
+    nalgebra::DefaultAllocator: crate::Alloc<N, M>,
+{
+    use crate::SolveError;
+    if (x0.len(), y0.len()) != problem.dims() {
+        return run(f64::NAN); // the run reports the lengths
+    }
+    let mut x = x0.to_vec();
+    super::driver::project(problem, &mut x);
+    let l_g = lower_lipschitz(problem, &x, y0);
+    if !(l_g.is_finite() && l_g > 0.0) {
+        return Err(SolveError::Options(format!(
+            "no lower step {name} was given, and the lower level's curvature at the start gives none \
+             (L_G ≈ {l_g}); give {name} (a lower gradient step converges for {name}·L_G < 2)"
+        )));
+    }
+    let note =
+        format!("lower step {name} = 1/L_G = {:.6e}, from the curvature at the start (L_G ≈ {l_g:.6e})", 1.0 / l_g);
+    let add = |run: &mut crate::Run<N, M>| run.notes.push(note.clone());
+    match run(1.0 / l_g) {
+        Ok(mut r) => {
+            add(&mut r);
+            Ok(r)
+        }
+        Err(SolveError::Fault { iteration, cause, mut run }) => {
+            add(&mut run);
+            Err(SolveError::Fault { iteration, cause, run })
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// The warning for a lower step `alpha` too large for `l_g` (`α L_G ≥ 2`), if it is.
 pub(crate) fn step_warning(name: &str, alpha: f64, l_g: f64) -> Option<String> {
     (alpha * l_g >= 2.0).then(|| {
