@@ -2,13 +2,17 @@
 //! d_y = 1000, with a lower Hessian of rank 900. Corrected ITD reaches the closed-form equilibrium
 //! x* = A_f⁻¹ B_gᵀ A_g† C_f whatever T; plain ITD settles at another point, far from x* for small T.
 //!
-//! `cargo run --release --example arbel_quadratic [-- --json] [-- --full]` (`--full` adds T = 10 and 100).
+//! `cargo run --release --example arbel_quadratic [-- --json] [-- --full] [-- --plot fig3.svg]` (`--full` adds
+//! T = 10 with K = 1000 and T = 100 with K = 100 — an outer step of T = 100 takes about two seconds here, and the
+//! figure is against time; `--plot` draws the paper's Fig. 3: the distance to x* and ‖d_k‖ against the time of
+//! the iterations, one line per run; `docs/arbel_fig3.svg` is the one of `--full`).
 
 use std::time::Instant;
 
 use bilevel::data::Array;
 use bilevel::nalgebra::{DMatrix, DVector};
-use bilevel::{bilevel, Algorithm, BgsOpt, MatrixFreeProblem, Method, XiSolver};
+use bilevel::plot::{Figure, Panel, Series};
+use bilevel::{bilevel, Algorithm, BgsOpt, MatrixFreeProblem, Method, Run, XiSolver};
 
 bilevel!(file = "examples/bl/arbel_quadratic.bl");
 
@@ -139,8 +143,31 @@ fn timing(problem: &ArbelQuadratic) {
     time("lower_hvp_y", &mut || problem.lower_hvp_y(&x, &y, &v, &mut gx, &mut gy));
 }
 
+/// Fig. 3 of the paper: `½(x_k − x*)ᵀA_f(x_k − x*)` and `‖d_k‖` against the time of the iterations, one line
+/// per run.
+fn figure(inst: &Instance, runs: &[(String, Run<bilevel::nalgebra::Dyn, bilevel::nalgebra::Dyn>)]) -> Figure {
+    let lines = |f: &dyn Fn(&bilevel::Record<_, _>) -> f64| {
+        runs.iter()
+            .map(|(label, run)| {
+                Series::new(label, run.seconds.iter().zip(&run.trace).map(|(t, r)| (*t, f(r))).collect())
+            })
+            .collect()
+    };
+    let distance = Panel {
+        series: lines(&|r| inst.distance(&r.x)),
+        ..Panel::new("distance to x*", "time (s)", "½(x − x*)ᵀA_f(x − x*)").log_x().log_y()
+    };
+    let direction = Panel {
+        series: lines(&|r| r.dir_norm),
+        ..Panel::new("upper direction", "time (s)", "‖d_k‖").log_x().log_y()
+    };
+    Figure::new(vec![distance, direction])
+}
+
 fn main() {
     let json = bilevel::report::json_requested();
+    let args: Vec<String> = std::env::args().collect();
+    let plot = args.iter().position(|a| a == "--plot").map(|i| args.get(i + 1).cloned().unwrap_or_default());
     let full = std::env::args().any(|a| a == "--full");
     let start = Instant::now();
     let inst = instance(2000, 1000, 900, 2022);
@@ -158,9 +185,13 @@ fn main() {
             "algorithm", "settings", "ms/iter"
         );
     }
-    let unrolled: &[usize] = if full { &[1, 10, 100] } else { &[1] };
-    for method in methods(unrolled, 1000) {
-        let start = Instant::now();
+    let mut settings = methods(&[1, 10], 1000);
+    settings.truncate(if full { 4 } else { 2 });
+    if full {
+        settings.extend(methods(&[100], 100));
+    }
+    let mut runs = Vec::new();
+    for method in settings {
         let run = match method.solve_matrix_free(&inst.problem, &vec![0.0; n], &vec![0.0; m]) {
             Ok(run) => run,
             Err(e) => {
@@ -168,7 +199,8 @@ fn main() {
                 continue;
             }
         };
-        let per_iter = start.elapsed().as_secs_f64() / run.iterations().max(1) as f64;
+        // The iterations' own time (the records' metrics excluded).
+        let per_iter = run.seconds.last().copied().unwrap_or(0.0) / run.iterations().max(1) as f64;
         let at = |k: usize| run.trace.get(k).map_or(f64::NAN, |r| inst.distance(&r.x));
         let t: usize = method.settings().split_whitespace().next().and_then(|s| s[2..].parse().ok()).unwrap_or(0);
         if json {
@@ -191,6 +223,14 @@ fn main() {
                 at(100),
                 at(1000)
             );
+        }
+        let t = method.settings().split_whitespace().next().unwrap_or_default().replace('=', " = ");
+        runs.push((format!("{} {t}", method.name()), run));
+    }
+    if let Some(path) = plot {
+        match figure(&inst, &runs).save(&path) {
+            Ok(()) => eprintln!("wrote {path}"),
+            Err(e) => eprintln!("{e}"),
         }
     }
 }

@@ -200,6 +200,8 @@ fn a_trace_of_every_kth_iterate_holds_the_same_records() {
         let full = m.solve(&p, &x0, &y0).unwrap();
         let sparse = m.clone().with_metrics(Metrics::Every(7)).solve(&p, &x0, &y0).unwrap();
         let kept: Vec<usize> = sparse.trace.iter().map(|r| r.iteration).collect();
+        assert_eq!(sparse.seconds.len(), sparse.trace.len(), "one time per record");
+        assert!(sparse.seconds[0] == 0.0 && sparse.seconds.windows(2).all(|w| w[0] <= w[1]), "{:?}", sparse.seconds);
         let expected: Vec<usize> = (0..=300).filter(|k| k % 7 == 0 || *k == 300).collect();
         assert_eq!(kept, expected, "{}", m.name());
         for r in &sparse.trace {
@@ -211,7 +213,7 @@ fn a_trace_of_every_kth_iterate_holds_the_same_records() {
         assert_eq!(end.x().as_slice(), full.x().as_slice(), "{}: the same last iterate matrix-free", m.name());
     }
     let err = all_methods()[0].clone().with_metrics(Metrics::Every(0)).solve(&p, &x0, &y0).unwrap_err();
-    assert!(err.to_string().contains("Every(0) keeps no iterate"), "{err}");
+    assert!(err.to_string().contains("Every(0) or Full(0) keeps no iterate"), "{err}");
 }
 
 #[test]

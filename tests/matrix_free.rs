@@ -8,7 +8,8 @@ mod common;
 use bilevel::nalgebra::{DefaultAllocator, Dyn, Vector3};
 use bilevel::report::Case;
 use bilevel::{
-    Algorithm, Alloc, Bda, BgsOpt, Dense, Dpbg, Galet, Method, Problem, Record, SolveError, UpperOptimizer, XiSolver,
+    Algorithm, Alloc, Bda, BgsOpt, Dense, Dpbg, Galet, Method, Metrics, Problem, Record, SolveError, UpperOptimizer,
+    XiSolver,
 };
 
 #[allow(dead_code)]
@@ -74,7 +75,7 @@ where
                 Err(SolveError::Fault { iteration: j, run: f, .. }),
             ) => {
                 assert_eq!(i, j, "{} {}: faults at different iterations", bgs.name(), bgs.settings());
-                (d, f)
+                (*d, *f)
             }
             (d, f) => panic!("{} {}: {:?} against {:?}", bgs.name(), bgs.settings(), d.err(), f.err()),
         };
@@ -278,6 +279,30 @@ fn the_bgs_residual_is_projected_on_the_box() {
     assert!(run.last().bgs_residual < 1e-8, "{}", run.last().bgs_residual);
     let free = bgs.solve_matrix_free(&Dense(BoxedQuadratic), &[0.0; 2], &[0.0; 2]).unwrap();
     assert!(free.last().bgs_residual < 1e-8, "{}", free.last().bgs_residual);
+}
+
+/// `Metrics::Full(k)`: the same iterates as `Every(k)`, each record with the costly metrics too (the BGS
+/// residual by LSQR and F at the solved lower level), dense and matrix-free.
+#[test]
+fn full_metrics_every_k_iterations() {
+    let data = common::logistic::small();
+    let bgs = BgsOpt { lower_step: Some(1.0), outer_iters: 6, ..BgsOpt::corrected_itd(3, XiSolver::Cg { iters: 3 }) };
+    let (x0, y0) = ([0.1, -0.2, 0.0], [0.5, 0.5, -0.5]);
+    let full = BgsOpt { metrics: Metrics::Full(2), ..bgs.clone() }.solve_matrix_free(&data, &x0, &y0).unwrap();
+    let every = BgsOpt { metrics: Metrics::Every(2), ..bgs.clone() }.solve_matrix_free(&data, &x0, &y0).unwrap();
+    assert_eq!(full.trace.iter().map(|r| r.iteration).collect::<Vec<_>>(), [0, 2, 4, 6]);
+    for (f, e) in full.trace.iter().zip(&every.trace) {
+        assert_eq!((&f.x, &f.y), (&e.x, &e.y));
+        assert!(f.bgs_residual.is_finite() && f.upper_at_solution.is_some(), "{f:?}");
+    }
+    assert!(every.trace[1].bgs_residual.is_nan() && every.trace[1].upper_at_solution.is_none());
+    let dense =
+        BgsOpt { metrics: Metrics::Full(2), ..bgs }.solve(&common::logistic::LogisticDense, &x0.into(), &y0.into());
+    let dense = dense.unwrap();
+    for (d, f) in dense.trace.iter().zip(&full.trace) {
+        let (a, b) = (d.upper_at_solution.unwrap(), f.upper_at_solution.unwrap());
+        assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+    }
 }
 
 /// DPBG on the Huber example stops at y = 0.1, which is not a lower-level solution: its F there is 0, while F at

@@ -72,6 +72,10 @@ impl Default for Stop {
 pub enum Metrics {
     /// The start, every `k`-th iterate and the last (`Every(1)`, the default: every iterate).
     Every(usize),
+    /// As `Every(k)`, and each of these records also gets the costly metrics that otherwise only the start and
+    /// the last record have: `upper_at_solution` (a lower solve by truncated Newton) and, in matrix-free runs,
+    /// the BGS residual (about 400 products by LSQR).
+    Full(usize),
     /// The start and the last iterate only: no per-iteration work beyond the algorithm's own.
     End,
 }
@@ -87,9 +91,14 @@ impl Metrics {
     pub fn keeps(self, k: usize, iters: usize) -> bool {
         k == iters
             || match self {
-                Metrics::Every(every) => every > 0 && k.is_multiple_of(every),
+                Metrics::Every(every) | Metrics::Full(every) => every > 0 && k.is_multiple_of(every),
                 Metrics::End => false,
             }
+    }
+
+    /// Whether every record kept gets the costly metrics too.
+    pub fn full(self) -> bool {
+        matches!(self, Metrics::Full(_))
     }
 }
 
@@ -152,26 +161,35 @@ where
     let x0 = project(problem, x0.clone());
     let warnings = lower_lipschitz(problem, &x0, y0).and_then(|l| step_warning(name, alpha, l)).into_iter().collect();
     let mut trace = vec![record(problem, x0.clone(), y0.clone(), (0, 0.0), extras0)];
+    if metrics.full() {
+        trace[0].upper_at_solution = upper_at_solution(&Dense(problem), x0.as_slice(), y0.as_slice());
+    }
     let (mut x, mut y) = (x0, y0.clone());
+    let mut clock = Clock::new();
     for k in 1..=iters {
         let kept = metrics.keeps(k, iters);
-        let s = step(k, &x, &y, kept);
+        let s = clock.time(|| step(k, &x, &y, kept));
         if let Some(cause) = iterate_fault(s.x.as_slice(), s.y.as_slice(), s.dir_norm, stop.divergence_bound) {
             finish(problem, &mut trace);
-            return End::Fault(k, cause).outcome(trace, warnings);
+            return End::Fault(k, cause).outcome(trace, clock.seconds, warnings);
         }
         let converged = stop.tol.is_some_and(|tol| s.moved < tol && problem.lower_grad(&s.x, &s.y).y.norm() < tol);
         if kept || converged {
-            let rec = record(problem, s.x.clone(), s.y.clone(), (k, s.dir_norm), s.extras);
-            if let Some(end) = accept(&mut trace, rec, stop, s.moved, k) {
+            let mut rec = record(problem, s.x.clone(), s.y.clone(), (k, s.dir_norm), s.extras);
+            if metrics.full() {
+                rec.upper_at_solution = upper_at_solution(&Dense(problem), rec.x.as_slice(), rec.y.as_slice());
+            }
+            let end = accept(&mut trace, rec, stop, s.moved, k);
+            clock.mark(trace.len());
+            if let Some(end) = end {
                 finish(problem, &mut trace);
-                return end.outcome(trace, warnings);
+                return end.outcome(trace, clock.seconds, warnings);
             }
         }
         (x, y) = (s.x, s.y);
     }
     finish(problem, &mut trace);
-    Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new() })
+    Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new(), seconds: clock.seconds })
 }
 
 /// The upper objective at the lower solution for the last record (see [`Record::upper_at_solution`]).
@@ -179,7 +197,7 @@ fn finish<P: Problem>(problem: &P, trace: &mut [Record<P::N, P::M>])
 where
     DefaultAllocator: Alloc<P::N, P::M>,
 {
-    if let Some(last) = trace.last_mut() {
+    if let Some(last) = trace.last_mut().filter(|r| r.upper_at_solution.is_none()) {
         last.upper_at_solution = upper_at_solution(&Dense(problem), last.x.as_slice(), last.y.as_slice());
     }
 }
@@ -210,19 +228,47 @@ impl End {
     pub fn outcome<N: nalgebra::Dim, M: nalgebra::Dim>(
         self,
         trace: Vec<Record<N, M>>,
+        seconds: Vec<f64>,
         warnings: Vec<String>,
     ) -> SolveResult<N, M>
     where
         DefaultAllocator: Alloc<N, M>,
     {
+        let run = |status| Run { status, trace, warnings, notes: Vec::new(), seconds };
         match self {
-            End::Converged(iteration) => {
-                Ok(Run { status: Status::Converged { iteration }, trace, warnings, notes: Vec::new() })
-            }
+            End::Converged(iteration) => Ok(run(Status::Converged { iteration })),
             End::Fault(iteration, cause) => {
-                let run = Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new() };
-                Err(SolveError::Fault { iteration, cause, run })
+                Err(SolveError::Fault { iteration, cause, run: Box::new(run(Status::MaxIterations)) })
             }
+        }
+    }
+}
+
+/// The time the iterations of a run take, and its value at each record kept.
+pub(crate) struct Clock {
+    elapsed: std::time::Duration,
+    /// One entry per record of the trace (0 for the start).
+    pub seconds: Vec<f64>,
+}
+
+impl Clock {
+    /// No time yet; the start's record at 0.
+    pub fn new() -> Clock {
+        Clock { elapsed: std::time::Duration::ZERO, seconds: vec![0.0] }
+    }
+
+    /// Runs `f`, adding its wall time.
+    pub fn time<T>(&mut self, f: impl FnOnce() -> T) -> T {
+        let start = std::time::Instant::now();
+        let out = f();
+        self.elapsed += start.elapsed();
+        out
+    }
+
+    /// The time so far for the records beyond those marked, when the trace has grown to `records`.
+    pub fn mark(&mut self, records: usize) {
+        while self.seconds.len() < records {
+            self.seconds.push(self.elapsed.as_secs_f64());
         }
     }
 }
@@ -252,8 +298,8 @@ pub(crate) fn check_schedule<N: nalgebra::Dim, M: nalgebra::Dim>(schedule: &Sche
 where
     DefaultAllocator: Alloc<N, M>,
 {
-    if schedule.metrics == Metrics::Every(0) {
-        let why = "metrics: Metrics::Every(0) keeps no iterate; use Every(k) with k ≥ 1, or Metrics::End";
+    if matches!(schedule.metrics, Metrics::Every(0) | Metrics::Full(0)) {
+        let why = "metrics: Metrics::Every(0) or Full(0) keeps no iterate; use k ≥ 1, or Metrics::End";
         return Err(SolveError::Options(why.into()));
     }
     check_stop(schedule.stop)

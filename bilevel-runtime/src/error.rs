@@ -22,8 +22,8 @@ where
         iteration: usize,
         /// What went wrong, e.g. "the upper direction d is not finite".
         cause: String,
-        /// Everything computed before the fault.
-        run: Run<N, M>,
+        /// Everything computed before the fault (boxed: a run is large, and the error travels by value).
+        run: Box<Run<N, M>>,
     },
 }
 

@@ -26,6 +26,7 @@ pub mod matrix_free;
 mod method;
 pub mod metrics;
 pub mod parallel;
+pub mod plot;
 mod problem;
 pub mod report;
 mod trace;

@@ -36,7 +36,8 @@ where
     pub bgs_residual: f64,
     /// `F(x_k, ŷ)` with `ŷ` the lower level solved from `y_k` to `‖∇y G‖ ≤ 1e-10` ([`solve_lower`]): the upper
     /// objective at the lower solution, which compares fairly methods that evaluate `F` at a biased `y` (BDA,
-    /// DPBG). Computed for the final record of a run (`None` elsewhere, and when the solve does not converge).
+    /// DPBG). Computed for the final record of a run, and for every record with [`Metrics::Full`](crate::Metrics)
+    /// (`None` elsewhere, and when the solve does not converge).
     ///
     /// [`solve_lower`]: crate::matrix_free::solve_lower
     pub upper_at_solution: Option<f64>,
@@ -81,6 +82,9 @@ where
     pub warnings: Vec<String>,
     /// What the run chose that was not given, e.g. the lower step `1/L_G` when the algorithm had none.
     pub notes: Vec<String>,
+    /// For each record of the trace, the wall time in seconds the algorithm's iterations took up to it (the
+    /// metrics of the records excluded): the time axis of convergence plots.
+    pub seconds: Vec<f64>,
 }
 
 impl<N: Dim, M: Dim> Run<N, M>

@@ -7,7 +7,7 @@ use super::krylov::Krylov;
 use super::lower::{lower_lipschitz, step_warning, upper_at_solution};
 use super::vector::{axpy, finite, norm};
 use super::MatrixFreeProblem;
-use crate::driver::{accept, iterate_fault, End, Schedule};
+use crate::driver::{accept, iterate_fault, Clock, End, Schedule};
 use crate::error::{SolveError, SolveResult};
 use crate::trace::{Record, Run, Status};
 
@@ -120,12 +120,16 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     let (mut gx, mut gy) = (vec![0.0; n], vec![0.0; m]);
     let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };
     let mut trace = vec![record(problem, (&x, &y), (0, start), true, (&mut gx, &mut gy))];
+    if metrics.full() {
+        trace[0].upper_at_solution = upper_at_solution(problem, &x, &y);
+    }
+    let mut clock = Clock::new();
     for k in 1..=iters {
         let kept = metrics.keeps(k, iters);
-        let s = step(k, &mut x, &mut y, kept);
+        let s = clock.time(|| step(k, &mut x, &mut y, kept));
         if let Some(cause) = iterate_fault(&x, &y, s.dir_norm, stop.divergence_bound) {
             finish(problem, &mut trace);
-            return End::Fault(k, cause).outcome(trace, warnings);
+            return End::Fault(k, cause).outcome(trace, clock.seconds, warnings);
         }
         let converged = stop.tol.is_some_and(|tol| {
             s.moved < tol && {
@@ -135,15 +139,20 @@ pub(crate) fn run<P: MatrixFreeProblem>(
         });
         if kept || converged {
             let moved = s.moved;
-            let rec = record(problem, (&x, &y), (k, s), false, (&mut gx, &mut gy));
-            if let Some(end) = accept(&mut trace, rec, stop, moved, k) {
+            let mut rec = record(problem, (&x, &y), (k, s), metrics.full(), (&mut gx, &mut gy));
+            if metrics.full() {
+                rec.upper_at_solution = upper_at_solution(problem, &x, &y);
+            }
+            let end = accept(&mut trace, rec, stop, moved, k);
+            clock.mark(trace.len());
+            if let Some(end) = end {
                 finish(problem, &mut trace);
-                return end.outcome(trace, warnings);
+                return end.outcome(trace, clock.seconds, warnings);
             }
         }
     }
     finish(problem, &mut trace);
-    Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new() })
+    Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new(), seconds: clock.seconds })
 }
 
 /// The BGS residual of the last record (if it is not the start, whose residual is computed already) and its
@@ -153,10 +162,12 @@ fn finish<P: MatrixFreeProblem>(problem: &P, trace: &mut [Record<Dyn, Dyn>]) {
     if let Some(last) = trace.last_mut() {
         let (x, y) = (last.x.as_slice(), last.y.as_slice());
         if finite(x) && finite(y) {
-            if !at_start {
+            if !at_start && last.bgs_residual.is_nan() {
                 last.bgs_residual = bgs_residual(problem, x, y);
             }
-            last.upper_at_solution = upper_at_solution(problem, x, y);
+            if last.upper_at_solution.is_none() {
+                last.upper_at_solution = upper_at_solution(problem, x, y);
+            }
         }
     }
 }
