@@ -214,14 +214,14 @@ fn main() {
             );
         } else {
             println!(
-                "{:<14} {:<40} {:>9.2}   {:.1e} / {:.1e} / {:.1e} / {:.1e}",
+                "{:<14} {:<40} {:>9.2}   {}",
                 method.name(),
                 method.settings(),
                 per_iter * 1e3,
-                at(1),
-                at(10),
-                at(100),
-                at(1000)
+                // "—" past the end of a shorter run.
+                [1, 10, 100, 1000]
+                    .map(|k| if k < run.trace.len() { format!("{:.1e}", at(k)) } else { "—".into() })
+                    .join(" / ")
             );
         }
         let t = method.settings().split_whitespace().next().unwrap_or_default().replace('=', " = ");
