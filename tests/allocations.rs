@@ -1,35 +1,51 @@
-//! No heap allocation inside the iterations of the matrix-free algorithms: with `Metrics::End` (the trace keeps
-//! the start and the end), a run of 2K outer iterations allocates exactly as often as a run of K, counted by a
-//! global allocator. The problem has enough samples for its loops to run in parallel chunks, on one thread and
-//! on two.
+//! No heap allocation inside the iterations: with `Metrics::End` (the trace keeps the start and the end), a run
+//! of 2K outer iterations allocates exactly as often as a run of K, counted by a global allocator. Matrix-free
+//! runs on a data problem with enough samples for its loops to run in parallel chunks, on one thread and on two;
+//! dense runs on a fixed-size problem (every ξ-solver, the pseudo-inverses included: their Jacobi
+//! eigendecomposition works on fixed-size matrices).
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bilevel::data::Array;
+use bilevel::nalgebra::{Vector2, Vector3};
 use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, Method, Metrics, UpperOptimizer, XiSolver};
 
-/// The system allocator, counting allocations (on every thread).
+/// The system allocator, counting the allocations of the threads that ask for it (the test's own and its thread
+/// pool's, not the test harness's, which allocates when another test finishes).
 struct Counting;
 
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    static COUNTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn count() {
+    if COUNTED.try_with(|c| c.get()).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
+
+/// The count is global: the tests of this file take turns.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 bilevel! {
     problem Logistic {
@@ -40,6 +56,16 @@ bilevel! {
         lower w: real[p];
         minimize lower: mean(i in 0..N: softplus(-t[i] * dot(X[i], w))) + 0.5 * sum(j in 0..p: exp(lam[j]) * w[j]^2);
         minimize upper: mean(i in 0..N: (dot(X[i], w) - t[i])^2);
+    }
+}
+
+bilevel! {
+    /// A small fixed-size problem (straight-line code, dense blocks on the stack).
+    problem Small {
+        upper x: real[2];
+        lower y: real[3];
+        minimize lower: 0.5 * norm2(y - [x[0], x[1], x[0] * x[1]]) + 0.1 * sum(i in 0..3: y[i]^4);
+        minimize upper: norm2(y - [1, 2, 0.5]) + 0.05 * norm2(x);
     }
 }
 
@@ -92,9 +118,15 @@ fn allocations(problem: &Logistic, method: &Method) -> usize {
 
 #[test]
 fn iterations_allocate_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    COUNTED.with(|c| c.set(true));
     let problem = problem();
     for threads in [1, 2] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .start_handler(|_| COUNTED.with(|c| c.set(true)))
+            .build()
+            .unwrap();
         pool.install(|| {
             let (short, long) = (methods(4), methods(8));
             allocations(&problem, &short[0]); // the thread's buffers for parallel chunks, once
@@ -105,9 +137,44 @@ fn iterations_allocate_nothing() {
                     two_k,
                     "{} on {threads} threads: 4 more iterations allocated {} times",
                     a.name(),
-                    two_k - k
+                    two_k as i64 - k as i64
                 );
             }
         });
+    }
+}
+
+#[test]
+fn dense_iterations_on_a_fixed_size_problem_allocate_nothing() {
+    let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    COUNTED.with(|c| c.set(true));
+    let (x0, y0) = (Vector2::new(0.1, 0.2), Vector3::zeros());
+    let count = |m: &Method| {
+        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let run = m.solve(&Small, &x0, &y0).expect("the run succeeds");
+        assert_eq!(run.trace.len(), 2);
+        ALLOCATIONS.load(Ordering::SeqCst) - before
+    };
+    let with_pinv = |k: usize| {
+        let pinv = |x: XiSolver| BgsOpt {
+            outer_iters: k,
+            lower_step: Some(0.5),
+            metrics: Metrics::End,
+            ..BgsOpt::corrected_itd(2, x)
+        };
+        let mut all = methods(k);
+        all.extend([pinv(XiSolver::PINV), pinv(XiSolver::ADAPTIVE_PINV)].map(Method::from));
+        all
+    };
+    for (a, b) in with_pinv(4).iter().zip(&with_pinv(8)) {
+        let (k, two_k) = (count(a), count(b));
+        assert_eq!(
+            k,
+            two_k,
+            "{} ({}): 4 more iterations allocated {} more times",
+            a.name(),
+            a.settings(),
+            two_k as i64 - k as i64
+        );
     }
 }

@@ -203,7 +203,7 @@ impl Algorithm for BgsOpt {
                 let (xi, more) = xi_state.solve(solver, &g.yy, &v, g.grad_y.norm());
                 d += &g.xy * xi;
                 if kept {
-                    extras = more;
+                    extras = more.named();
                 }
             }
             let mut s = d.clone();

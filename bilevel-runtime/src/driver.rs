@@ -211,8 +211,7 @@ where
     if !h.iter().all(|v| v.is_finite()) {
         return None;
     }
-    let dense = nalgebra::DMatrix::from_iterator(h.nrows(), h.ncols(), h.iter().copied());
-    Some(dense.symmetric_eigenvalues().iter().fold(0.0f64, |acc, l| acc.max(l.abs())))
+    Some(crate::linalg::symmetric_eigen(&h).0.iter().fold(0.0f64, |acc, l| acc.max(l.abs())))
 }
 
 /// Why a run ends before its iteration count.
@@ -342,17 +341,19 @@ fn fault<N: nalgebra::Dim, M: nalgebra::Dim>(rec: &Record<N, M>, bound: f64) -> 
 where
     DefaultAllocator: Alloc<N, M>,
 {
-    let finite = |v: f64| v.is_finite();
-    let checks = [
-        (rec.x.iter().all(|v| finite(*v)), "x is not finite".to_string()),
-        (rec.y.iter().all(|v| finite(*v)), "y is not finite".to_string()),
-        (finite(rec.dir_norm), "the upper direction d is not finite".to_string()),
-        (finite(rec.upper), "the upper objective F is not finite".to_string()),
-        (finite(rec.lower), "the lower objective G is not finite".to_string()),
-        (finite(rec.lower_grad_norm), "the lower gradient ∇y G is not finite".to_string()),
+    // Text is built only for the fault found.
+    let vectors = [(rec.x.as_slice(), "x"), (rec.y.as_slice(), "y")];
+    if let Some((_, name)) = vectors.iter().find(|(v, _)| !v.iter().all(|c| c.is_finite())) {
+        return Some(format!("{name} is not finite"));
+    }
+    let values = [
+        (rec.dir_norm, "the upper direction d"),
+        (rec.upper, "the upper objective F"),
+        (rec.lower, "the lower objective G"),
+        (rec.lower_grad_norm, "the lower gradient ∇y G"),
     ];
-    if let Some((_, what)) = checks.into_iter().find(|(ok, _)| !ok) {
-        return Some(what);
+    if let Some((_, what)) = values.iter().find(|(v, _)| !v.is_finite()) {
+        return Some(format!("{what} is not finite"));
     }
     if let Some((name, _)) = rec.extras.iter().find(|(_, v)| !v.is_finite()) {
         return Some(format!("{name} is not finite"));

@@ -106,13 +106,32 @@ impl XiSolver {
 /// The relative residual at which the `cg` solver stops.
 pub(crate) const CG_TOL: f64 = 1e-15;
 
-/// The metrics of one `cg` solve.
-pub(crate) fn cg_metrics(out: Outcome, xi_norm: f64) -> Vec<(String, f64)> {
-    vec![
-        ("cg_breakdown".into(), f64::from(u8::from(out.breakdown))),
-        ("cg_residual".into(), out.residual),
-        ("xi_norm".into(), xi_norm),
-    ]
+/// The metrics a ξ-solver reports, named without allocating: strings are made only for a record that is kept.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub(crate) struct XiMetrics {
+    items: [(&'static str, f64); 3],
+    len: usize,
+}
+
+impl XiMetrics {
+    /// These metrics (at most three).
+    pub fn of(items: &[(&'static str, f64)]) -> XiMetrics {
+        let mut m = XiMetrics::default();
+        m.items[..items.len()].copy_from_slice(items);
+        m.len = items.len();
+        m
+    }
+
+    /// The metrics of one `cg` solve.
+    pub fn cg(out: Outcome, xi_norm: f64) -> XiMetrics {
+        let breakdown = f64::from(u8::from(out.breakdown));
+        XiMetrics::of(&[("cg_breakdown", breakdown), ("cg_residual", out.residual), ("xi_norm", xi_norm)])
+    }
+
+    /// The metrics with their names, for a record.
+    pub fn named(&self) -> Vec<(String, f64)> {
+        self.items[..self.len].iter().map(|(name, v)| (name.to_string(), *v)).collect()
+    }
 }
 
 /// What a warm-started solver carries from one outer iteration to the next (`z` for z-cg, `ξ` for gd).
@@ -144,30 +163,32 @@ where
         h: &OMatrix<f64, M, M>,
         v: &OVector<f64, M>,
         lower_grad_norm: f64,
-    ) -> (OVector<f64, M>, Vec<(String, f64)>) {
+    ) -> (OVector<f64, M>, XiMetrics) {
         match *solver {
-            XiSolver::Pinv { rtol } => (-pinv_apply(h, v, rtol, 0.0), Vec::new()),
-            XiSolver::AdaptivePinv { rtol, kappa } => (-pinv_apply(h, v, rtol, kappa * lower_grad_norm), Vec::new()),
+            XiSolver::Pinv { rtol } => (-pinv_apply(h, v, rtol, 0.0), XiMetrics::default()),
+            XiSolver::AdaptivePinv { rtol, kappa } => {
+                (-pinv_apply(h, v, rtol, kappa * lower_grad_norm), XiMetrics::default())
+            }
             XiSolver::ZCg { iters } => {
                 let mut apply = |u: &[f64], out: &mut [f64]| product(h, u, out);
                 let out = self.krylov.cgls_square(&mut apply, v.as_slice(), self.warm.as_mut_slice(), iters);
-                (h * &self.warm, vec![("cg_breakdown".into(), f64::from(u8::from(out.breakdown)))])
+                (h * &self.warm, XiMetrics::of(&[("cg_breakdown", f64::from(u8::from(out.breakdown)))]))
             }
             XiSolver::Gd { step } => {
                 self.warm = &self.warm - (h * &self.warm + v).scale(step);
-                (self.warm.clone(), vec![("xi_norm".into(), self.warm.norm())])
+                (self.warm.clone(), XiMetrics::of(&[("xi_norm", self.warm.norm())]))
             }
             XiSolver::Cg { iters } => {
                 let mut apply = |u: &[f64], out: &mut [f64]| product(h, u, out);
                 let minus_v = -v;
                 let out = self.krylov.cg(&mut apply, minus_v.as_slice(), self.warm.as_mut_slice(), iters, CG_TOL);
-                (self.warm.clone(), cg_metrics(out, self.warm.norm()))
+                (self.warm.clone(), XiMetrics::cg(out, self.warm.norm()))
             }
             XiSolver::Lsqr { iters } => {
                 let mut apply = |u: &[f64], out: &mut [f64]| product(h, u, out);
                 let mut xi = v.clone();
                 let out = self.krylov.lsqr(&mut apply, v.as_slice(), xi.as_mut_slice(), iters, 1e-12);
-                (-xi, vec![("lsqr_iterations".into(), out.iterations as f64)])
+                (-xi, XiMetrics::of(&[("lsqr_iterations", out.iterations as f64)]))
             }
         }
     }

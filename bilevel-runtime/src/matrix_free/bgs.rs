@@ -12,7 +12,7 @@ use crate::bgs::BgsOpt;
 use crate::error::SolveResult;
 use crate::linalg::pinv_apply;
 use crate::upper::UpperState;
-use crate::xi::{XiSolver, CG_TOL};
+use crate::xi::{XiMetrics, XiSolver, CG_TOL};
 
 /// Every buffer one run needs, allocated once.
 struct Work {
@@ -103,51 +103,49 @@ fn correct<P: MatrixFreeProblem>(
 ) -> Vec<(String, f64)> {
     let Work { s: Scratch { gx, gy, hx, hy }, a: v, xi, warm, krylov, .. } = w;
     let mut h = |u: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, u, hx, out);
-    const NONE: (&str, f64) = ("", 0.0);
-    // The solver's metrics, named without allocating (strings are made only for a kept record).
-    let (named, len): ([(&str, f64); 3], usize) = match *solver {
+    let metrics = match *solver {
         XiSolver::Pinv { rtol } => {
             pinv(&mut h, v, xi, rtol, 0.0);
-            ([NONE; 3], 0)
+            XiMetrics::default()
         }
         XiSolver::AdaptivePinv { rtol, kappa } => {
             problem.lower_grad(x, y, gx, gy);
             let floor = kappa * norm(gy);
             let mut h = |u: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, u, hx, out);
             pinv(&mut h, v, xi, rtol, floor);
-            ([NONE; 3], 0)
+            XiMetrics::default()
         }
         XiSolver::ZCg { iters } => {
             let out = krylov.cgls_square(&mut h, v, warm, iters);
             h(warm, xi);
-            ([("cg_breakdown", f64::from(u8::from(out.breakdown))), NONE, NONE], 1)
+            XiMetrics::of(&[("cg_breakdown", f64::from(u8::from(out.breakdown)))])
         }
         XiSolver::Gd { step } => {
             h(warm, xi);
             axpy(xi, 1.0, v);
             axpy(warm, -step, xi);
             xi.copy_from_slice(warm);
-            ([("xi_norm", norm(xi)), NONE, NONE], 1)
+            XiMetrics::of(&[("xi_norm", norm(xi))])
         }
         XiSolver::Cg { iters } => {
             scale(v, -1.0);
             let out = krylov.cg(&mut h, v, warm, iters, CG_TOL);
             scale(v, -1.0);
             xi.copy_from_slice(warm);
-            let breakdown = f64::from(u8::from(out.breakdown));
-            ([("cg_breakdown", breakdown), ("cg_residual", out.residual), ("xi_norm", norm(xi))], 3)
+            XiMetrics::cg(out, norm(xi))
         }
         XiSolver::Lsqr { iters } => {
             let out = krylov.lsqr(&mut h, v, xi, iters, 1e-12);
             scale(xi, -1.0);
-            ([("lsqr_iterations", out.iterations as f64), NONE, NONE], 1)
+            XiMetrics::of(&[("lsqr_iterations", out.iterations as f64)])
         }
     };
     problem.lower_hvp_y(x, y, xi, hx, hy);
     axpy(&mut w.d, 1.0, &w.s.hx);
-    match kept {
-        true => named[..len].iter().map(|(name, v)| (name.to_string(), *v)).collect(),
-        false => Vec::new(),
+    if kept {
+        metrics.named()
+    } else {
+        Vec::new()
     }
 }
 
