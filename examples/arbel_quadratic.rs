@@ -12,7 +12,7 @@ use std::time::Instant;
 use bilevel::data::Array;
 use bilevel::nalgebra::{DMatrix, DVector};
 use bilevel::plot::{Figure, Panel, Series};
-use bilevel::{bilevel, Algorithm, BgsOpt, MatrixFreeProblem, Method, Run, XiSolver};
+use bilevel::{bilevel, Algorithm, BgsOpt, MatrixFreeProblem, Method, Metrics, Run, XiSolver};
 
 bilevel!(file = "examples/bl/arbel_quadratic.bl");
 
@@ -110,7 +110,10 @@ impl Instance {
 
 /// REFERENCE.md's runs: x0 = 0, y0 = 0, α = 0.9, γ = 1, M = 0, warm, K outer iterations.
 pub fn methods(unrolled: &[usize], outer_iters: usize) -> Vec<Method> {
-    let set = |m: BgsOpt| Method::from(BgsOpt { lower_step: Some(0.9), upper_step: 1.0, outer_iters, ..m });
+    // Every iterate is recorded: the table reads k = 1, 10, 100 and the figure every record.
+    let set = |m: BgsOpt| {
+        Method::from(BgsOpt { lower_step: Some(0.9), upper_step: 1.0, outer_iters, metrics: Metrics::Every(1), ..m })
+    };
     let mut methods = Vec::new();
     for &t in unrolled {
         methods.push(set(BgsOpt::itd(t)));

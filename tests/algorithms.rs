@@ -76,7 +76,13 @@ fn a_non_finite_value_stops_the_run_with_its_iteration_and_keeps_the_finite_trac
     // y_k = 1, 0.6, 0.28, 0.024, −0.18, …: log(y) is NaN from iteration 4 on.
     let p = LogOfNegative;
     let (x0, y0) = p.start();
-    let opt = BgsOpt { lower_step: Some(0.1), upper_step: 0.01, ..BgsOpt::itd(1) };
+    let opt = BgsOpt { lower_step: Some(0.1), upper_step: 0.01, metrics: Metrics::Every(1), ..BgsOpt::itd(1) };
+    // Keeping only the start and the end, the objectives are evaluated at the end only: the run still ends in a
+    // fault (never as a success), there.
+    match (BgsOpt { metrics: Metrics::End, outer_iters: 50, ..opt.clone() }).solve(&p, &x0, &y0) {
+        Err(SolveError::Fault { iteration, .. }) => assert_eq!(iteration, 50),
+        other => panic!("expected a fault, got {other:?}"),
+    }
     match opt.solve(&p, &x0, &y0) {
         Err(SolveError::Fault { iteration, cause, run }) => {
             assert_eq!(iteration, 4);
@@ -102,7 +108,8 @@ fn a_diverging_xi_solver_is_a_fault_not_a_panic() {
     let opt = mexican_hat::reference_settings(BgsOpt::corrected_itd(10, XiSolver::Gd { step: 0.5 }));
     match opt.solve(&p, &x0, &y0) {
         Err(SolveError::Fault { iteration, run, .. }) => {
-            assert!(iteration > 1 && run.trace.len() == iteration);
+            // Only the start and the end are kept by default: the end is the last finite iterate.
+            assert!(iteration > 1 && run.trace.len() == 2 && run.last().iteration == iteration - 1);
             assert!(run.trace.iter().all(|r| r.x.iter().all(|v| v.is_finite())));
         }
         other => panic!("expected a fault, got {other:?}"),
@@ -118,8 +125,9 @@ fn gd_reports_the_growth_of_xi_in_the_null_space_of_h() {
     let p = counter_example::CounterExample;
     let (x0, y0) = p.start();
     let opt = counter_example::reference_settings(BgsOpt::corrected_itd(5, XiSolver::Gd { step: 0.5 }));
+    let opt = BgsOpt { metrics: Metrics::Every(1000), ..opt };
     let run = opt.solve(&p, &x0, &(Vector2::new(2.0, 2.0) + y0)).unwrap();
-    let xi = |k: usize| run.trace[k].extra("xi_norm").unwrap();
+    let xi = |k: usize| run.trace[k / 1000].extra("xi_norm").unwrap();
     let (d1, d2) = (xi(2000) - xi(1000), xi(3000) - xi(2000));
     assert!(
         d1 > 100.0 && (d2 - d1).abs() < 0.01 * d1,
@@ -166,7 +174,8 @@ fn invalid_options_are_rejected_before_running() {
 fn traces_export_to_csv_and_json() {
     let p = Boxed;
     let (x0, y0) = p.start();
-    let run = Galet { outer_iters: 3, r_y_steps: 50, ..Galet::default() }.solve(&p, &x0, &y0).unwrap();
+    let galet = Galet { outer_iters: 3, r_y_steps: 50, metrics: Metrics::Every(1), ..Galet::default() };
+    let run = galet.solve(&p, &x0, &y0).unwrap();
     let csv = run.to_csv();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "iteration,x[0],y[0],upper,lower,lower_grad_norm,dir_norm,bgs_residual,R_x,R_w,R_y");
@@ -197,7 +206,7 @@ fn a_trace_of_every_kth_iterate_holds_the_same_records() {
     let p = Boxed;
     let (x0, y0) = p.start();
     for m in all_methods() {
-        let full = m.solve(&p, &x0, &y0).unwrap();
+        let full = m.clone().with_metrics(Metrics::Every(1)).solve(&p, &x0, &y0).unwrap();
         let sparse = m.clone().with_metrics(Metrics::Every(7)).solve(&p, &x0, &y0).unwrap();
         let kept: Vec<usize> = sparse.trace.iter().map(|r| r.iteration).collect();
         assert_eq!(sparse.seconds.len(), sparse.trace.len(), "one time per record");

@@ -15,15 +15,20 @@ use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, Method, Metrics, Upp
 /// pool's, not the test harness's, which allocates when another test finishes).
 struct Counting;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+/// One count per test (index 0 is not counted): a pool thread of one test that is still winding down never adds
+/// to the other's count.
+static ALLOCATIONS: [AtomicUsize; 3] = [const { AtomicUsize::new(0) }; 3];
+const MATRIX_FREE: usize = 1;
+const DENSE: usize = 2;
 
 thread_local! {
-    static COUNTED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    static COUNTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 fn count() {
-    if COUNTED.try_with(|c| c.get()).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    let test = COUNTED.try_with(|c| c.get()).unwrap_or(0);
+    if test > 0 {
+        ALLOCATIONS[test].fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -44,7 +49,7 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// The count is global: the tests of this file take turns.
+/// The tests of this file take turns (each still counts only its own threads).
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 bilevel! {
@@ -109,9 +114,9 @@ fn methods(iters: usize) -> Vec<Method> {
 
 /// The allocations of one run.
 fn allocations(problem: &Logistic, method: &Method) -> usize {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = ALLOCATIONS[MATRIX_FREE].load(Ordering::SeqCst);
     let run = method.solve_matrix_free(problem, &[0.1; 4], &[0.0; 4]).expect("the run succeeds");
-    let count = ALLOCATIONS.load(Ordering::SeqCst) - before;
+    let count = ALLOCATIONS[MATRIX_FREE].load(Ordering::SeqCst) - before;
     assert_eq!(run.trace.len(), 2, "{}: the trace keeps the start and the end", method.name());
     count
 }
@@ -119,12 +124,12 @@ fn allocations(problem: &Logistic, method: &Method) -> usize {
 #[test]
 fn iterations_allocate_nothing() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    COUNTED.with(|c| c.set(true));
+    COUNTED.with(|c| c.set(MATRIX_FREE));
     let problem = problem();
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
-            .start_handler(|_| COUNTED.with(|c| c.set(true)))
+            .start_handler(|_| COUNTED.with(|c| c.set(MATRIX_FREE)))
             .build()
             .unwrap();
         pool.install(|| {
@@ -147,13 +152,13 @@ fn iterations_allocate_nothing() {
 #[test]
 fn dense_iterations_on_a_fixed_size_problem_allocate_nothing() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    COUNTED.with(|c| c.set(true));
+    COUNTED.with(|c| c.set(DENSE));
     let (x0, y0) = (Vector2::new(0.1, 0.2), Vector3::zeros());
     let count = |m: &Method| {
-        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let before = ALLOCATIONS[DENSE].load(Ordering::SeqCst);
         let run = m.solve(&Small, &x0, &y0).expect("the run succeeds");
         assert_eq!(run.trace.len(), 2);
-        ALLOCATIONS.load(Ordering::SeqCst) - before
+        ALLOCATIONS[DENSE].load(Ordering::SeqCst) - before
     };
     let with_pinv = |k: usize| {
         let pinv = |x: XiSolver| BgsOpt {

@@ -47,9 +47,9 @@ where
         && dense.extras.iter().zip(&free.extras).all(|((a, p), (b, q))| a == b && close(*p, *q, tol))
 }
 
-/// The method with at most `iters` outer iterations.
+/// The method with at most `iters` outer iterations, recording every iterate.
 fn capped(method: &Method, iters: usize) -> Method {
-    match method.clone() {
+    match method.clone().with_metrics(Metrics::Every(1)) {
         Method::Bgs(a) => Method::from(BgsOpt { outer_iters: a.outer_iters.min(iters), ..a }),
         Method::Bda(a) => Method::from(Bda { outer_iters: a.outer_iters.min(iters), ..a }),
         Method::Galet(a) => Method::from(Galet { outer_iters: a.outer_iters.min(iters), ..a }),
@@ -281,6 +281,28 @@ fn the_bgs_residual_is_projected_on_the_box() {
     assert!(free.last().bgs_residual < 1e-8, "{}", free.last().bgs_residual);
 }
 
+/// A matrix-free run that diverges ends its trace at the last finite iterate, recorded when the fault comes
+/// even though only the start and the end are kept.
+#[test]
+fn a_matrix_free_fault_keeps_the_last_finite_iterate() {
+    // The lower level is ½‖y − A x‖² (L_G = 1): a lower step of 3 doubles the error at each step.
+    let bgs = BgsOpt {
+        lower_step: Some(3.0),
+        outer_iters: 500,
+        stop: bilevel::Stop { divergence_bound: 1e8, ..Default::default() },
+        ..BgsOpt::itd(3)
+    };
+    match bgs.solve_matrix_free(&Dense(Quadratic), &[0.5, 0.5], &[0.1, 0.1]) {
+        Err(SolveError::Fault { iteration, run, .. }) => {
+            assert_eq!(run.trace.len(), 2, "the start and the last finite iterate");
+            assert_eq!(run.last().iteration, iteration - 1);
+            assert!(run.last().y.norm() <= 1e8 && run.last().upper.is_finite());
+            assert_eq!(run.seconds.len(), 2);
+        }
+        other => panic!("expected a fault, got {other:?}"),
+    }
+}
+
 /// `Metrics::Full(k)`: the same iterates as `Every(k)`, each record with the costly metrics too (the BGS
 /// residual by LSQR and F at the solved lower level), dense and matrix-free.
 #[test]
@@ -341,6 +363,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
         lower_step: Some(0.5),
         upper_step: 0.5,
         outer_iters: 5,
+        metrics: Metrics::Every(1),
         ..BgsOpt::corrected_itd(3, XiSolver::Cg { iters: 3 })
     };
     let run = |threads: usize| {

@@ -7,7 +7,7 @@ use super::krylov::Krylov;
 use super::lower::{lower_lipschitz, step_warning, upper_at_solution};
 use super::vector::{axpy, finite, norm};
 use super::MatrixFreeProblem;
-use crate::driver::{accept, iterate_fault, Clock, End, Schedule};
+use crate::driver::{accept, iterate_fault, keep_last, Clock, End, Schedule};
 use crate::error::{SolveError, SolveResult};
 use crate::trace::{Record, Run, Status};
 
@@ -124,10 +124,24 @@ pub(crate) fn run<P: MatrixFreeProblem>(
         trace[0].upper_at_solution = upper_at_solution(problem, &x, &y);
     }
     let mut clock = Clock::new();
+    // The previous iterate, recorded when a fault ends the run before it was.
+    let (mut px, mut py, mut last_dir) = (x.clone(), y.clone(), 0.0);
+    let previous = |trace: &mut Vec<Record<Dyn, Dyn>>, clock: &mut Clock, (px, py): (&[f64], &[f64]), k, d| {
+        clock.pause();
+        let step = Step { dir_norm: d, moved: 0.0, extras: Vec::new() };
+        let scratch = (&mut vec![0.0; n][..], &mut vec![0.0; m][..]);
+        let make = || record(problem, (px, py), (k - 1, step), false, scratch);
+        keep_last(trace, k, stop.divergence_bound, make);
+        clock.resume(trace.len());
+    };
     for k in 1..=iters {
         let kept = metrics.keeps(k, iters);
-        let s = clock.time(|| step(k, &mut x, &mut y, kept));
+        px.copy_from_slice(&x);
+        py.copy_from_slice(&y);
+        let s = step(k, &mut x, &mut y, kept);
+        let dir_norm = s.dir_norm;
         if let Some(cause) = iterate_fault(&x, &y, s.dir_norm, stop.divergence_bound) {
+            previous(&mut trace, &mut clock, (&px, &py), k, last_dir);
             finish(problem, &mut trace);
             return End::Fault(k, cause).outcome(trace, clock.seconds, warnings);
         }
@@ -138,18 +152,23 @@ pub(crate) fn run<P: MatrixFreeProblem>(
             }
         });
         if kept || converged {
+            clock.pause();
             let moved = s.moved;
             let mut rec = record(problem, (&x, &y), (k, s), metrics.full(), (&mut gx, &mut gy));
             if metrics.full() {
                 rec.upper_at_solution = upper_at_solution(problem, &x, &y);
             }
             let end = accept(&mut trace, rec, stop, moved, k);
-            clock.mark(trace.len());
+            clock.resume(trace.len());
+            if matches!(end, Some(End::Fault(..))) {
+                previous(&mut trace, &mut clock, (&px, &py), k, last_dir);
+            }
             if let Some(end) = end {
                 finish(problem, &mut trace);
                 return end.outcome(trace, clock.seconds, warnings);
             }
         }
+        last_dir = dir_norm;
     }
     finish(problem, &mut trace);
     Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new(), seconds: clock.seconds })
