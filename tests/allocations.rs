@@ -7,7 +7,11 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+mod common;
+
 use bilevel::data::Array;
+use common::logistic::{LogisticRegression, LogisticRegressionData};
+use common::numbers;
 use bilevel::nalgebra::{Vector2, Vector3};
 use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, Method, Metrics, UpperOptimizer, XiSolver};
 
@@ -53,18 +57,6 @@ static GLOBAL: Counting = Counting;
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 bilevel! {
-    problem Logistic {
-        dim N, p;
-        data X: real[N, p];
-        data t: real[N];
-        upper lam: real[p];
-        lower w: real[p];
-        minimize lower: mean(i in 0..N: softplus(-t[i] * dot(X[i], w))) + 0.5 * sum(j in 0..p: exp(lam[j]) * w[j]^2);
-        minimize upper: mean(i in 0..N: (dot(X[i], w) - t[i])^2);
-    }
-}
-
-bilevel! {
     /// A small fixed-size problem (straight-line code, dense blocks on the stack).
     problem Small {
         upper x: real[2];
@@ -74,22 +66,13 @@ bilevel! {
     }
 }
 
-/// Deterministic numbers in [-1, 1].
-fn numbers(count: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed;
-    (0..count)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
-
-fn problem() -> Logistic {
-    let (rows, cols) = (2048, 4); // two parallel chunks
-    let t = numbers(rows, 2).iter().map(|v| v.signum()).collect();
-    Logistic::new(LogisticData { X: Array::matrix(rows, cols, numbers(rows * cols, 1)).unwrap(), t: Array::vector(t) })
-        .unwrap()
+/// The README's logistic regression on 2048 training samples (two parallel chunks) of four features, validated
+/// on the same samples.
+fn problem() -> LogisticRegression {
+    let (rows, cols) = (2048, 4);
+    let x = Array::matrix(rows, cols, numbers(rows * cols, 1)).unwrap();
+    let t = Array::vector(numbers(rows, 2).iter().map(|v| v.signum()).collect());
+    LogisticRegression::new(LogisticRegressionData { X: x.clone(), t: t.clone(), Xv: x, tv: t }).unwrap()
 }
 
 /// Every algorithm with `iters` outer iterations and only the start and the end in the trace.
@@ -113,7 +96,7 @@ fn methods(iters: usize) -> Vec<Method> {
 }
 
 /// The allocations of one run.
-fn allocations(problem: &Logistic, method: &Method) -> usize {
+fn allocations(problem: &LogisticRegression, method: &Method) -> usize {
     let before = ALLOCATIONS[MATRIX_FREE].load(Ordering::SeqCst);
     let run = method.solve_matrix_free(problem, &[0.1; 4], &[0.0; 4]).expect("the run succeeds");
     let count = ALLOCATIONS[MATRIX_FREE].load(Ordering::SeqCst) - before;
