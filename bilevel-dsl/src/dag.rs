@@ -702,7 +702,25 @@ impl Dag {
         }
     }
 
-    /// Marks every node reachable from `roots` (the result is indexed by node position).
+    /// The nodes reachable from `roots` (the roots included), in increasing order, which is topological: a node's
+    /// children come before it. Costs the size of the cone, not of the DAG.
+    pub fn cone(&self, roots: &[ExprId]) -> Vec<ExprId> {
+        let mut seen: std::collections::HashSet<ExprId> = roots.iter().copied().collect();
+        let mut stack: Vec<ExprId> = seen.iter().copied().collect();
+        while let Some(id) = stack.pop() {
+            for c in self.nodes[id.index()].children() {
+                if seen.insert(c) {
+                    stack.push(c);
+                }
+            }
+        }
+        let mut cone: Vec<ExprId> = seen.into_iter().collect();
+        cone.sort_unstable_by_key(|id| id.index());
+        cone
+    }
+
+    /// Whether each node up to the highest root is reachable from `roots` (indexed by node; a scan of every node
+    /// below the roots: use [`Dag::cone`] when the roots reach few of them).
     pub fn reachable(&self, roots: &[ExprId]) -> Vec<bool> {
         let top = roots.iter().map(|r| r.index() + 1).max().unwrap_or(0);
         let mut seen = vec![false; top];

@@ -94,11 +94,11 @@ pub fn gradient(dag: &mut Dag, f: ExprId, wrt: &[ExprId]) -> Vec<ExprId> {
 /// node outside a loop that is used inside it receives the sum over the loop of what each iteration passes
 /// back: each term is wrapped in a `Sum` over the loop variables the child does not have.
 pub fn adjoints(dag: &mut Dag, f: ExprId) -> HashMap<ExprId, ExprId> {
-    let reach = dag.reachable(&[f]);
+    // Only the nodes `f` depends on, from `f` down (each sweep of a Hessian costs its own cone, not the DAG).
+    let cone = dag.cone(&[f]);
     let mut adjoint: HashMap<ExprId, ExprId> = HashMap::from([(f, dag.constant(1.0))]);
-    for i in (0..reach.len()).rev() {
-        let id = ExprId::from_index(i);
-        let Some(&adj) = adjoint.get(&id).filter(|_| reach[i]) else { continue };
+    for &id in cone.iter().rev() {
+        let Some(&adj) = adjoint.get(&id) else { continue };
         for (child, partial) in partials(dag, id) {
             let term = dag.mul(adj, partial);
             let term = sum_out(dag, term, id, child);
