@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 mod common;
 
 use bilevel::data::Array;
-use common::logistic::{LogisticRegression, LogisticRegressionData};
-use common::numbers;
 use bilevel::nalgebra::{Vector2, Vector3};
 use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, Method, Metrics, UpperOptimizer, XiSolver};
+use common::logistic::{LogisticRegression, LogisticRegressionData};
+use common::numbers;
 
 /// The system allocator, counting the allocations of the threads that ask for it (the test's own and its thread
 /// pool's, not the test harness's, which allocates when another test finishes).
