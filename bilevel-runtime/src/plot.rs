@@ -1,5 +1,6 @@
 //! Convergence plots as SVG: panels side by side, each with lines for several runs, a legend and labelled axes
-//! (plotters' SVG backend; text is laid out without system fonts, so it works on any machine).
+//! (plotters' SVG backend; text is laid out without system fonts, so it works on any machine). The legend sits in
+//! the lower left corner, which decreasing curves leave free.
 //!
 //! ```
 //! use bilevel_runtime::plot::{Figure, Panel, Series};
@@ -192,7 +193,7 @@ where
     if !panel.series.is_empty() {
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(SeriesLabelPosition::LowerLeft)
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.4))
             .draw()
