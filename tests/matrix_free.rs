@@ -221,6 +221,9 @@ fn a_lower_step_not_given_is_one_over_the_curvature() {
         assert!((run.x() - free.x()).norm() < 1e-10, "{}: dense and matrix-free", m.name());
         assert!(reference.notes.is_empty());
     }
+    // A start of the wrong length is reported as such, not as a step the curvature could not give.
+    let err = auto[0].solve_matrix_free(&data, &[0.0; 2], y0.as_slice()).unwrap_err();
+    assert!(err.to_string().contains("the start has lengths (2, 3)"), "{err}");
 }
 
 bilevel::bilevel! {

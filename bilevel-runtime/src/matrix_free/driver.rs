@@ -50,6 +50,24 @@ pub fn bgs_residual<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) -> 
     norm(&fx)
 }
 
+/// Checks that the start has the problem's lengths.
+pub(crate) fn check_start<P: MatrixFreeProblem, N: nalgebra::Dim, M: nalgebra::Dim>(
+    problem: &P,
+    x0: &[f64],
+    y0: &[f64],
+) -> Result<(), SolveError<N, M>>
+where
+    nalgebra::DefaultAllocator: crate::Alloc<N, M>,
+{
+    let (n, m) = problem.dims();
+    if x0.len() != n || y0.len() != m {
+        let why =
+            format!("the start has lengths ({}, {}), but the problem's data make them ({n}, {m})", x0.len(), y0.len());
+        return Err(SolveError::Options(why));
+    }
+    Ok(())
+}
+
 /// Projects `x` onto the problem's box, if it has one.
 pub(crate) fn project<P: MatrixFreeProblem>(problem: &P, x: &mut [f64]) {
     if let Some(b) = problem.bounds() {
@@ -107,11 +125,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     mut step: impl FnMut(usize, &mut [f64], &mut [f64], bool) -> Step,
 ) -> SolveResult<Dyn, Dyn> {
     let (n, m) = problem.dims();
-    if x0.len() != n || y0.len() != m {
-        let why =
-            format!("the start has lengths ({}, {}), but the problem's data make them ({n}, {m})", x0.len(), y0.len());
-        return Err(SolveError::Options(why));
-    }
+    check_start(problem, x0, y0)?;
     crate::driver::check_schedule(&schedule)?;
     let Schedule { iters, stop, lower_step: (name, alpha), metrics } = schedule;
     let (mut x, mut y) = (x0.to_vec(), y0.to_vec());

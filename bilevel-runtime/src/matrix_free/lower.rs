@@ -161,9 +161,7 @@ where
     nalgebra::DefaultAllocator: crate::Alloc<N, M>,
 {
     use crate::SolveError;
-    if (x0.len(), y0.len()) != problem.dims() {
-        return run(f64::NAN); // the run reports the lengths
-    }
+    super::driver::check_start(problem, x0, y0)?;
     let mut x = x0.to_vec();
     super::driver::project(problem, &mut x);
     let l_g = lower_lipschitz(problem, &x, y0);
