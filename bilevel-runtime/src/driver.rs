@@ -355,19 +355,7 @@ where
 /// What is wrong with an iterate, checked at every iteration (kept or not): a non-finite `x`, `y` or direction,
 /// or an iterate beyond `bound`. Builds no text unless something is wrong.
 pub(crate) fn iterate_fault(x: &[f64], y: &[f64], dir_norm: f64, bound: f64) -> Option<String> {
-    let (finite, norm) =
-        (|v: &[f64]| v.iter().all(|c| c.is_finite()), |v: &[f64]| v.iter().map(|c| c * c).sum::<f64>().sqrt());
-    if !finite(x) {
-        return Some("x is not finite".into());
-    }
-    if !finite(y) {
-        return Some("y is not finite".into());
-    }
-    if !dir_norm.is_finite() {
-        return Some("the upper direction d is not finite".into());
-    }
-    let (nx, ny) = (norm(x), norm(y));
-    (nx > bound || ny > bound).then(|| format!("diverged: ‖x‖ = {nx:.3e}, ‖y‖ = {ny:.3e} exceed {bound:.1e}"))
+    non_finite_iterate(x, y, dir_norm).or_else(|| diverged(x, y, bound))
 }
 
 /// What is wrong with a record, if anything: a non-finite value or an iterate beyond `bound`.
@@ -375,24 +363,34 @@ fn fault<N: nalgebra::Dim, M: nalgebra::Dim>(rec: &Record<N, M>, bound: f64) -> 
 where
     DefaultAllocator: Alloc<N, M>,
 {
-    // Text is built only for the fault found.
-    let vectors = [(rec.x.as_slice(), "x"), (rec.y.as_slice(), "y")];
-    if let Some((_, name)) = vectors.iter().find(|(v, _)| !v.iter().all(|c| c.is_finite())) {
-        return Some(format!("{name} is not finite"));
-    }
+    let (x, y) = (rec.x.as_slice(), rec.y.as_slice());
     let values = [
-        (rec.dir_norm, "the upper direction d"),
         (rec.upper, "the upper objective F"),
         (rec.lower, "the lower objective G"),
         (rec.lower_grad_norm, "the lower gradient ∇y G"),
     ];
-    if let Some((_, what)) = values.iter().find(|(v, _)| !v.is_finite()) {
-        return Some(format!("{what} is not finite"));
+    non_finite_iterate(x, y, rec.dir_norm)
+        .or_else(|| values.iter().find(|(v, _)| !v.is_finite()).map(|(_, what)| format!("{what} is not finite")))
+        .or_else(|| rec.extras.iter().find(|(_, v)| !v.is_finite()).map(|(name, _)| format!("{name} is not finite")))
+        .or_else(|| diverged(x, y, bound))
+}
+
+/// A non-finite `x`, `y` or direction norm, if any (the text is built only for it).
+fn non_finite_iterate(x: &[f64], y: &[f64], dir_norm: f64) -> Option<String> {
+    let finite = |v: &[f64]| v.iter().all(|c| c.is_finite());
+    if !finite(x) {
+        return Some("x is not finite".into());
     }
-    if let Some((name, _)) = rec.extras.iter().find(|(_, v)| !v.is_finite()) {
-        return Some(format!("{name} is not finite"));
+    if !finite(y) {
+        return Some("y is not finite".into());
     }
-    let (nx, ny) = (rec.x.norm(), rec.y.norm());
+    (!dir_norm.is_finite()).then(|| "the upper direction d is not finite".into())
+}
+
+/// `x` or `y` beyond `bound`, if so.
+fn diverged(x: &[f64], y: &[f64], bound: f64) -> Option<String> {
+    let norm = |v: &[f64]| v.iter().map(|c| c * c).sum::<f64>().sqrt();
+    let (nx, ny) = (norm(x), norm(y));
     (nx > bound || ny > bound).then(|| format!("diverged: ‖x‖ = {nx:.3e}, ‖y‖ = {ny:.3e} exceed {bound:.1e}"))
 }
 
