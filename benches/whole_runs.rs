@@ -16,36 +16,24 @@
 //! `cargo bench --bench whole_runs`; the ratios are in BENCHMARKS.md.
 
 use bilevel::nalgebra::{Matrix2, RowVector2, Vector1, Vector2};
-use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Galet, Metrics, XiSolver};
+use bilevel::{Algorithm, Bda, BgsOpt, Galet, Metrics, XiSolver};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
-bilevel! {
-    problem MexicanHat {
-        upper x: real[2];
-        lower y: real[2];
-        minimize upper: 0.5 * norm2(y - [2, 1]) + 0.5 * norm2(x);
-        minimize lower: (norm2(y - x) - 1)^2;
-    }
-}
+// The problems as the examples define them.
+#[allow(dead_code)]
+#[path = "../examples/counter_example.rs"]
+mod counter_example;
+#[allow(dead_code)]
+#[path = "../examples/galet_example.rs"]
+mod galet_example;
+#[allow(dead_code)]
+#[path = "../examples/mexican_hat.rs"]
+mod mexican_hat;
 
-bilevel! {
-    problem CounterExample {
-        upper x: real in [-100, 100];
-        lower y: real[2];
-        minimize upper: 0.5 * (x - y[1])^2 + 0.5 * (y[0] - 1)^2;
-        minimize lower: 0.5 * y[0]^2 - x * y[0];
-    }
-}
-
-bilevel! {
-    problem GaletExample {
-        upper x: real;
-        lower y: real[2];
-        minimize upper: x^2 + y[0] - sin(y[1]);
-        minimize lower: 0.5 * (x + y[0] - sin(y[1]))^2;
-    }
-}
+use counter_example::CounterExample;
+use galet_example::GaletExample;
+use mexican_hat::MexicanHat;
 
 const K: usize = 10_000;
 const T: usize = 10;
@@ -140,6 +128,7 @@ fn hand_galet(a: &Galet, mut x: f64, mut y: Vector2<f64>) -> f64 {
 
 fn whole_runs(c: &mut Criterion) {
     let (x0, y0) = (Vector2::new(0.0, 0.0), Vector2::new(0.6, 0.8));
+    let hat = MexicanHat::default(); // c = (2, 1), λ = 1, as in `hand_written`
     let run = |metrics: Metrics| BgsOpt {
         lower_step: Some(ALPHA),
         upper_step: GAMMA,
@@ -147,7 +136,7 @@ fn whole_runs(c: &mut Criterion) {
         metrics,
         ..BgsOpt::corrected_itd(T, XiSolver::Pinv { rtol: RTOL })
     };
-    let ours = run(Metrics::End).solve(&MexicanHat, &x0, &y0).unwrap();
+    let ours = run(Metrics::End).solve(&hat, &x0, &y0).unwrap();
     let theirs = hand_written(x0, y0);
     assert!((ours.x() - theirs).norm() < 1e-9, "the same rule: {} vs {}", ours.x(), theirs);
 
@@ -155,15 +144,15 @@ fn whole_runs(c: &mut Criterion) {
     group.sample_size(10);
     group.bench_function("runtime, metrics every iteration", |b| {
         let opt = run(Metrics::Every(1));
-        b.iter(|| opt.solve(&MexicanHat, black_box(&x0), black_box(&y0)).unwrap())
+        b.iter(|| opt.solve(&hat, black_box(&x0), black_box(&y0)).unwrap())
     });
     group.bench_function("runtime, metrics every 100", |b| {
         let opt = run(Metrics::Every(100));
-        b.iter(|| opt.solve(&MexicanHat, black_box(&x0), black_box(&y0)).unwrap())
+        b.iter(|| opt.solve(&hat, black_box(&x0), black_box(&y0)).unwrap())
     });
     group.bench_function("runtime, metrics at the end", |b| {
         let opt = run(Metrics::End);
-        b.iter(|| opt.solve(&MexicanHat, black_box(&x0), black_box(&y0)).unwrap())
+        b.iter(|| opt.solve(&hat, black_box(&x0), black_box(&y0)).unwrap())
     });
     group.bench_function("hand-written", |b| b.iter(|| hand_written(black_box(x0), black_box(y0))));
     group.finish();
