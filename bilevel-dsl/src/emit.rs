@@ -569,26 +569,23 @@ impl<'a> Emitter<'a> {
             }
             Array::Data(d) if self.local => {
                 // Inside a parallel chunk the data are local slices, read row by row.
-                let item = &self.model.data[d as usize];
-                let name = format_ident!("data_{}", item.name);
-                let r = self.index(row);
-                match (col, item.shape.get(1)) {
+                let (data, r) = (self.data_item(d), self.index(row));
+                match (col, self.model.data[d as usize].shape.get(1)) {
                     (Some(c), Some(cols)) => {
                         let (c, cols) = (self.index(c), self.extent(*cols));
-                        quote!(#name[#r * #cols + #c])
+                        quote!(#data[#r * #cols + #c])
                     }
-                    _ => quote!(#name[#r]),
+                    _ => quote!(#data[#r]),
                 }
             }
             Array::Data(d) => {
-                let name = format_ident!("{}", self.model.data[d as usize].name);
-                let r = self.index(row);
+                let (data, r) = (self.data_item(d), self.index(row));
                 match col {
                     Some(c) => {
                         let c = self.index(c);
-                        quote!(self.#name[(#r, #c)])
+                        quote!(#data[(#r, #c)])
                     }
-                    None => quote!(self.#name[#r]),
+                    None => quote!(#data[#r]),
                 }
             }
         }
