@@ -110,7 +110,8 @@ impl Algorithm for Dpbg {
         let x0 = project(problem, x0.clone());
         let y0 = descend(problem, &x0, z0.clone(), k, alpha);
         let mut z = z0.clone();
-        let z_extras = |z: &OVector<f64, P::M>| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]"), *v)).collect();
+        let z_extras =
+            |z: &OVector<f64, P::M>| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]").into(), *v)).collect();
         let first = z_extras(&z);
         run(problem, &x0, &y0, self.schedule(), first, |_, x, _, kept| {
             let u = unroll(problem, x, z.clone(), k, alpha, true);

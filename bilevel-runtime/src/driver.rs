@@ -8,7 +8,7 @@ use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::{step_warning, upper_at_solution, Dense};
 use crate::metrics::record;
 use crate::problem::Problem;
-use crate::trace::{Record, Run, Status};
+use crate::trace::{Extra, Record, Run, Status};
 
 /// What one outer iteration produced.
 pub(crate) struct Step<P: Problem>
@@ -25,7 +25,7 @@ where
     /// which the stopping tolerance tests.
     pub moved: f64,
     /// Algorithm-specific metrics of this iteration.
-    pub extras: Vec<(String, f64)>,
+    pub extras: Vec<Extra>,
 }
 
 /// When a run stops besides its iteration count; every algorithm has one as its field `stop`.
@@ -93,6 +93,22 @@ impl Metrics {
             }
     }
 
+    /// How many records a run of `iters` iterations keeps if it runs to the end (the start included), at most
+    /// 2¹⁶: what a trace reserves up front so that keeping records does not copy the trace as it grows.
+    ///
+    /// ```
+    /// use bilevel_runtime::Metrics;
+    /// assert_eq!((Metrics::End.records(1000), Metrics::Every(100).records(1000)), (2, 11));
+    /// assert_eq!(Metrics::Every(1).records(1 << 30), 1 << 16);
+    /// ```
+    pub fn records(self, iters: usize) -> usize {
+        let kept = match self {
+            Metrics::Every(every) | Metrics::Full(every) if every > 0 => iters.div_ceil(every),
+            _ => usize::from(iters > 0),
+        };
+        (1 + kept).min(1 << 16)
+    }
+
     /// Whether every record kept gets the costly metrics too.
     pub fn full(self) -> bool {
         matches!(self, Metrics::Full(_))
@@ -147,7 +163,7 @@ pub(crate) fn run<P: Problem>(
     x0: &OVector<f64, P::N>,
     y0: &OVector<f64, P::M>,
     schedule: Schedule,
-    extras0: Vec<(String, f64)>,
+    extras0: Vec<Extra>,
     mut step: impl FnMut(usize, &OVector<f64, P::N>, &OVector<f64, P::M>, bool) -> Step<P>,
 ) -> SolveResult<P::N, P::M>
 where
@@ -157,12 +173,13 @@ where
     let Schedule { iters, stop, lower_step: (name, alpha), metrics } = schedule;
     let x0 = project(problem, x0.clone());
     let warnings = lower_lipschitz(problem, &x0, y0).and_then(|l| step_warning(name, alpha, l)).into_iter().collect();
-    let mut trace = vec![record(problem, x0.clone(), y0.clone(), (0, 0.0), extras0)];
+    let mut trace = Vec::with_capacity(metrics.records(iters));
+    trace.push(record(problem, x0.clone(), y0.clone(), (0, 0.0), extras0));
     if metrics.full() {
         trace[0].upper_at_solution = upper_at_solution(&Dense(problem), x0.as_slice(), y0.as_slice());
     }
     let (mut x, mut y) = (x0, y0.clone());
-    let mut clock = Clock::new();
+    let mut clock = Clock::new(metrics.records(iters));
     let mut last_dir = 0.0;
     // The record of the previous iterate, kept when a fault ends the run before it was recorded.
     let previous = |trace: &mut Vec<Record<P::N, P::M>>,
@@ -269,8 +286,10 @@ pub(crate) struct Clock {
 
 impl Clock {
     /// The clock started, the start's record at 0.
-    pub fn new() -> Clock {
-        Clock { elapsed: std::time::Duration::ZERO, since: std::time::Instant::now(), seconds: vec![0.0] }
+    pub fn new(records: usize) -> Clock {
+        let mut seconds = Vec::with_capacity(records);
+        seconds.push(0.0);
+        Clock { elapsed: std::time::Duration::ZERO, since: std::time::Instant::now(), seconds }
     }
 
     /// Stops the clock before a record's metrics.
@@ -354,7 +373,17 @@ where
 
 /// What is wrong with an iterate, checked at every iteration (kept or not): a non-finite `x`, `y` or direction,
 /// or an iterate beyond `bound`. Builds no text unless something is wrong.
+#[inline]
 pub(crate) fn iterate_fault(x: &[f64], y: &[f64], dir_norm: f64, bound: f64) -> Option<String> {
+    // The common case in one pass without branches per entry: a sum of squares is finite and within `bound²` only
+    // when every entry is finite and the norm is within the bound (NaN and ∞ fail both comparisons).
+    let within = |v: &[f64]| {
+        let s: f64 = v.iter().map(|c| c * c).sum();
+        s < f64::INFINITY && s <= bound * bound
+    };
+    if within(x) && within(y) && dir_norm.is_finite() {
+        return None;
+    }
     non_finite_iterate(x, y, dir_norm).or_else(|| diverged(x, y, bound))
 }
 
@@ -364,6 +393,10 @@ where
     DefaultAllocator: Alloc<N, M>,
 {
     let (x, y) = (rec.x.as_slice(), rec.y.as_slice());
+    let finite = rec.upper.is_finite() && rec.lower.is_finite() && rec.lower_grad_norm.is_finite();
+    if finite && rec.extras.iter().all(|(_, v)| v.is_finite()) && iterate_fault(x, y, rec.dir_norm, bound).is_none() {
+        return None;
+    }
     let values = [
         (rec.upper, "the upper objective F"),
         (rec.lower, "the lower objective G"),
@@ -389,7 +422,14 @@ fn non_finite_iterate(x: &[f64], y: &[f64], dir_norm: f64) -> Option<String> {
 
 /// `x` or `y` beyond `bound`, if so.
 fn diverged(x: &[f64], y: &[f64], bound: f64) -> Option<String> {
-    let norm = |v: &[f64]| v.iter().map(|c| c * c).sum::<f64>().sqrt();
+    // Scaled by the largest entry, so that a norm near f64::MAX does not overflow.
+    let norm = |v: &[f64]| {
+        let big = v.iter().fold(0.0f64, |m, c| m.max(c.abs()));
+        if big == 0.0 || !big.is_finite() {
+            return big;
+        }
+        big * v.iter().map(|c| (c / big).powi(2)).sum::<f64>().sqrt()
+    };
     let (nx, ny) = (norm(x), norm(y));
     (nx > bound || ny > bound).then(|| format!("diverged: ‖x‖ = {nx:.3e}, ‖y‖ = {ny:.3e} exceed {bound:.1e}"))
 }
@@ -402,5 +442,26 @@ where
     match steps.iter().find(|(_, v)| !(v.is_finite() && *v > 0.0)) {
         Some((name, v)) => Err(SolveError::Options(format!("{name} must be finite and positive, not {v}"))),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_one_pass_fault_check_misses_no_fault_and_names_each() {
+        let inf = f64::INFINITY;
+        assert_eq!(iterate_fault(&[1.0], &[2.0, -3.0], 0.5, 1e12), None);
+        assert_eq!(iterate_fault(&[inf], &[0.0], 0.0, 1e12).as_deref(), Some("x is not finite"));
+        assert_eq!(iterate_fault(&[0.0], &[f64::NAN], 0.0, 1e12).as_deref(), Some("y is not finite"));
+        let dir = iterate_fault(&[0.0], &[0.0], f64::NAN, 1e12);
+        assert_eq!(dir.as_deref(), Some("the upper direction d is not finite"));
+        // ±∞ that cancel in a plain sum, a bound whose square overflows, entries whose squares overflow.
+        assert!(iterate_fault(&[inf, -inf], &[0.0], 0.0, 1e12).is_some());
+        assert_eq!(iterate_fault(&[-inf], &[0.0], 0.0, 1e200).as_deref(), Some("x is not finite"));
+        assert_eq!(iterate_fault(&[1e199], &[0.0], 0.0, 1e200), None);
+        assert!(iterate_fault(&[1e300], &[0.0], 0.0, 1e12).unwrap().starts_with("diverged: ‖x‖ = 1.000e300"));
+        assert!(iterate_fault(&[0.0], &[3e12, 0.0], 0.0, 1e12).unwrap().starts_with("diverged"));
     }
 }

@@ -16,8 +16,8 @@ where
     fn extra_names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
         for (name, _) in self.trace.iter().flat_map(|r| &r.extras) {
-            if !names.contains(name) {
-                names.push(name.clone());
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_string());
             }
         }
         names
@@ -63,7 +63,7 @@ fn record_json<N: Dim, M: Dim>(r: &Record<N, M>) -> String
 where
     DefaultAllocator: Alloc<N, M>,
 {
-    let extras: Vec<(&str, String)> = r.extras.iter().map(|(n, v)| (n.as_str(), json::number(*v))).collect();
+    let extras: Vec<(&str, String)> = r.extras.iter().map(|(n, v)| (n.as_ref(), json::number(*v))).collect();
     json::object(&[
         ("iteration", r.iteration.to_string()),
         ("x", json::array(r.x.iter())),

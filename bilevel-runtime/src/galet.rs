@@ -149,14 +149,14 @@ impl Algorithm for Galet {
                 w -= (&g.yy * (&f.y + &g.yy * &w)).scale(self.w_step);
             }
             let d = &f.x + &g.xy * &w;
-            let mut extras = Vec::new();
+            let mut extras = Vec::with_capacity(if kept { 2 + usize::from(self.r_y_steps > 0) } else { 0 });
             if kept {
-                extras.push(("R_x".to_string(), d.norm_squared()));
-                extras.push(("R_w".to_string(), (&g.yy * (&f.y + &g.yy * &w)).norm_squared()));
+                extras.push(("R_x".into(), d.norm_squared()));
+                extras.push(("R_w".into(), (&g.yy * (&f.y + &g.yy * &w)).norm_squared()));
             }
             if kept && self.r_y_steps > 0 {
                 let y_star = descend(problem, x, y.clone(), self.r_y_steps, self.alpha());
-                extras.push(("R_y".to_string(), g.value - problem.lower(x, &y_star)));
+                extras.push(("R_y".into(), g.value - problem.lower(x, &y_star)));
             }
             let mut s = d.clone();
             upper.direction(&self.upper_optimizer, d.as_slice(), s.as_mut_slice());

@@ -45,7 +45,7 @@ pub use galet::Galet;
 pub use matrix_free::{Dense, MatrixFreeProblem};
 pub use method::Method;
 pub use problem::{Bounds, Grad, Hess, Problem};
-pub use trace::{Record, Run, Status};
+pub use trace::{Extra, Record, Run, Status};
 pub use upper::UpperOptimizer;
 pub use xi::XiSolver;
 

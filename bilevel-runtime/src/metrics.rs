@@ -5,7 +5,7 @@ use nalgebra::{DefaultAllocator, Dim, OVector};
 use crate::dims::Alloc;
 use crate::linalg::pinv_apply;
 use crate::problem::{Grad, Hess, Problem};
-use crate::trace::Record;
+use crate::trace::{Extra, Record};
 
 /// The fixed cutoff of the pseudo-inverse in [`bgs_residual`], independent of any solver's options.
 pub const BGS_RESIDUAL_RTOL: f64 = 1e-6;
@@ -49,7 +49,7 @@ pub(crate) fn record<P: Problem>(
     x: OVector<f64, P::N>,
     y: OVector<f64, P::M>,
     (iteration, dir_norm): (usize, f64),
-    extras: Vec<(String, f64)>,
+    extras: Vec<Extra>,
 ) -> Record<P::N, P::M>
 where
     DefaultAllocator: Alloc<P::N, P::M>,

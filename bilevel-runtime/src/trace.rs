@@ -1,8 +1,14 @@
 //! What a run records: one [`Record`] per outer iteration, and the [`Run`] that holds them.
 
+use std::borrow::Cow;
+
 use nalgebra::{DefaultAllocator, Dim, OVector};
 
 use crate::dims::Alloc;
+
+/// One algorithm-specific metric of a record: its name (static for the runtime's own metrics, so that keeping it
+/// allocates nothing) and its value.
+pub type Extra = (Cow<'static, str>, f64);
 
 /// The state and metrics of one outer iteration.
 ///
@@ -42,7 +48,7 @@ where
     /// [`solve_lower`]: crate::matrix_free::solve_lower
     pub upper_at_solution: Option<f64>,
     /// Metrics of a particular algorithm (e.g. GALET's `R_x`, `R_w`; `‖ξ‖` of the `gd` solver), by name.
-    pub extras: Vec<(String, f64)>,
+    pub extras: Vec<Extra>,
 }
 
 impl<N: Dim, M: Dim> Record<N, M>

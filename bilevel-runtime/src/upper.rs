@@ -96,6 +96,7 @@ impl UpperState {
     }
 
     /// Writes the step direction `s_k` for the hypergradient `d` into `out`.
+    #[inline]
     pub fn direction(&mut self, rule: &UpperOptimizer, d: &[f64], out: &mut [f64]) {
         self.steps = self.steps.saturating_add(1);
         match *rule {

@@ -1,5 +1,6 @@
 //! Solvers for the correction `ξ ≈ −H† v` of corrected ITD and AID (Arbel & Mairal, eq. 5–7 and 36).
 
+use crate::trace::Extra;
 use nalgebra::{DefaultAllocator, OMatrix, OVector};
 
 use crate::dims::Alloc;
@@ -129,8 +130,8 @@ impl XiMetrics {
     }
 
     /// The metrics with their names, for a record.
-    pub fn named(&self) -> Vec<(String, f64)> {
-        self.items[..self.len].iter().map(|(name, v)| (name.to_string(), *v)).collect()
+    pub fn named(&self) -> Vec<Extra> {
+        self.items[..self.len].iter().map(|&(name, v)| (name.into(), v)).collect()
     }
 }
 

@@ -1,6 +1,7 @@
 //! BGS-Opt on products: the unrolled steps differentiated in reverse over the stored trajectory, and the
 //! correction solved with Krylov methods.
 
+use crate::trace::Extra;
 use nalgebra::{DMatrix, DVector, Dyn};
 
 use super::driver::{run, upper_step, Step};
@@ -100,7 +101,7 @@ fn correct<P: MatrixFreeProblem>(
     y: &[f64],
     w: &mut Work,
     kept: bool,
-) -> Vec<(String, f64)> {
+) -> Vec<Extra> {
     let Work { s: Scratch { gx, gy, hx, hy }, a: v, xi, warm, krylov, .. } = w;
     let mut h = |u: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, u, hx, out);
     let metrics = match *solver {

@@ -33,7 +33,7 @@ impl Dpbg {
             descend(problem, &x_start, &mut y_start, k, alpha, &mut s);
         }
         let mut z = z0.to_vec();
-        let z_extras = |z: &[f64]| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]"), *v)).collect();
+        let z_extras = |z: &[f64]| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]").into(), *v)).collect();
         let first = z_extras(&z);
         run(problem, (&x_start, &y_start), self.schedule(), first, |_, x, y, kept| {
             y.copy_from_slice(&z);

@@ -9,7 +9,7 @@ use super::vector::{axpy, finite, norm};
 use super::MatrixFreeProblem;
 use crate::driver::{accept, iterate_fault, keep_last, Clock, End, Schedule};
 use crate::error::{SolveError, SolveResult};
-use crate::trace::{Record, Run, Status};
+use crate::trace::{Extra, Record, Run, Status};
 
 /// Iterations of LSQR for the BGS residual of matrix-free runs (see [`bgs_residual`]).
 pub const BGS_RESIDUAL_ITERS: usize = 200;
@@ -21,7 +21,7 @@ pub(crate) struct Step {
     /// `‖(x_{k-1} − x_k)/γ‖`, which the stopping tolerance tests.
     pub moved: f64,
     /// Algorithm-specific metrics.
-    pub extras: Vec<(String, f64)>,
+    pub extras: Vec<Extra>,
 }
 
 /// `‖∇x F(x, y) − B H† ∇y F(x, y)‖` by products: `H† ∇y F` by [`BGS_RESIDUAL_ITERS`] iterations of LSQR from 0
@@ -121,7 +121,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     problem: &P,
     (x0, y0): (&[f64], &[f64]),
     schedule: Schedule,
-    extras0: Vec<(String, f64)>,
+    extras0: Vec<Extra>,
     mut step: impl FnMut(usize, &mut [f64], &mut [f64], bool) -> Step,
 ) -> SolveResult<Dyn, Dyn> {
     let (n, m) = problem.dims();
@@ -133,11 +133,12 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     let warnings = step_warning(name, alpha, lower_lipschitz(problem, &x, &y)).into_iter().collect();
     let (mut gx, mut gy) = (vec![0.0; n], vec![0.0; m]);
     let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };
-    let mut trace = vec![record(problem, (&x, &y), (0, start), true, (&mut gx, &mut gy))];
+    let mut trace = Vec::with_capacity(metrics.records(iters));
+    trace.push(record(problem, (&x, &y), (0, start), true, (&mut gx, &mut gy)));
     if metrics.full() {
         trace[0].upper_at_solution = upper_at_solution(problem, &x, &y);
     }
-    let mut clock = Clock::new();
+    let mut clock = Clock::new(metrics.records(iters));
     // The previous iterate, recorded when a fault ends the run before it was.
     let (mut px, mut py, mut last_dir) = (x.clone(), y.clone(), 0.0);
     let previous = |trace: &mut Vec<Record<Dyn, Dyn>>, clock: &mut Clock, (px, py): (&[f64], &[f64]), k, d| {

@@ -49,12 +49,12 @@ impl Galet {
             axpy(&mut fx, 1.0, &bw); // d = ∇x F + B w
             let mut extras = Vec::new();
             if kept {
-                extras = vec![("R_x".to_string(), dot(&fx, &fx)), ("R_w".to_string(), dot(&hr, &hr))];
+                extras = vec![("R_x".into(), dot(&fx, &fx)), ("R_w".into(), dot(&hr, &hr))];
             }
             if kept && self.r_y_steps > 0 {
                 y_star.copy_from_slice(y);
                 descend(problem, x, &mut y_star, self.r_y_steps, self.alpha(), &mut s);
-                extras.push(("R_y".to_string(), problem.lower(x, y) - problem.lower(x, &y_star)));
+                extras.push(("R_y".into(), problem.lower(x, y) - problem.lower(x, &y_star)));
             }
             upper.direction(&self.upper_optimizer, &fx, &mut step);
             let moved = upper_step(problem, x, &step, self.upper_step, &mut old);
