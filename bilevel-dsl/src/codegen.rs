@@ -206,23 +206,24 @@ impl Gen<'_> {
         let roots: Vec<ExprId> = head.chain(entries.iter().map(|e| e.id)).collect();
         let (stmts, exprs) = self.emitter(&roots).block(&roots);
         let (value, gx, gy) = (&exprs[0], &exprs[1..1 + n], &exprs[1 + n..1 + n + m]);
-        let writes = matrix_writes(&entries, &exprs[1 + n + m..]);
-        let (yy, xy) = (matrix_decl("yy", m, m, &entries, self.krate), matrix_decl("xy", n, m, &entries, self.krate));
+        // The blocks are written in place in the result (built with zero blocks first): written into locals and
+        // moved into the result, two m × m matrices were copied on every call (1.5× a hand-written loop at m = 128).
+        let writes = matrix_writes(Some("hess"), &entries, &exprs[1 + n + m..]);
+        let mutable = if entries.is_empty() { quote!() } else { quote!(mut) };
         let krate = self.krate;
         let na = quote!(#krate::nalgebra);
         let (nl, ml) = (Literal::usize_unsuffixed(n), Literal::usize_unsuffixed(m));
         quote! {
             #(#stmts)*
-            #yy
-            #xy
-            #(#writes)*
-            #krate::Hess {
+            let #mutable hess = #krate::Hess {
                 value: #value,
                 grad_x: #na::SVector::<f64, #nl>::from([#(#gx),*]),
                 grad_y: #na::SVector::<f64, #ml>::from([#(#gy),*]),
-                yy,
-                xy,
-            }
+                yy: #na::SMatrix::<f64, #ml, #ml>::zeros(),
+                xy: #na::SMatrix::<f64, #nl, #ml>::zeros(),
+            };
+            #(#writes)*
+            hess
         }
     }
 
@@ -231,7 +232,7 @@ impl Gen<'_> {
         let entries = self.symmetric_entries("xx", &d.xx);
         let roots: Vec<ExprId> = entries.iter().map(|e| e.id).collect();
         let (stmts, exprs) = self.emitter(&roots).block(&roots);
-        let writes = matrix_writes(&entries, &exprs);
+        let writes = matrix_writes(None, &entries, &exprs);
         let xx = matrix_decl("xx", self.model.x.dim, self.model.x.dim, &entries, self.krate);
         quote! {
             #(#stmts)*
@@ -280,15 +281,19 @@ struct Entry {
     id: ExprId,
 }
 
-/// `m[(i, j)] = e;` for each entry with its expression.
-fn matrix_writes(entries: &[Entry], exprs: &[TokenStream]) -> Vec<TokenStream> {
+/// `m[(i, j)] = e;` (or `owner.m[(i, j)] = e;`) for each entry with its expression.
+fn matrix_writes(owner: Option<&str>, entries: &[Entry], exprs: &[TokenStream]) -> Vec<TokenStream> {
+    let owner = owner.map(|o| {
+        let o = format_ident!("{}", o);
+        quote!(#o.)
+    });
     entries
         .iter()
         .zip(exprs)
         .map(|(entry, e)| {
             let target = format_ident!("{}", entry.matrix);
             let (i, j) = (Literal::usize_unsuffixed(entry.i), Literal::usize_unsuffixed(entry.j));
-            quote!(#target[(#i, #j)] = #e;)
+            quote!(#owner #target[(#i, #j)] = #e;)
         })
         .collect()
 }
