@@ -13,12 +13,12 @@ struct Derivatives {
     value: ExprId,
     grad_x: Vec<ExprId>,
     grad_y: Vec<ExprId>,
-    /// Upper triangle of `∇²yy` (`yy[i][j]` for `i ≤ j`).
-    yy: Vec<Vec<Option<ExprId>>>,
+    /// Upper triangle of `∇²yy`.
+    yy: diff::Block,
     /// `∇²xy`, `n × m`.
-    xy: Vec<Vec<ExprId>>,
+    xy: diff::Block,
     /// Upper triangle of `∇²xx`.
-    xx: Vec<Vec<Option<ExprId>>>,
+    xx: diff::Block,
 }
 
 fn derivatives(dag: &mut Dag, model: &Model, f: ExprId) -> Derivatives {
@@ -242,34 +242,21 @@ impl Gen<'_> {
         }
     }
 
-    /// The non-zero entries of a symmetric block given by its upper triangle, each off-diagonal one twice.
-    fn symmetric_entries(&self, matrix: &'static str, upper: &[Vec<Option<ExprId>>]) -> Vec<Entry> {
+    /// The entries of a symmetric block given by its upper triangle, each off-diagonal one twice.
+    fn symmetric_entries(&self, matrix: &'static str, upper: &diff::Block) -> Vec<Entry> {
         let mut entries = Vec::new();
-        for j in 0..upper.len() {
-            for (i, row) in upper.iter().enumerate().take(j + 1) {
-                let id = row[j].expect("upper triangle");
-                if self.dag.as_const(id) != Some(0.0) {
-                    entries.push(Entry { matrix, i, j, id });
-                    if i != j {
-                        entries.push(Entry { matrix, i: j, j: i, id });
-                    }
-                }
+        for &(i, j, id) in &upper.entries {
+            entries.push(Entry { matrix, i, j, id });
+            if i != j {
+                entries.push(Entry { matrix, i: j, j: i, id });
             }
         }
         entries
     }
 
-    /// The non-zero entries of a dense block.
-    fn dense_entries(&self, matrix: &'static str, table: &[Vec<ExprId>]) -> Vec<Entry> {
-        let mut entries = Vec::new();
-        for (i, row) in table.iter().enumerate() {
-            for (j, &id) in row.iter().enumerate() {
-                if self.dag.as_const(id) != Some(0.0) {
-                    entries.push(Entry { matrix, i, j, id });
-                }
-            }
-        }
-        entries
+    /// The entries of a general block.
+    fn dense_entries(&self, matrix: &'static str, block: &diff::Block) -> Vec<Entry> {
+        block.entries.iter().map(|&(i, j, id)| Entry { matrix, i, j, id }).collect()
     }
 }
 

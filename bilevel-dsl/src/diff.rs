@@ -153,41 +153,66 @@ pub fn tangent(dag: &mut Dag, roots: &[ExprId], seed: impl Fn(&mut Dag, Node) ->
     roots.iter().map(|r| tan.get(r).copied().unwrap_or(zero)).collect()
 }
 
+/// A block of second derivatives by its entries `(i, j, node)` that are not the constant 0 — of a symmetric block,
+/// those of the upper triangle (`i ≤ j`). A separable problem's blocks have O(m) entries, so everything built from
+/// a block costs what its entries cost, not m².
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Block {
+    /// The entries, of a symmetric block column by column (`j`, then `i ≤ j`), of a general block row by row.
+    pub entries: Vec<(usize, usize, ExprId)>,
+}
+
+impl Block {
+    /// Entry `(i, j)`, `None` where it is structurally zero (or below the diagonal of a symmetric block). A scan
+    /// over the entries: for tests and small blocks.
+    pub fn get(&self, i: usize, j: usize) -> Option<ExprId> {
+        self.entries.iter().find(|&&(a, b, _)| (a, b) == (i, j)).map(|&(_, _, id)| id)
+    }
+}
+
 /// The Hessian blocks of a function from its gradient in `y`: `(∇²yy, ∇²xy)`, with `∇²yy` as its upper
-/// triangle (`yy[i][j]` for `i ≤ j`; entries below the diagonal are left as `None`) and `∇²xy` as an `n × m`
-/// table (`xy[i][j] = ∂²/∂xᵢ∂yⱼ`).
-pub fn hessian_blocks(
-    dag: &mut Dag,
-    grad_y: &[ExprId],
-    xs: &[ExprId],
-    ys: &[ExprId],
-) -> (Vec<Vec<Option<ExprId>>>, Vec<Vec<ExprId>>) {
-    let (n, m) = (xs.len(), ys.len());
-    let mut yy = vec![vec![None; m]; m];
-    let mut xy = vec![vec![dag.constant(0.0); m]; n];
-    let wrt: Vec<ExprId> = xs.iter().chain(ys).copied().collect();
+/// triangle and `∇²xy` as an `n × m` block (entry `(i, j)` is `∂²/∂xᵢ∂yⱼ`).
+///
+/// One reverse sweep per component of the gradient, each over that component's own cone; each sweep reads the
+/// variables its cone reached (a separable G reaches two) instead of all `n + m`.
+pub fn hessian_blocks(dag: &mut Dag, grad_y: &[ExprId], xs: &[ExprId], ys: &[ExprId]) -> (Block, Block) {
+    let n = xs.len();
+    let position: HashMap<ExprId, usize> = xs.iter().chain(ys).enumerate().map(|(k, &v)| (v, k)).collect();
+    let (mut yy, mut xy) = (Block::default(), Block::default());
     for (j, &g) in grad_y.iter().enumerate() {
-        let second = gradient(dag, g, &wrt);
-        for i in 0..n {
-            xy[i][j] = second[i];
-        }
-        for i in 0..=j {
-            yy[i][j] = Some(second[n + i]);
+        let mut column: Vec<(usize, ExprId)> = second_derivatives(dag, g, &position);
+        column.sort_unstable();
+        for (k, id) in column {
+            if k < n {
+                xy.entries.push((k, j, id));
+            } else if k - n <= j {
+                yy.entries.push((k - n, j, id));
+            }
         }
     }
+    xy.entries.sort_unstable_by_key(|&(i, j, _)| (i, j));
     (yy, xy)
 }
 
-/// The upper triangle of the symmetric block `∂²f/∂vᵢ∂vⱼ` from the gradient `grad` of `f` in `vars`:
-/// `block[i][j]` for `i ≤ j`, `None` below the diagonal. Used for `∇²xx`.
-pub fn symmetric_block(dag: &mut Dag, grad: &[ExprId], vars: &[ExprId]) -> Vec<Vec<Option<ExprId>>> {
-    let k = vars.len();
-    let mut block = vec![vec![None; k]; k];
+/// The upper triangle of the symmetric block `∂²f/∂vᵢ∂vⱼ` from the gradient `grad` of `f` in `vars`. Used for
+/// `∇²xx`.
+pub fn symmetric_block(dag: &mut Dag, grad: &[ExprId], vars: &[ExprId]) -> Block {
+    let position: HashMap<ExprId, usize> = vars.iter().enumerate().map(|(k, &v)| (v, k)).collect();
+    let mut block = Block::default();
     for (j, &g) in grad.iter().enumerate() {
-        let second = gradient(dag, g, &vars[..=j]);
-        for (i, s) in second.into_iter().enumerate() {
-            block[i][j] = Some(s);
-        }
+        let mut column = second_derivatives(dag, g, &position);
+        column.sort_unstable();
+        block.entries.extend(column.into_iter().filter(|&(i, _)| i <= j).map(|(i, id)| (i, j, id)));
     }
     block
+}
+
+/// `(k, ∂g/∂v_k)` for each variable `v_k` (by its `position`) that `g` depends on, structural zeros left out.
+fn second_derivatives(dag: &mut Dag, g: ExprId, position: &HashMap<ExprId, usize>) -> Vec<(usize, ExprId)> {
+    let adjoint = adjoints(dag, g);
+    adjoint
+        .into_iter()
+        .filter_map(|(node, d)| Some((*position.get(&node)?, d)))
+        .filter(|&(_, d)| dag.as_const(d) != Some(0.0))
+        .collect()
 }
