@@ -8,8 +8,8 @@ mod common;
 use bilevel::nalgebra::{DefaultAllocator, Dyn, Vector3};
 use bilevel::report::Case;
 use bilevel::{
-    Algorithm, Alloc, Bda, BgsOpt, Dense, Dpbg, Galet, Method, Metrics, Problem, Record, SolveError, UpperOptimizer,
-    XiSolver,
+    Algorithm, Alloc, Bda, BgsOpt, Dense, Dpbg, Galet, MatrixFreeProblem, Method, Metrics, Problem, Record, SolveError,
+    UpperOptimizer, XiSolver,
 };
 
 #[allow(dead_code)]
@@ -224,6 +224,76 @@ fn a_lower_step_not_given_is_one_over_the_curvature() {
     // A start of the wrong length is reported as such, not as a step the curvature could not give.
     let err = auto[0].solve_matrix_free(&data, &[0.0; 2], y0.as_slice()).unwrap_err();
     assert!(err.to_string().contains("the start has lengths (2, 3)"), "{err}");
+}
+
+/// A matrix-free problem that counts the products `H v` asked of it.
+struct CountingProducts<'a, P> {
+    inner: &'a P,
+    products: std::cell::Cell<usize>,
+}
+
+impl<P: MatrixFreeProblem> MatrixFreeProblem for CountingProducts<'_, P> {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn dims(&self) -> (usize, usize) {
+        self.inner.dims()
+    }
+    fn start(&self) -> (bilevel::nalgebra::DVector<f64>, bilevel::nalgebra::DVector<f64>) {
+        self.inner.start()
+    }
+    fn bounds(&self) -> Option<bilevel::Bounds<Dyn>> {
+        self.inner.bounds()
+    }
+    fn upper(&self, x: &[f64], y: &[f64]) -> f64 {
+        self.inner.upper(x, y)
+    }
+    fn lower(&self, x: &[f64], y: &[f64]) -> f64 {
+        self.inner.lower(x, y)
+    }
+    fn upper_grad(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
+        self.inner.upper_grad(x, y, gx, gy)
+    }
+    fn lower_grad(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
+        self.inner.lower_grad(x, y, gx, gy)
+    }
+    fn upper_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        self.inner.upper_hvp_y(x, y, v, hx, hy)
+    }
+    fn upper_hvp_x(&self, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        self.inner.upper_hvp_x(x, y, u, hx, hy)
+    }
+    fn lower_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        self.products.set(self.products.get() + 1);
+        self.inner.lower_hvp_y(x, y, v, hx, hy)
+    }
+    fn lower_hvp_x(&self, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        self.inner.lower_hvp_x(x, y, u, hx, hy)
+    }
+}
+
+/// The curvature at the start is estimated once per run: to choose the lower step when none is given, or to
+/// check the step given; a run with the step chosen makes as many products as one with that step given.
+#[test]
+fn the_curvature_at_the_start_is_estimated_once() {
+    let data = common::logistic::small();
+    let (x0, y0) = ([0.1, -0.2, 0.0], [0.5, 0.5, -0.5]);
+    let alpha = bilevel::matrix_free::safe_lower_step(&data, &x0, &y0);
+    let products = |m: Method| {
+        let counting = CountingProducts { inner: &data, products: std::cell::Cell::new(0) };
+        m.solve_matrix_free(&counting, &x0, &y0).unwrap();
+        counting.products.get()
+    };
+    let itd = |lower_step| BgsOpt { outer_iters: 3, lower_step, ..BgsOpt::itd(4) };
+    let estimate = {
+        let counting = CountingProducts { inner: &data, products: std::cell::Cell::new(0) };
+        bilevel::matrix_free::lower_lipschitz(&counting, &x0, &y0);
+        counting.products.get()
+    };
+    assert!(estimate > 1, "power iteration takes several products");
+    assert_eq!(products(itd(None).into()), products(itd(Some(alpha)).into()));
+    let galet = |lower_step| Galet { outer_iters: 3, lower_step, ..Galet::default() };
+    assert_eq!(products(galet(None).into()), products(galet(Some(alpha)).into()));
 }
 
 bilevel::bilevel! {

@@ -5,7 +5,7 @@ use nalgebra::{DefaultAllocator, OVector};
 
 use crate::dims::Alloc;
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::{step_warning, upper_at_solution, Dense};
+use crate::matrix_free::{step_from_curvature, step_warning, upper_at_solution, Dense};
 use crate::metrics::record;
 use crate::problem::Problem;
 use crate::trace::{Extra, Record, Run, Status};
@@ -172,7 +172,10 @@ where
     check_schedule(&schedule)?;
     let Schedule { iters, stop, lower_step: (name, alpha), metrics } = schedule;
     let x0 = project(problem, x0.clone());
-    let warnings = lower_lipschitz(problem, &x0, y0).and_then(|l| step_warning(name, alpha, l)).into_iter().collect();
+    let warnings = match step_from_curvature() {
+        true => Vec::new(),
+        false => lower_lipschitz(problem, &x0, y0).and_then(|l| step_warning(name, alpha, l)).into_iter().collect(),
+    };
     let mut trace = Vec::with_capacity(metrics.records(iters));
     trace.push(record(problem, x0.clone(), y0.clone(), (0, 0.0), extras0));
     if metrics.full() {

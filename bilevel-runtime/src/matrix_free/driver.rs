@@ -4,7 +4,7 @@
 use nalgebra::{DVector, Dyn};
 
 use super::krylov::Krylov;
-use super::lower::{lower_lipschitz, step_warning, upper_at_solution};
+use super::lower::{lower_lipschitz, step_from_curvature, step_warning, upper_at_solution};
 use super::vector::{axpy, finite, norm};
 use super::MatrixFreeProblem;
 use crate::driver::{accept, iterate_fault, keep_last, Clock, End, Schedule};
@@ -130,7 +130,10 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     let Schedule { iters, stop, lower_step: (name, alpha), metrics } = schedule;
     let (mut x, mut y) = (x0.to_vec(), y0.to_vec());
     project(problem, &mut x);
-    let warnings = step_warning(name, alpha, lower_lipschitz(problem, &x, &y)).into_iter().collect();
+    let warnings = match step_from_curvature() {
+        true => Vec::new(),
+        false => step_warning(name, alpha, lower_lipschitz(problem, &x, &y)).into_iter().collect(),
+    };
     let (mut gx, mut gy) = (vec![0.0; n], vec![0.0; m]);
     let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };
     let mut trace = Vec::with_capacity(metrics.records(iters));
