@@ -55,8 +55,8 @@ impl Default for Stop {
 
 /// Which iterates a run keeps in its trace, each with its metrics; every algorithm has one as its field
 /// `metrics`. The default, [`Metrics::End`], keeps the start and the last iterate: a run then costs what its
-/// iterations cost (measured at 1.13× a hand-written loop, against 1.8× with a record every iteration; see
-/// BENCHMARKS.md). Ask for `Every(1)` to follow a run's convergence.
+/// iterations cost (measured at 1.0–1.2× a hand-written loop, against 1.4–2× — 6× for the smallest loop — with a
+/// record every iteration; see BENCHMARKS.md). Ask for `Every(1)` to follow a run's convergence.
 ///
 /// Every iteration checks that `x`, `y` and the direction are finite and that `x` and `y` stay within the
 /// divergence bound, and computes `‖∇y G‖` when a stopping tolerance needs it; the objectives, the extra metrics
