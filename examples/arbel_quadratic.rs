@@ -14,7 +14,7 @@ use bilevel::nalgebra::{DMatrix, DVector};
 use bilevel::plot::{Figure, Panel, Series};
 use bilevel::{bilevel, Algorithm, BgsOpt, MatrixFreeProblem, Method, Metrics, Run, XiSolver};
 
-bilevel!(file = "examples/bl/arbel_quadratic.bl");
+bilevel!(file = "examples/problems/arbel_quadratic.bl");
 
 /// A deterministic generator of standard normal numbers (SplitMix64 and Box–Muller).
 pub struct Gaussian(u64);

@@ -14,7 +14,7 @@ use bilevel::data::{Array, Table};
 use bilevel::matrix_free::solve_lower;
 use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Galet, Method, XiSolver};
 
-bilevel!(file = "examples/bl/hyper_cleaning.bl");
+bilevel!(file = "examples/problems/hyper_cleaning.bl");
 
 /// Features `(p0/16, …, p63/16, 1)`.
 const P: usize = 65;

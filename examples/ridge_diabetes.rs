@@ -9,7 +9,7 @@ use bilevel::data::{Array, FileError, Table};
 use bilevel::nalgebra::Dyn;
 use bilevel::{bilevel, Algorithm, BgsOpt, Method, Run, XiSolver};
 
-bilevel!(file = "examples/bl/ridge_diabetes.bl");
+bilevel!(file = "examples/problems/ridge_diabetes.bl");
 
 /// The optimum of REFERENCE.md (L-BFGS on the reduced objective with the exact hypergradient).
 pub const X_STAR: [f64; 10] = [

@@ -3,3 +3,5 @@
 
 pub use bilevel_macros::bilevel;
 pub use bilevel_runtime::*;
+
+pub mod tape;

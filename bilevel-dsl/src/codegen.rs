@@ -3,41 +3,17 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::dag::{Dag, ExprId, Node};
-use crate::diff;
+use crate::dag::{Dag, ExprId};
+use crate::diff::{self, derivatives, Derivatives};
 use crate::emit::{number, Emitter};
 use crate::model::Model;
-
-/// One objective and the derivative nodes the trait methods return, all in one DAG.
-struct Derivatives {
-    value: ExprId,
-    grad_x: Vec<ExprId>,
-    grad_y: Vec<ExprId>,
-    /// Upper triangle of `∇²yy`.
-    yy: diff::Block,
-    /// `∇²xy`, `n × m`.
-    xy: diff::Block,
-    /// Upper triangle of `∇²xx`.
-    xx: diff::Block,
-}
-
-fn derivatives(dag: &mut Dag, model: &Model, f: ExprId) -> Derivatives {
-    let xs: Vec<ExprId> = (0..model.x.dim as u32).map(|i| dag.insert(Node::X(i))).collect();
-    let ys: Vec<ExprId> = (0..model.y.dim as u32).map(|i| dag.insert(Node::Y(i))).collect();
-    let wrt: Vec<ExprId> = xs.iter().chain(&ys).copied().collect();
-    let grad = diff::gradient(dag, f, &wrt);
-    let (grad_x, grad_y) = (grad[..xs.len()].to_vec(), grad[xs.len()..].to_vec());
-    let (yy, xy) = diff::hessian_blocks(dag, &grad_y, &xs, &ys);
-    let xx = diff::symmetric_block(dag, &grad_x, &xs);
-    Derivatives { value: f, grad_x, grad_y, yy, xy, xx }
-}
 
 /// Generates the problem's struct and its `Problem` implementation. `krate` is the path of the facade crate
 /// (`::bilevel` for the macro).
 pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
     let mut dag = model.dag.clone();
-    let upper = derivatives(&mut dag, model, model.upper);
-    let lower = derivatives(&mut dag, model, model.lower);
+    let upper = derivatives(&mut dag, (model.x.dim, model.y.dim), model.upper);
+    let lower = derivatives(&mut dag, (model.x.dim, model.y.dim), model.lower);
     let g = Gen { dag: &dag, model, krate };
     let name = format_ident!("{}", model.name);
     let name_str = &model.name;

@@ -5,6 +5,36 @@ use std::collections::HashMap;
 
 use crate::dag::{Dag, ExprId, Func, Node};
 
+/// One objective of a problem without data and the derivative nodes the `Problem` methods return, all in one DAG
+/// (what the code generator writes out and the tape evaluator runs).
+#[derive(Clone, Debug)]
+pub struct Derivatives {
+    /// The objective.
+    pub value: ExprId,
+    /// `∇x`, one node per component.
+    pub grad_x: Vec<ExprId>,
+    /// `∇y`, one node per component.
+    pub grad_y: Vec<ExprId>,
+    /// Upper triangle of `∇²yy`.
+    pub yy: Block,
+    /// `∇²xy`, `n × m`.
+    pub xy: Block,
+    /// Upper triangle of `∇²xx`.
+    pub xx: Block,
+}
+
+/// The gradients and Hessian blocks of `f` over `x ∈ Rⁿ`, `y ∈ Rᵐ` (`dims = (n, m)`), as nodes of `dag`.
+pub fn derivatives(dag: &mut Dag, (n, m): (usize, usize), f: ExprId) -> Derivatives {
+    let xs: Vec<ExprId> = (0..n as u32).map(|i| dag.insert(Node::X(i))).collect();
+    let ys: Vec<ExprId> = (0..m as u32).map(|i| dag.insert(Node::Y(i))).collect();
+    let wrt: Vec<ExprId> = xs.iter().chain(&ys).copied().collect();
+    let grad = gradient(dag, f, &wrt);
+    let (grad_x, grad_y) = (grad[..n].to_vec(), grad[n..].to_vec());
+    let (yy, xy) = hessian_blocks(dag, &grad_y, &xs, &ys);
+    let xx = symmetric_block(dag, &grad_x, &xs);
+    Derivatives { value: f, grad_x, grad_y, yy, xy, xx }
+}
+
 /// The derivative rules: `∂node/∂child` for each numeric child of `id`, one line per primitive.
 ///
 /// A select passes its adjoint to the branch taken: `∂(if c then a else b)/∂a = if c then 1 else 0`. Products

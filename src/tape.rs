@@ -1,0 +1,376 @@
+//! Problems evaluated from their text, without compiling.
+//!
+//! [`TapeProblem`] takes a problem written in the language of `bilevel!` (a `.bl` file, or any string), derives
+//! the same symbolic derivatives the macro derives, and turns each method of [`Problem`] into a *tape*: the nodes
+//! the method needs, in dependency order, each one instruction reading earlier registers. Evaluating a tape is one
+//! pass over a flat array, with one register buffer per call and no other allocation than the method's result.
+//! The command-line tool runs problems this way, so that a problem can be explored without a Rust compiler; the
+//! compiled code and the tape agree to rounding (tested on every reference problem).
+//!
+//! ```
+//! use bilevel::tape::TapeProblem;
+//! use bilevel::{Algorithm, BgsOpt, Problem, XiSolver};
+//!
+//! let text = "problem Shift {
+//!     upper x: real;
+//!     lower y: real;
+//!     minimize upper: (y - 1)^2 + 0.1 * x^2;
+//!     minimize lower: (y - x)^2;
+//! }";
+//! let problem = TapeProblem::from_text(text).unwrap();
+//! let (x0, y0) = problem.start();
+//! let aid = BgsOpt { lower_step: Some(0.25), upper_step: 0.5, outer_iters: 200, ..BgsOpt::aid(20, XiSolver::Cg { iters: 5 }) };
+//! let run = aid.solve(&problem, &x0, &y0).unwrap();
+//! assert!((run.x()[0] - 1.0 / 1.1).abs() < 1e-6); // F(x, x) = (x − 1)² + 0.1 x² is least at 1/1.1
+//! ```
+
+use bilevel_dsl::dag::{Cmp, Dag, ExprId, Func, Node};
+use bilevel_dsl::diff::{derivatives, Block, Derivatives};
+use bilevel_dsl::{Diagnostic, Model};
+use bilevel_runtime::nalgebra::{DMatrix, DVector, Dyn};
+use bilevel_runtime::{Bounds, Grad, Hess, Problem};
+use std::collections::HashMap;
+
+/// One instruction of a tape: its result goes to the next register; operands are earlier registers.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Op {
+    Const(f64),
+    X(u32),
+    Y(u32),
+    Param(u32),
+    Add(u32, u32),
+    Sub(u32, u32),
+    Mul(u32, u32),
+    Div(u32, u32),
+    Neg(u32),
+    Powi(u32, i32),
+    Pow(u32, u32),
+    Func(Func, u32),
+    Cmp(Cmp, u32, u32),
+    And(u32, u32),
+    Or(u32, u32),
+    Not(u32),
+    Select(u32, u32, u32),
+}
+
+/// The instructions computing some nodes of a DAG, and the registers holding them.
+#[derive(Clone, Debug, PartialEq)]
+struct Tape {
+    ops: Vec<Op>,
+    outputs: Vec<u32>,
+}
+
+impl Tape {
+    /// The tape of `roots`: every node they depend on, once, in dependency order (node ids grow from children
+    /// to parents in the hash-consed DAG, so the sorted cone is an evaluation order).
+    fn new(dag: &Dag, roots: &[ExprId]) -> Tape {
+        let cone = dag.cone(roots);
+        let mut register: HashMap<ExprId, u32> = HashMap::with_capacity(cone.len());
+        let mut ops = Vec::with_capacity(cone.len());
+        for &id in &cone {
+            let r = |e: ExprId| register[&e];
+            let op = match dag.node(id) {
+                Node::Const(bits) => Op::Const(f64::from_bits(bits)),
+                Node::Bool(b) => Op::Const(if b { 1.0 } else { 0.0 }),
+                Node::X(i) => Op::X(i),
+                Node::Y(i) => Op::Y(i),
+                Node::Param(k) => Op::Param(k),
+                Node::Add(a, b) => Op::Add(r(a), r(b)),
+                Node::Sub(a, b) => Op::Sub(r(a), r(b)),
+                Node::Mul(a, b) => Op::Mul(r(a), r(b)),
+                Node::Div(a, b) => Op::Div(r(a), r(b)),
+                Node::Neg(a) => Op::Neg(r(a)),
+                Node::Powi(a, k) => Op::Powi(r(a), k),
+                Node::Pow(a, b) => Op::Pow(r(a), r(b)),
+                Node::Func(f, a) => Op::Func(f, r(a)),
+                Node::Cmp(c, a, b) => Op::Cmp(c, r(a), r(b)),
+                Node::And(a, b) => Op::And(r(a), r(b)),
+                Node::Or(a, b) => Op::Or(r(a), r(b)),
+                Node::Not(a) => Op::Not(r(a)),
+                Node::Select(c, a, b) => Op::Select(r(c), r(a), r(b)),
+                // A shift that only steadies the evaluation: its value, as the compiled code computes it.
+                Node::Detach(a) => {
+                    register.insert(id, r(a));
+                    continue;
+                }
+                node @ (Node::Idx(_) | Node::Size(_) | Node::At(..) | Node::Sum(..) | Node::Max(..)) => {
+                    unreachable!("{node:?}: loops and data only occur in problems with data, which are refused")
+                }
+            };
+            register.insert(id, ops.len() as u32);
+            ops.push(op);
+        }
+        let outputs = roots.iter().map(|r| register[r]).collect();
+        Tape { ops, outputs }
+    }
+
+    /// Runs the tape at `(x, y)` with parameter values `params`, leaving every register in `regs`.
+    fn run(&self, x: &[f64], y: &[f64], params: &[f64], regs: &mut Vec<f64>) {
+        regs.clear();
+        for op in &self.ops {
+            let at = |k: u32| regs[k as usize];
+            let truth = |b: bool| if b { 1.0 } else { 0.0 };
+            let v = match *op {
+                Op::Const(c) => c,
+                Op::X(i) => x[i as usize],
+                Op::Y(i) => y[i as usize],
+                Op::Param(k) => params[k as usize],
+                Op::Add(a, b) => at(a) + at(b),
+                Op::Sub(a, b) => at(a) - at(b),
+                Op::Mul(a, b) => at(a) * at(b),
+                Op::Div(a, b) => at(a) / at(b),
+                Op::Neg(a) => -at(a),
+                Op::Powi(a, k) => at(a).powi(k),
+                Op::Pow(a, b) => at(a).powf(at(b)),
+                Op::Func(f, a) => f.apply(at(a)),
+                Op::Cmp(c, a, b) => truth(c.apply(at(a), at(b))),
+                Op::And(a, b) => truth(at(a) != 0.0 && at(b) != 0.0),
+                Op::Or(a, b) => truth(at(a) != 0.0 || at(b) != 0.0),
+                Op::Not(a) => truth(at(a) == 0.0),
+                Op::Select(c, a, b) => {
+                    if at(c) != 0.0 {
+                        at(a)
+                    } else {
+                        at(b)
+                    }
+                }
+            };
+            regs.push(v);
+        }
+    }
+
+    /// Output `k` after [`Tape::run`].
+    fn output(&self, regs: &[f64], k: usize) -> f64 {
+        regs[self.outputs[k] as usize]
+    }
+}
+
+/// The tapes of one objective: its value; value and gradients; those and the Hessian blocks in `y`; `∇²xx`.
+#[derive(Clone, Debug, PartialEq)]
+struct ObjectiveTapes {
+    value: Tape,
+    grad: Tape,
+    hess: Tape,
+    xx: Tape,
+    /// The entries of the upper triangle of `∇²yy`, in the order of the `hess` outputs after the gradients.
+    yy: Vec<(usize, usize)>,
+    /// The entries of `∇²xy`, after those of `∇²yy`.
+    xy: Vec<(usize, usize)>,
+    /// The entries of the upper triangle of `∇²xx`, the `xx` outputs.
+    xx_at: Vec<(usize, usize)>,
+}
+
+impl ObjectiveTapes {
+    fn new(dag: &Dag, d: &Derivatives) -> ObjectiveTapes {
+        let grads: Vec<ExprId> =
+            std::iter::once(d.value).chain(d.grad_x.iter().copied()).chain(d.grad_y.iter().copied()).collect();
+        let ids = |b: &Block| b.entries.iter().map(|&(_, _, id)| id).collect::<Vec<_>>();
+        let places = |b: &Block| b.entries.iter().map(|&(i, j, _)| (i, j)).collect::<Vec<_>>();
+        let hess_roots: Vec<ExprId> = grads.iter().copied().chain(ids(&d.yy)).chain(ids(&d.xy)).collect();
+        ObjectiveTapes {
+            value: Tape::new(dag, &[d.value]),
+            grad: Tape::new(dag, &grads),
+            hess: Tape::new(dag, &hess_roots),
+            xx: Tape::new(dag, &ids(&d.xx)),
+            yy: places(&d.yy),
+            xy: places(&d.xy),
+            xx_at: places(&d.xx),
+        }
+    }
+}
+
+/// A problem without data, evaluated from its text through tapes (see the [module](self) documentation).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TapeProblem {
+    name: String,
+    n: usize,
+    m: usize,
+    start: (Vec<f64>, Vec<f64>),
+    bounds: Option<(Vec<f64>, Vec<f64>)>,
+    /// Each `param` by name: its first component among `params` and its length.
+    param_names: Vec<(String, usize, usize)>,
+    params: Vec<f64>,
+    upper: ObjectiveTapes,
+    lower: ObjectiveTapes,
+}
+
+/// Why a checked problem cannot become a [`TapeProblem`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TapeError {
+    /// The problem text has mistakes, each with its position.
+    Text(Vec<Diagnostic>),
+    /// The problem has `data` or `dim` items; the tape evaluates problems without data only.
+    HasData,
+}
+
+impl std::fmt::Display for TapeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TapeError::Text(d) => {
+                let texts: Vec<String> = d.iter().map(Diagnostic::text).collect();
+                f.write_str(&texts.join("\n"))
+            }
+            TapeError::HasData => f.write_str(
+                "this problem has `data` or `dim` items: it runs compiled (`bilevel!`, with its data attached); \
+                 tapes evaluate problems without data",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TapeError {}
+
+impl TapeProblem {
+    /// Parses, checks and differentiates a problem text.
+    pub fn from_text(text: &str) -> Result<TapeProblem, TapeError> {
+        let model = bilevel_dsl::compile(text).map_err(TapeError::Text)?;
+        TapeProblem::from_model(&model)
+    }
+
+    /// The tapes of a checked problem.
+    pub fn from_model(model: &Model) -> Result<TapeProblem, TapeError> {
+        if model.has_data() {
+            return Err(TapeError::HasData);
+        }
+        let (n, m) = (model.x.dim, model.y.dim);
+        let mut dag = model.dag.clone();
+        let upper = derivatives(&mut dag, (n, m), model.upper);
+        let lower = derivatives(&mut dag, (n, m), model.lower);
+        Ok(TapeProblem {
+            name: model.name.clone(),
+            n,
+            m,
+            start: model.start.clone(),
+            bounds: model.bounds.clone(),
+            param_names: model.params.iter().map(|p| (p.name.clone(), p.offset, p.default.len())).collect(),
+            params: model.param_defaults(),
+            upper: ObjectiveTapes::new(&dag, &upper),
+            lower: ObjectiveTapes::new(&dag, &lower),
+        })
+    }
+
+    /// Sets `param` `name` to `values` (one value for a number, one per component for a vector).
+    ///
+    /// ```
+    /// use bilevel::tape::TapeProblem;
+    /// use bilevel::Problem;
+    /// let text = "problem P { upper x: real; lower y: real; param c = 2; minimize upper: y; minimize lower: (y - c * x)^2; }";
+    /// let mut p = TapeProblem::from_text(text).unwrap();
+    /// p.set_param("c", &[3.0]).unwrap();
+    /// let (x, y) = p.start();
+    /// assert_eq!(p.lower_grad(&x.add_scalar(1.0), &y).x[0], 18.0); // ∂/∂x (y − 3x)² = −6 (y − 3x) = 18 at (1, 0)
+    /// assert!(p.set_param("d", &[1.0]).unwrap_err().contains("no param `d`"));
+    /// ```
+    pub fn set_param(&mut self, name: &str, values: &[f64]) -> Result<(), String> {
+        let Some(&(_, offset, len)) = self.param_names.iter().find(|(p, ..)| p == name) else {
+            let known: Vec<String> = self.param_names.iter().map(|(p, ..)| format!("`{p}`")).collect();
+            let known =
+                if known.is_empty() { "it has none".to_string() } else { format!("it has {}", known.join(", ")) };
+            return Err(format!("the problem has no param `{name}`: {known}"));
+        };
+        if values.len() != len {
+            return Err(format!("param `{name}` has {len} component(s), not {}", values.len()));
+        }
+        self.params[offset..offset + len].copy_from_slice(values);
+        Ok(())
+    }
+
+    /// The names of the problem's `param`s, in declaration order.
+    pub fn param_names(&self) -> impl Iterator<Item = &str> {
+        self.param_names.iter().map(|(name, ..)| name.as_str())
+    }
+
+    /// Runs `tape` at `(x, y)`, returning the registers.
+    fn run(&self, tape: &Tape, x: &DVector<f64>, y: &DVector<f64>) -> Vec<f64> {
+        let mut regs = Vec::with_capacity(tape.ops.len());
+        tape.run(x.as_slice(), y.as_slice(), &self.params, &mut regs);
+        regs
+    }
+
+    fn grad_of(&self, t: &ObjectiveTapes, x: &DVector<f64>, y: &DVector<f64>) -> Grad<Dyn, Dyn> {
+        let regs = self.run(&t.grad, x, y);
+        let (n, m) = (self.n, self.m);
+        Grad {
+            value: t.grad.output(&regs, 0),
+            x: DVector::from_fn(n, |i, _| t.grad.output(&regs, 1 + i)),
+            y: DVector::from_fn(m, |i, _| t.grad.output(&regs, 1 + n + i)),
+        }
+    }
+
+    fn hess_of(&self, t: &ObjectiveTapes, x: &DVector<f64>, y: &DVector<f64>) -> Hess<Dyn, Dyn> {
+        let regs = self.run(&t.hess, x, y);
+        let (n, m) = (self.n, self.m);
+        let out = |k: usize| t.hess.output(&regs, k);
+        let mut yy = DMatrix::zeros(m, m);
+        let mut xy = DMatrix::zeros(n, m);
+        let first = 1 + n + m;
+        for (k, &(i, j)) in t.yy.iter().enumerate() {
+            yy[(i, j)] = out(first + k);
+            yy[(j, i)] = out(first + k);
+        }
+        for (k, &(i, j)) in t.xy.iter().enumerate() {
+            xy[(i, j)] = out(first + t.yy.len() + k);
+        }
+        Hess {
+            value: out(0),
+            grad_x: DVector::from_fn(n, |i, _| out(1 + i)),
+            grad_y: DVector::from_fn(m, |i, _| out(1 + n + i)),
+            yy,
+            xy,
+        }
+    }
+
+    fn xx_of(&self, t: &ObjectiveTapes, x: &DVector<f64>, y: &DVector<f64>) -> DMatrix<f64> {
+        let regs = self.run(&t.xx, x, y);
+        let mut xx = DMatrix::zeros(self.n, self.n);
+        for (k, &(i, j)) in t.xx_at.iter().enumerate() {
+            xx[(i, j)] = t.xx.output(&regs, k);
+            xx[(j, i)] = t.xx.output(&regs, k);
+        }
+        xx
+    }
+}
+
+impl Problem for TapeProblem {
+    type N = Dyn;
+    type M = Dyn;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn dims(&self) -> (Dyn, Dyn) {
+        (Dyn(self.n), Dyn(self.m))
+    }
+    fn start(&self) -> (DVector<f64>, DVector<f64>) {
+        (DVector::from_column_slice(&self.start.0), DVector::from_column_slice(&self.start.1))
+    }
+    fn bounds(&self) -> Option<Bounds<Dyn>> {
+        self.bounds
+            .as_ref()
+            .map(|(lo, hi)| Bounds { lo: DVector::from_column_slice(lo), hi: DVector::from_column_slice(hi) })
+    }
+    fn upper(&self, x: &DVector<f64>, y: &DVector<f64>) -> f64 {
+        self.upper.value.output(&self.run(&self.upper.value, x, y), 0)
+    }
+    fn lower(&self, x: &DVector<f64>, y: &DVector<f64>) -> f64 {
+        self.lower.value.output(&self.run(&self.lower.value, x, y), 0)
+    }
+    fn upper_grad(&self, x: &DVector<f64>, y: &DVector<f64>) -> Grad<Dyn, Dyn> {
+        self.grad_of(&self.upper, x, y)
+    }
+    fn lower_grad(&self, x: &DVector<f64>, y: &DVector<f64>) -> Grad<Dyn, Dyn> {
+        self.grad_of(&self.lower, x, y)
+    }
+    fn upper_hess(&self, x: &DVector<f64>, y: &DVector<f64>) -> Hess<Dyn, Dyn> {
+        self.hess_of(&self.upper, x, y)
+    }
+    fn lower_hess(&self, x: &DVector<f64>, y: &DVector<f64>) -> Hess<Dyn, Dyn> {
+        self.hess_of(&self.lower, x, y)
+    }
+    fn upper_hess_xx(&self, x: &DVector<f64>, y: &DVector<f64>) -> DMatrix<f64> {
+        self.xx_of(&self.upper, x, y)
+    }
+    fn lower_hess_xx(&self, x: &DVector<f64>, y: &DVector<f64>) -> DMatrix<f64> {
+        self.xx_of(&self.lower, x, y)
+    }
+}

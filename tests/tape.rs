@@ -1,0 +1,138 @@
+//! The tape evaluator against the compiled code: every reference problem's `.bl` file (`examples/problems/`),
+//! run through [`TapeProblem`], gives what the `bilevel!` example compiles, in every method of `Problem`, at
+//! points around the start (1e-12, relative).
+
+use bilevel::nalgebra::{DVector, DefaultAllocator, Dim, OMatrix, OVector};
+use bilevel::tape::{TapeError, TapeProblem};
+use bilevel::{Alloc, Problem};
+
+#[allow(dead_code)]
+#[path = "../examples/counter_example.rs"]
+mod counter_example;
+#[allow(dead_code)]
+#[path = "../examples/galet_example.rs"]
+mod galet_example;
+#[allow(dead_code)]
+#[path = "../examples/huber_bilevel.rs"]
+mod huber_bilevel;
+#[allow(dead_code)]
+#[path = "../examples/mexican_hat.rs"]
+mod mexican_hat;
+
+fn tape(name: &str) -> TapeProblem {
+    let path = format!("{}/examples/problems/{name}.bl", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    TapeProblem::from_text(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The largest relative difference between two lists of numbers.
+fn gap(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(p, q)| (p - q).abs() / (1.0 + p.abs().max(q.abs()))).fold(0.0, f64::max)
+}
+
+fn flat<R: Dim, C: Dim>(m: &OMatrix<f64, R, C>) -> Vec<f64>
+where
+    DefaultAllocator: bilevel::nalgebra::allocator::Allocator<R, C>,
+{
+    m.iter().copied().collect()
+}
+
+/// Every method of the compiled problem and the tape at `(x, y)` agree.
+fn agree<P: Problem>(compiled: &P, tape: &TapeProblem, x: &[f64], y: &[f64]) -> f64
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    let (n, m) = compiled.dims();
+    let (cx, cy) = (
+        OVector::<f64, P::N>::from_row_slice_generic(n, bilevel::nalgebra::U1, x),
+        OVector::<f64, P::M>::from_row_slice_generic(m, bilevel::nalgebra::U1, y),
+    );
+    let (tx, ty) = (DVector::from_row_slice(x), DVector::from_row_slice(y));
+    let mut worst = 0.0f64;
+    worst = worst.max(gap(&[compiled.upper(&cx, &cy)], &[tape.upper(&tx, &ty)]));
+    worst = worst.max(gap(&[compiled.lower(&cx, &cy)], &[tape.lower(&tx, &ty)]));
+    for (c, t) in [
+        (compiled.upper_grad(&cx, &cy), tape.upper_grad(&tx, &ty)),
+        (compiled.lower_grad(&cx, &cy), tape.lower_grad(&tx, &ty)),
+    ] {
+        worst = worst
+            .max(gap(&[c.value], &[t.value]))
+            .max(gap(&flat(&c.x), &flat(&t.x)))
+            .max(gap(&flat(&c.y), &flat(&t.y)));
+    }
+    for (c, t) in [
+        (compiled.upper_hess(&cx, &cy), tape.upper_hess(&tx, &ty)),
+        (compiled.lower_hess(&cx, &cy), tape.lower_hess(&tx, &ty)),
+    ] {
+        worst = worst
+            .max(gap(&[c.value], &[t.value]))
+            .max(gap(&flat(&c.grad_x), &flat(&t.grad_x)))
+            .max(gap(&flat(&c.grad_y), &flat(&t.grad_y)))
+            .max(gap(&flat(&c.yy), &flat(&t.yy)))
+            .max(gap(&flat(&c.xy), &flat(&t.xy)));
+    }
+    worst = worst.max(gap(&flat(&compiled.upper_hess_xx(&cx, &cy)), &flat(&tape.upper_hess_xx(&tx, &ty))));
+    worst.max(gap(&flat(&compiled.lower_hess_xx(&cx, &cy)), &flat(&tape.lower_hess_xx(&tx, &ty))))
+}
+
+/// The start, the box and the name of the tape are the compiled ones; then every method at 20 points.
+fn same_problem<P: Problem>(compiled: &P, name: &str)
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    let tape = tape(name);
+    assert_eq!(tape.name(), compiled.name());
+    let ((cx, cy), (tx, ty)) = (compiled.start(), tape.start());
+    assert_eq!((cx.as_slice(), cy.as_slice()), (tx.as_slice(), ty.as_slice()), "{name}: start");
+    let bounds = |b: Option<(Vec<f64>, Vec<f64>)>| b;
+    assert_eq!(
+        bounds(compiled.bounds().map(|b| (b.lo.as_slice().to_vec(), b.hi.as_slice().to_vec()))),
+        bounds(tape.bounds().map(|b| (b.lo.as_slice().to_vec(), b.hi.as_slice().to_vec()))),
+        "{name}: box"
+    );
+    let mut state = 17u64;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 2.0
+    };
+    for _ in 0..20 {
+        let x: Vec<f64> = cx.iter().map(|v| v + next()).collect();
+        let y: Vec<f64> = cy.iter().map(|v| v + next()).collect();
+        let worst = agree(compiled, &tape, &x, &y);
+        assert!(worst <= 1e-12, "{name} at x = {x:?}, y = {y:?}: tape and compiled differ by {worst:e}");
+    }
+}
+
+#[test]
+fn the_tape_computes_what_the_compiled_code_computes_on_every_reference_problem() {
+    same_problem(&counter_example::CounterExample, "counter_example");
+    same_problem(&mexican_hat::MexicanHat::default(), "mexican_hat");
+    same_problem(&galet_example::GaletExample, "galet_example");
+    same_problem(&huber_bilevel::HuberBilevel::default(), "huber_bilevel");
+}
+
+#[test]
+fn a_param_set_on_the_tape_is_the_field_set_on_the_compiled_problem() {
+    let mut tape = tape("mexican_hat");
+    tape.set_param("c", &[-1.0, 0.5]).unwrap();
+    tape.set_param("lambda", &[0.25]).unwrap();
+    let compiled = mexican_hat::MexicanHat { c: [-1.0, 0.5], lambda: 0.25 };
+    assert!(agree(&compiled, &tape, &[0.3, -0.2], &[1.1, 0.4]) <= 1e-12);
+    assert_eq!(tape.param_names().collect::<Vec<_>>(), ["c", "lambda"]);
+    let wrong = tape.set_param("c", &[1.0]).unwrap_err();
+    assert_eq!(wrong, "param `c` has 2 component(s), not 1");
+}
+
+#[test]
+fn problems_with_data_and_problems_with_mistakes_are_errors() {
+    let path = format!("{}/examples/problems/ridge_diabetes.bl", env!("CARGO_MANIFEST_DIR"));
+    let err = TapeProblem::from_text(&std::fs::read_to_string(path).unwrap()).unwrap_err();
+    assert_eq!(err, TapeError::HasData);
+    let err =
+        TapeProblem::from_text("problem P { upper x: real; lower y: real; minimize upper: z; minimize lower: y^2; }");
+    match err {
+        Err(TapeError::Text(d)) => assert!(d[0].message.contains("`z`"), "{:?}", d[0]),
+        other => panic!("{other:?}"),
+    }
+}
