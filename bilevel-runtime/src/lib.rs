@@ -25,6 +25,7 @@ pub mod math;
 pub mod matrix_free;
 mod method;
 pub mod metrics;
+pub mod options;
 pub mod parallel;
 pub mod plot;
 mod problem;
