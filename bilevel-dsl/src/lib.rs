@@ -29,7 +29,7 @@ pub mod products;
 pub mod tokens;
 
 pub use diag::Diagnostic;
-pub use expand::expand;
+pub use expand::{expand, generate};
 pub use model::Model;
 
 /// Parses and checks a problem text.

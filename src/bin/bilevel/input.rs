@@ -1,0 +1,104 @@
+//! Reading a problem file, and the problem-dependent arguments (`--set`, `--start`).
+
+use bilevel::tape::TapeProblem;
+use bilevel_dsl::Model;
+use std::path::Path;
+
+use crate::render::diagnostics;
+use crate::Failure;
+
+/// The checked problem of `file`, and its text; a file that cannot be read or has mistakes is bad input, with
+/// every mistake rendered at its position.
+pub fn problem(file: &Path) -> Result<(Model, String), Failure> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Failure::Input(format!("error: cannot read `{}`: {e}", file.display())))?;
+    match bilevel_dsl::compile(&text) {
+        Ok(model) => Ok((model, text)),
+        Err(errors) => Err(Failure::Input(diagnostics(&file.display().to_string(), &text, &errors))),
+    }
+}
+
+/// A one-line description: sizes, params, data.
+pub fn describe(model: &Model) -> String {
+    let size = |v: &bilevel_dsl::model::Variable| match v.shape.len() {
+        0 if v.scalar => "a number".to_string(),
+        0 => format!("{} numbers", v.dim),
+        _ => "sized by its data".to_string(),
+    };
+    let mut text =
+        format!("upper `{}`: {}, lower `{}`: {}", model.x.name, size(&model.x), model.y.name, size(&model.y));
+    if !model.params.is_empty() {
+        let names: Vec<&str> = model.params.iter().map(|p| p.name.as_str()).collect();
+        text.push_str(&format!(", params {}", names.join(", ")));
+    }
+    if !model.data.is_empty() {
+        let names: Vec<&str> = model.data.iter().map(|d| d.name.as_str()).collect();
+        text.push_str(&format!(", data {}", names.join(", ")));
+    }
+    text
+}
+
+/// The Rust code `bilevel!` generates for the problem, formatted.
+pub fn expanded(model: &Model) -> String {
+    let tokens = bilevel_dsl::generate(model, &"::bilevel".parse().expect("a path"));
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        // Generated code always parses (tested); should it not, the tokens as they are.
+        Err(_) => tokens.to_string(),
+    }
+}
+
+/// The tape of a checked problem with `--set NAME=VALUE` applied.
+pub fn tape(model: &Model, sets: &[String]) -> Result<TapeProblem, Failure> {
+    let mut tape = TapeProblem::from_model(model).map_err(|e| Failure::Input(format!("error: {e}")))?;
+    for set in sets {
+        let (name, values) =
+            set.split_once('=').ok_or_else(|| bad(format!("--set {set}: expected NAME=VALUE (or NAME=V1,V2,...)")))?;
+        let values = numbers(values).map_err(|e| bad(format!("--set {set}: {e}")))?;
+        tape.set_param(name.trim(), &values).map_err(|e| bad(format!("--set {set}: {e}")))?;
+    }
+    Ok(tape)
+}
+
+/// The start point: the problem's, with `--start "x=0;y=2,2"` (by the variables' names) replacing either part.
+pub fn start(
+    model: &Model,
+    given: Option<&str>,
+    (x, y): (Vec<f64>, Vec<f64>),
+) -> Result<(Vec<f64>, Vec<f64>), Failure> {
+    let (mut x, mut y) = (x, y);
+    for part in given.unwrap_or("").split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, values) =
+            part.split_once('=').ok_or_else(|| bad(format!("--start: `{part}` is not NAME=VALUES")))?;
+        let values = numbers(values).map_err(|e| bad(format!("--start {part}: {e}")))?;
+        let (target, var) = match name.trim() {
+            n if n == model.x.name => (&mut x, &model.x),
+            n if n == model.y.name => (&mut y, &model.y),
+            n => {
+                let known = format!("`{}` or `{}`", model.x.name, model.y.name);
+                return Err(bad(format!("--start: the problem has no variable `{n}`; its variables are {known}")));
+            }
+        };
+        if values.len() != target.len() {
+            let why = format!("`{}` has {} component(s), not {}", var.name, target.len(), values.len());
+            return Err(bad(format!("--start {part}: {why}")));
+        }
+        *target = values;
+    }
+    Ok((x, y))
+}
+
+/// Comma-separated finite numbers.
+fn numbers(text: &str) -> Result<Vec<f64>, String> {
+    text.split(',')
+        .map(|v| match v.trim().parse::<f64>() {
+            Ok(n) if n.is_finite() => Ok(n),
+            _ => Err(format!("`{}` is not a finite number", v.trim())),
+        })
+        .collect()
+}
+
+/// Bad input with an `error:` prefix.
+pub fn bad(message: String) -> Failure {
+    Failure::Input(format!("error: {message}"))
+}

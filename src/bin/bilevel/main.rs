@@ -1,0 +1,41 @@
+//! `bilevel`: check, expand and solve `.bl` problems from the shell, without compiling them (`bilevel --help`).
+//!
+//! Exit codes: 0 success, 1 a run failed (a non-finite value or divergence), 2 bad input (a file that cannot be
+//! read, a problem text with mistakes, an unknown option or a value out of range).
+
+mod args;
+mod input;
+mod render;
+mod solve;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+use args::{Cli, Command};
+
+/// Why the tool stops without success.
+pub enum Failure {
+    /// Bad input: the message is printed to stderr, exit code 2.
+    Input(String),
+    /// The run failed: what was to be printed has been, exit code 1.
+    Run,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Check { file } => input::problem(&file).map(|(model, _)| {
+            println!("{}: problem `{}` is valid ({})", file.display(), model.name, input::describe(&model));
+        }),
+        Command::Expand { file } => input::problem(&file).map(|(model, _)| print!("{}", input::expanded(&model))),
+        Command::Solve(args) => solve::solve(&args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Run) => ExitCode::from(1),
+        Err(Failure::Input(message)) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! Diagnostics of a problem file as rustc shows its own: `error: what`, ` --> file:line:col`, the source line
+//! with the span underlined, and the hint (annotate-snippets, the renderer rustc uses).
+
+use annotate_snippets::{Level, Renderer, Snippet};
+use bilevel_dsl::Diagnostic;
+use std::io::IsTerminal;
+
+/// Every diagnostic of `text` (the contents of `file`), one after the other.
+pub fn diagnostics(file: &str, text: &str, errors: &[Diagnostic]) -> String {
+    let renderer = if std::io::stderr().is_terminal() { Renderer::styled() } else { Renderer::plain() };
+    let shown: Vec<String> = errors
+        .iter()
+        .map(|d| {
+            // A span at the very end (a missing `}`) still points at a character the snippet can show.
+            let end = d.span.end.min(text.len());
+            let start = d.span.start.min(end);
+            let span = if start == end && end == text.len() && end > 0 { end - 1..end } else { start..end };
+            let snippet = Snippet::source(text).origin(file).fold(true).annotation(Level::Error.span(span));
+            let mut message = Level::Error.title(&d.message).snippet(snippet);
+            if let Some(hint) = &d.hint {
+                message = message.footer(Level::Help.title(hint));
+            }
+            renderer.render(message).to_string()
+        })
+        .collect();
+    let count = match errors.len() {
+        1 => "1 error".to_string(),
+        n => format!("{n} errors"),
+    };
+    format!("{}\n\nerror: {file} has {count}", shown.join("\n\n"))
+}

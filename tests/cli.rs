@@ -1,0 +1,179 @@
+//! The `bilevel` command-line tool, run as a user runs it: each subcommand, the JSON contract of `solve`, every
+//! exit code (0 success, 1 a failed run, 2 bad input), and REFERENCE.md rows of P1–P4 through `solve --json`.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn bilevel() -> Command {
+    Command::cargo_bin("bilevel").expect("the binary is built")
+}
+
+fn problem(name: &str) -> String {
+    format!("{}/examples/problems/{name}.bl", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `bilevel solve FILE --json ARGS` (exit status 0), parsed.
+fn solve(name: &str, args: &[&str]) -> Value {
+    let out = bilevel().arg("solve").arg(problem(name)).args(args).arg("--json").assert().success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert_eq!(text.lines().count(), 1, "exactly one JSON object: {text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn number(v: &Value, key: &str) -> f64 {
+    v[key].as_f64().unwrap_or_else(|| panic!("`{key}` is a number in {v}"))
+}
+
+fn component(v: &Value, key: &str, i: usize) -> f64 {
+    v[key][i].as_f64().unwrap_or_else(|| panic!("`{key}[{i}]` is a number in {v}"))
+}
+
+#[test]
+fn solve_json_follows_the_contract_and_reaches_p1_s_reference_point() {
+    let args =
+        ["--algo", "corrected-itd", "--inner", "5", "--lower-step", "0.2", "--upper-step", "0.5", "--iters", "3000"];
+    let r = solve("counter_example", &args);
+    for key in [
+        "problem",
+        "algorithm",
+        "options",
+        "iterations",
+        "status",
+        "x",
+        "y",
+        "upper",
+        "lower",
+        "lower_grad_norm",
+        "bgs_residual",
+        "seconds",
+    ] {
+        assert!(r.get(key).is_some(), "`{key}` missing from {r}");
+    }
+    assert_eq!((r["problem"].as_str(), r["algorithm"].as_str()), (Some("CounterExample"), Some("corrected-itd")));
+    assert_eq!((r["status"].as_str(), r["iterations"].as_u64()), (Some("max_iterations"), Some(3000)));
+    assert!((component(&r, "x", 0) - 0.5).abs() < 1e-6, "{r}");
+    // Every option with its effective value: the given ones and the defaults.
+    let options = &r["options"];
+    assert_eq!((options["inner"].as_u64(), options["lower-step"].as_f64()), (Some(5), Some(0.2)));
+    assert_eq!(
+        (options["xi"].as_str(), options["rtol"].as_f64(), options["cold"].as_bool()),
+        (Some("pinv"), Some(1e-3), Some(false))
+    );
+    assert!(r.get("trace").is_none() && r.get("error").is_none());
+}
+
+#[test]
+fn solve_json_with_trace_keeps_every_iterate_with_its_metrics() {
+    let r =
+        solve("counter_example", &["--algo", "itd", "--inner", "5", "--lower-step", "0.2", "--iters", "20", "--trace"]);
+    let trace = r["trace"].as_array().unwrap();
+    assert_eq!(trace.len(), 21, "the start and 20 iterations");
+    for (k, row) in trace.iter().enumerate() {
+        assert_eq!(row["k"].as_u64(), Some(k as u64));
+        for key in ["x", "y", "upper", "lower", "lower_grad_norm", "bgs_residual", "dir_norm"] {
+            assert!(row.get(key).is_some(), "`{key}` missing from trace row {k}");
+        }
+    }
+    assert_eq!(trace[20]["x"], r["x"]);
+}
+
+#[test]
+fn reference_rows_of_p1_to_p4_through_solve_json() {
+    let p1 = ["--lower-step", "0.2", "--upper-step", "0.5", "--iters", "3000", "--inner", "5"];
+    let x = |algo: &str, extra: &[&str]| {
+        let args: Vec<&str> = ["--algo", algo].iter().chain(&p1).chain(extra).copied().collect();
+        component(&solve("counter_example", &args), "x", 0)
+    };
+    assert!((x("rhg", &[]) - 0.463026).abs() < 1e-6);
+    assert!((x("itd", &[]) - 0.402028).abs() < 1e-6);
+    assert!((x("corrected-itd", &["--start", "y=2,2"]) - 1.5).abs() < 1e-6);
+    let bda = solve(
+        "counter_example",
+        &["--algo", "bda", "--inner", "64", "--lower-step", "0.2", "--su", "0.7", "--mu", "0.5", "--start", "y=2,2"],
+    );
+    assert!((component(&bda, "x", 0) - 1.02910).abs() < 1e-5, "{bda}");
+
+    // P2: corrected ITD with the pseudo-inverse reaches an equilibrium; z-cg N = 1 the same point.
+    let p2 =
+        ["--algo", "corrected-itd", "--inner", "10", "--lower-step", "0.05", "--upper-step", "0.1", "--iters", "1500"];
+    let pinv = solve("mexican_hat", &p2);
+    assert!(number(&pinv, "bgs_residual") < 1e-8 && number(&pinv, "lower_grad_norm") < 1e-8, "{pinv}");
+    assert!((component(&pinv, "x", 0) - 0.3041640).abs() < 1e-6 && (component(&pinv, "x", 1) - 0.4005633).abs() < 1e-6);
+    let zcg = solve("mexican_hat", &[&p2[..], &["--xi", "z-cg", "--xi-iters", "1"]].concat());
+    assert!((component(&zcg, "x", 0) - 0.3041640).abs() < 1e-6, "{zcg}");
+
+    // P3: GALET with the paper's settings closes the optimality gap.
+    let galet =
+        solve("galet_example", &["--algo", "galet", "--iters", "300", "--lower-step", "1", "--start", "x=2;y=1,1"]);
+    let (gx, gy) = (component(&galet, "x", 0), [component(&galet, "y", 0), component(&galet, "y", 1)]);
+    let gap = (gx - 0.5).powi(2) + (0.5 + gy[0] - gy[1].sin()).powi(2);
+    assert!(gap < 1e-12, "gap {gap}: {galet}");
+
+    // P4: DPBG converges to the minimizer of F, not a lower solution; with F = (y − 2)² (a --set) it escapes.
+    let dpbg = ["--algo", "dpbg", "--inner", "9", "--lower-step", "0.05", "--upper-step", "0.01", "--iters", "5000"];
+    let near = solve("huber_bilevel", &dpbg);
+    assert!((component(&near, "y", 0) - 0.1).abs() < 1e-4, "{near}");
+    let far = solve(
+        "huber_bilevel",
+        &[&dpbg[..6], &["--upper-step", "0.05", "--iters", "5000", "--set", "target=2"]].concat(),
+    );
+    assert!((component(&far, "y", 0) - 2.0).abs() < 1e-4, "{far}");
+}
+
+#[test]
+fn a_failed_run_prints_its_json_with_the_error_and_exits_1() {
+    // α·L_G = 5 on P1: the lower steps diverge.
+    let out = bilevel()
+        .arg("solve")
+        .arg(problem("counter_example"))
+        .args(["--algo", "itd", "--lower-step", "5", "--iters", "200", "--json", "--trace"])
+        .assert()
+        .code(1);
+    let r: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(r["status"].as_str(), Some("diverged"));
+    assert!(r["error"].as_str().unwrap().contains("stopped at iteration"), "{r}");
+    let trace = r["trace"].as_array().unwrap();
+    assert!(!trace.is_empty() && trace.iter().all(|row| row["x"][0].as_f64().is_some_and(f64::is_finite)));
+    assert!(r["warnings"][0].as_str().unwrap().contains("too large"), "{r}");
+}
+
+#[test]
+fn check_accepts_a_valid_file_and_shows_each_mistake_at_its_position_with_exit_2() {
+    let out = bilevel().arg("check").arg(problem("mexican_hat")).assert().success();
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("problem `MexicanHat` is valid"));
+    let dir = std::env::temp_dir().join(format!("bilevel-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("typo.bl");
+    std::fs::write(&file, "problem P {\n    upper x: real;\n    lower y: real;\n    minimize upper: (x - z)^2;\n    minimize lower: y^2;\n}\n").unwrap();
+    let out = bilevel().arg("check").arg(&file).assert().code(2);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(err.contains(&format!("{}:4:26", file.display())), "file:line:col in\n{err}");
+    assert!(err.contains("`z`") && err.contains("(x - z)^2"), "the message and the line in\n{err}");
+    assert!(err.contains('^'), "a caret under the mistake in\n{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message_naming_it() {
+    let stderr_of = |args: &[&str]| {
+        let out = bilevel().args(args).assert().code(2);
+        String::from_utf8(out.get_output().stderr.clone()).unwrap()
+    };
+    let p1 = problem("counter_example");
+    assert!(stderr_of(&["solve", &p1, "--algo", "newton"]).contains("unknown algorithm `newton`"));
+    assert!(stderr_of(&["solve", &p1, "--algo", "bda", "--warmup", "3"]).contains("bda has no option --warmup"));
+    assert!(stderr_of(&["solve", &p1, "--algo", "itd", "--upper-step", "-1"])
+        .contains("upper_step must be finite and positive"));
+    assert!(stderr_of(&["solve", &p1, "--algo", "itd", "--start", "z=1"]).contains("no variable `z`"));
+    assert!(stderr_of(&["solve", &p1, "--algo", "itd", "--set", "c=1"]).contains("no param `c`"));
+    assert!(stderr_of(&["solve", "/nonexistent/p.bl", "--algo", "itd"]).contains("cannot read `/nonexistent/p.bl`"));
+    assert!(stderr_of(&["solve", &p1]).contains("--algo"), "clap's own usage errors exit 2 too");
+}
+
+#[test]
+fn expand_prints_the_code_the_macro_generates() {
+    let out = bilevel().arg("expand").arg(problem("galet_example")).assert().success();
+    let code = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    assert!(code.contains("impl ::bilevel::Problem for GaletExample"), "{code}");
+    assert!(code.contains("fn lower_hess("));
+}
