@@ -177,3 +177,94 @@ fn expand_prints_the_code_the_macro_generates() {
     assert!(code.contains("impl ::bilevel::Problem for GaletExample"), "{code}");
     assert!(code.contains("fn lower_hess("));
 }
+
+/// A fresh scratch directory for one test's files.
+fn scratch(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("bilevel-cli-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn solve_writes_the_trace_as_csv_and_convergence_plots() {
+    let dir = scratch("solve-files");
+    let (csv, svg) = (dir.join("trace.csv"), dir.join("run.svg"));
+    let p1 = problem("counter_example");
+    let args = ["--algo", "itd", "--inner", "5", "--lower-step", "0.2", "--iters", "30"];
+    bilevel().arg("solve").arg(&p1).args(args).arg("--trace-csv").arg(&csv).arg("--plot").arg(&svg).assert().success();
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(csv.lines().count(), 32, "a header and the 31 records:\n{csv}");
+    assert!(csv.starts_with("iteration,"), "{csv}");
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(svg.contains("<svg") && svg.contains("BGS residual") && svg.contains("itd"), "a plot with its labels");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn compare_tables_and_plots_several_algorithms_from_one_start() {
+    let dir = scratch("compare");
+    let svg = dir.join("compare.svg");
+    let p1 = problem("counter_example");
+    let common = ["--inner", "5", "--lower-step", "0.2", "--upper-step", "0.5", "--iters", "3000"];
+    let out = bilevel()
+        .arg("compare")
+        .arg(&p1)
+        .args(["--algos", "itd,rhg,corrected-itd"])
+        .args(common)
+        .arg("--plot")
+        .arg(&svg)
+        .assert()
+        .success();
+    let table = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let line =
+        |algo: &str| table.lines().find(|l| l.starts_with(&format!("{algo} "))).unwrap_or_else(|| panic!("{table}"));
+    assert!(line("itd").contains("(0.402028)") && line("rhg").contains("(0.463026)"), "{table}");
+    assert!(line("corrected-itd").contains("(0.500000)"), "{table}");
+    let svg = std::fs::read_to_string(&svg).unwrap();
+    assert!(["itd", "rhg", "corrected-itd"].iter().all(|a| svg.contains(a)), "one labelled line per algorithm");
+
+    // As JSON: one object per run in the order given. Options go to the algorithms that take them (--su: BDA).
+    let out = bilevel()
+        .arg("compare")
+        .arg(&p1)
+        .args(["--algos", "itd,bda", "--su", "0.7", "--iters", "50", "--lower-step", "0.2", "--json"])
+        .assert()
+        .success();
+    let runs: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.iter().map(|r| r["algorithm"].as_str().unwrap()).collect::<Vec<_>>(), ["itd", "bda"]);
+    assert_eq!(runs[1]["options"]["su"].as_f64(), Some(0.7));
+    assert!(runs[0]["options"].get("su").is_none());
+
+    let out = bilevel().arg("compare").arg(&p1).args(["--algos", "itd,bda", "--kappa", "3"]).assert().code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("--kappa 3: none of itd, bda takes it"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sweep_lists_every_setting_best_first_and_the_same_whatever_the_threads() {
+    let p2 = problem("mexican_hat");
+    let sweep = |threads: &str| {
+        let out = bilevel()
+            .env("RAYON_NUM_THREADS", threads)
+            .arg("sweep")
+            .arg(&p2)
+            .args(["--algo", "corrected-itd", "--grid", "rtol=1e-10,1e-3;inner=1,10", "--starts", "2", "--seed", "7"])
+            .args(["--lower-step", "0.05", "--upper-step", "0.1", "--iters", "300", "--json"])
+            .assert()
+            .success();
+        let mut runs: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        for run in runs.as_array_mut().unwrap() {
+            run.as_object_mut().unwrap().remove("seconds");
+        }
+        runs
+    };
+    let (one, two) = (sweep("1"), sweep("2"));
+    assert_eq!(one, two, "results do not depend on the number of threads");
+    let runs = one.as_array().unwrap();
+    assert_eq!(runs.len(), 4 * 3, "4 settings × (the start and 2 random starts)");
+    let key = |r: &Value| r["upper_at_solution"].as_f64().or(r["upper"].as_f64()).unwrap();
+    assert!(runs.windows(2).all(|w| key(&w[0]) <= key(&w[1])), "best first");
+    let bad = bilevel().arg("sweep").arg(&p2).args(["--algo", "itd", "--grid", "step=1,2"]).assert().code(2);
+    assert!(String::from_utf8_lossy(&bad.get_output().stderr).contains("--grid: unknown option `step`"));
+}

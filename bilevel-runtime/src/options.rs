@@ -123,6 +123,21 @@ impl Method {
     }
 }
 
+/// Whether algorithm `algo` takes option `name` (whatever its ξ solver, for the correction's settings): what a
+/// comparison of several algorithms passes to each.
+///
+/// ```
+/// use bilevel_runtime::options::takes;
+/// assert!(takes("aid", "rtol") && takes("galet", "xi-step") && takes("bda", "every"));
+/// assert!(!takes("bda", "warmup") && !takes("itd", "xi") && !takes("newton", "iters"));
+/// ```
+pub fn takes(algo: &str, name: &str) -> bool {
+    let Ok(method) = preset(algo) else { return false };
+    let correction = matches!(method, Method::Bgs(BgsOpt { correction: Some(_), .. }));
+    let xi_family = ["xi", "rtol", "kappa", "xi-iters", "xi-step"];
+    method.options().iter().any(|(n, _)| *n == name) || (correction && xi_family.contains(&name))
+}
+
 /// The options of a ξ solver with their values.
 fn xi_options(xi: &XiSolver) -> Vec<(&'static str, String)> {
     let name = |n: &str| ("xi", n.to_string());

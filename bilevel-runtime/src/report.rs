@@ -152,9 +152,8 @@ fn vector(v: &[f64]) -> String {
 /// assert!(table(&[row]).contains("itd"));
 /// ```
 pub fn table(rows: &[Row]) -> String {
-    const COLUMNS: usize = 9;
-    let header = ["algorithm", "settings", "x", "y", "F", "G", "‖∇y G‖", "bgs_residual", "expected"].map(String::from);
-    let cells: Vec<[String; COLUMNS]> = rows
+    let header = ["algorithm", "settings", "x", "y", "F", "G", "‖∇y G‖", "bgs_residual", "expected"];
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
             [
@@ -168,15 +167,32 @@ pub fn table(rows: &[Row]) -> String {
                 format!("{:.2e}", r.bgs_residual),
                 r.expected.clone(),
             ]
+            .to_vec()
         })
         .collect();
-    let width =
-        |k: usize| cells.iter().map(|c| c[k].chars().count()).chain([header[k].chars().count()]).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..COLUMNS).map(width).collect();
+    aligned(&header, &cells)
+}
+
+/// Cells as a text table: a header line, then one line per row, each column as wide as its widest cell.
+///
+/// ```
+/// use bilevel_runtime::report::aligned;
+/// let text = aligned(&["a", "bb"], &[vec!["123".into(), "4".into()]]);
+/// assert_eq!(text, "a    bb\n123  4\n");
+/// ```
+pub fn aligned(header: &[&str], rows: &[Vec<String>]) -> String {
+    let header: Vec<String> = header.iter().map(|h| h.to_string()).collect();
+    let width = |k: usize| {
+        rows.iter().filter_map(|c| c.get(k)).map(|c| c.chars().count()).chain([header[k].chars().count()]).max()
+    };
+    let widths: Vec<usize> = (0..header.len()).map(|k| width(k).unwrap_or(0)).collect();
     let mut out = String::new();
-    for line in std::iter::once(&header).chain(&cells) {
-        let padded: Vec<String> =
-            line.iter().zip(&widths).map(|(c, w)| format!("{c}{}", " ".repeat(w - c.chars().count()))).collect();
+    for line in std::iter::once(&header).chain(rows) {
+        let padded: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count()))))
+            .collect();
         let _ = writeln!(out, "{}", padded.join("  ").trim_end());
     }
     out

@@ -31,30 +31,94 @@ pub enum Command {
     /// Run one algorithm on a problem and print a summary (or, with --json, one JSON object).
     #[command(allow_negative_numbers = true)]
     Solve(Box<SolveArgs>),
+    /// Run several algorithms on a problem from the same start; print a table and plot their convergence.
+    #[command(allow_negative_numbers = true)]
+    Compare(Box<CompareArgs>),
+    /// Run one algorithm over a grid of settings (and random starts) on all cores; print the runs best first.
+    #[command(allow_negative_numbers = true)]
+    Sweep(Box<SweepArgs>),
 }
 
-/// `bilevel solve`.
+/// The problem of a run: its file, start and params.
 #[derive(Args, Debug)]
-pub struct SolveArgs {
+pub struct ProblemArgs {
     /// The `.bl` file.
     pub file: PathBuf,
-    /// The algorithm: itd, rhg, truncated-itd, corrected-itd, aid, bda, galet or dpbg.
-    #[arg(long)]
-    pub algo: String,
-    #[command(flatten)]
-    pub options: AlgorithmOptions,
     /// The start point, e.g. "x=0;y=2,2" (by the problem's variable names; the problem's `start` otherwise).
     #[arg(long)]
     pub start: Option<String>,
     /// Set a `param`: NAME=VALUE, or NAME=V1,V2,... for a vector (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+}
+
+/// `bilevel compare`.
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    #[command(flatten)]
+    pub problem: ProblemArgs,
+    /// The algorithms, comma-separated (e.g. itd,corrected-itd,bda). Each takes the options it has.
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub algos: Vec<String>,
+    #[command(flatten)]
+    pub options: AlgorithmOptions,
+    /// Write the convergence plots of all the runs to this SVG file.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Print one JSON array of the runs (each as `solve --json` prints it) instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `bilevel sweep`.
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub problem: ProblemArgs,
+    /// The algorithm.
+    #[arg(long)]
+    pub algo: String,
+    /// The settings to try: OPTION=V1,V2,...;OPTION=... (every combination), e.g. 'lower-step=0.01,0.05;upper-step=0.1,0.5'.
+    #[arg(long)]
+    pub grid: String,
+    /// Also run each setting from K random starts (x in the box, or the start ± 1; y the start ± 1).
+    #[arg(long, default_value_t = 0)]
+    pub starts: usize,
+    /// The seed of the random starts.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub options: AlgorithmOptions,
+    /// Write one plot of every run's convergence to this SVG file.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
+    /// Print one JSON array of the runs, best first, instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `bilevel solve`.
+#[derive(Args, Debug)]
+pub struct SolveArgs {
+    #[command(flatten)]
+    pub problem: ProblemArgs,
+    /// The algorithm: itd, rhg, truncated-itd, corrected-itd, aid, bda, galet or dpbg.
+    #[arg(long)]
+    pub algo: String,
+    #[command(flatten)]
+    pub options: AlgorithmOptions,
     /// Print one JSON object instead of the summary.
     #[arg(long)]
     pub json: bool,
     /// With --json: include the trace (every iterate unless --every says otherwise).
     #[arg(long)]
     pub trace: bool,
+    /// Write the trace as CSV to this file (every iterate unless --every says otherwise).
+    #[arg(long = "trace-csv")]
+    pub trace_csv: Option<PathBuf>,
+    /// Write convergence plots (‖∇y G‖, the BGS residual and F against the iteration) to this SVG file.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
 }
 
 /// The options of the algorithms (`bilevel::options::OPTIONS`): each applies to the algorithms that have it.

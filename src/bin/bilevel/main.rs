@@ -4,9 +4,14 @@
 //! read, a problem text with mistakes, an unknown option or a value out of range).
 
 mod args;
+mod compare;
 mod input;
+mod plots;
 mod render;
+mod report;
+mod run;
 mod solve;
+mod sweep;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -29,6 +34,8 @@ fn main() -> ExitCode {
         }),
         Command::Expand { file } => input::problem(&file).map(|(model, _)| print!("{}", input::expanded(&model))),
         Command::Solve(args) => solve::solve(&args),
+        Command::Compare(args) => compare::compare(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

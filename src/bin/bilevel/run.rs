@@ -1,0 +1,64 @@
+//! One run of the tool: the problem of a file with its start and params, an algorithm from named options, and
+//! the outcome (a fault keeps the trace up to the last finite iterate).
+
+use bilevel::nalgebra::{DVector, Dyn};
+use bilevel::tape::TapeProblem;
+use bilevel::{Algorithm, Method, Problem, Run, SolveError};
+use bilevel_dsl::Model;
+use std::time::Instant;
+
+use crate::args::ProblemArgs;
+use crate::input::{self, bad};
+use crate::Failure;
+
+/// A problem ready to run: the checked model, its tape (params set) and the start.
+pub struct Prepared {
+    pub model: Model,
+    pub tape: TapeProblem,
+    pub start: (Vec<f64>, Vec<f64>),
+}
+
+/// Reads, checks and prepares the problem of `args`.
+pub fn prepare(args: &ProblemArgs) -> Result<Prepared, Failure> {
+    let (model, _) = input::problem(&args.file)?;
+    let tape = input::tape(&model, &args.set)?;
+    let (x0, y0) = tape.start();
+    let start = input::start(&model, args.start.as_deref(), (x0.as_slice().to_vec(), y0.as_slice().to_vec()))?;
+    Ok(Prepared { model, tape, start })
+}
+
+/// The algorithm `algo` with the options given; with `trace_all`, every iterate kept unless `every` was given.
+pub fn method(algo: &str, named: &[(&'static str, String)], trace_all: bool) -> Result<Method, Failure> {
+    let mut named = named.to_vec();
+    if trace_all && !named.iter().any(|(n, _)| *n == "every") {
+        named.push(("every", "1".into()));
+    }
+    let given: Vec<(&str, &str)> = named.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    Method::from_options(algo, &given).map_err(bad)
+}
+
+/// How a run ended.
+pub struct Outcome {
+    pub run: Run<Dyn, Dyn>,
+    /// The fault that ended it, if any.
+    pub error: Option<String>,
+    /// Wall time of the run.
+    pub seconds: f64,
+}
+
+/// Runs `method` on the tape from `start`; options the algorithm rejects when it starts are bad input.
+pub fn run(method: &Method, tape: &TapeProblem, (x0, y0): (&[f64], &[f64])) -> Result<Outcome, Failure> {
+    let (x0, y0) = (DVector::from_column_slice(x0), DVector::from_column_slice(y0));
+    let clock = Instant::now();
+    let outcome = method.solve(tape, &x0, &y0);
+    let seconds = clock.elapsed().as_secs_f64();
+    match outcome {
+        Ok(run) => Ok(Outcome { run, error: None, seconds }),
+        Err(SolveError::Options(why)) => Err(bad(format!("{}: {why}", method.name()))),
+        Err(fault @ SolveError::Fault { .. }) => {
+            let message = fault.to_string();
+            let SolveError::Fault { run, .. } = fault else { unreachable!("matched above") };
+            Ok(Outcome { run: *run, error: Some(message), seconds })
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! `bilevel sweep`: one algorithm over every combination of a grid of settings, each from the start and from K
+//! random starts, run in parallel (rayon); the runs are listed best first by `F` at the solved lower level
+//! (`upper_at_solution`, which compares runs that end at different `y` fairly; `F` where the lower solve did not
+//! converge), failed runs last. Every run is deterministic and independent, so the results do not depend on the
+//! number of threads (only the times do).
+
+use bilevel::nalgebra::Dyn;
+use bilevel::report::aligned;
+use rayon::prelude::*;
+
+use crate::args::SweepArgs;
+use crate::compare::{row, HEADER};
+use crate::input::bad;
+use crate::report::{report, Report};
+use crate::run::{method, prepare, run};
+use crate::{plots, Failure};
+
+/// A finished run of the sweep: its report, its label, and its trace when a plot needs it.
+type Done = (Report, String, Option<bilevel::Run<Dyn, Dyn>>);
+
+/// One run of the sweep: its settings and start.
+struct Point {
+    settings: Vec<(&'static str, String)>,
+    /// 0 for the problem's start, k for the k-th random start.
+    start: usize,
+    x0: Vec<f64>,
+    y0: Vec<f64>,
+}
+
+/// Runs `bilevel sweep`.
+pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
+    let p = prepare(&args.problem)?;
+    let grid = grid(&args.grid)?;
+    let base = args.options.named();
+    let starts = starts(&p.start, p.model.bounds.as_ref(), args.starts, args.seed);
+    let mut points = Vec::new();
+    for combination in &grid {
+        let mut settings: Vec<(&'static str, String)> =
+            base.iter().filter(|(n, _)| !combination.iter().any(|(c, _)| c == n)).cloned().collect();
+        settings.extend(combination.iter().cloned());
+        for (k, (x0, y0)) in starts.iter().enumerate() {
+            points.push(Point { settings: settings.clone(), start: k, x0: x0.clone(), y0: y0.clone() });
+        }
+    }
+    // Check every setting before running any.
+    for point in &points {
+        method(&args.algo, &point.settings, false)?;
+    }
+    let keep = args.plot.is_some();
+    let results: Vec<Result<Done, Failure>> = points
+        .par_iter()
+        .map(|point| {
+            let m = method(&args.algo, &point.settings, keep)?;
+            let out = run(&m, &p.tape, (&point.x0, &point.y0))?;
+            let label = label(point, &grid);
+            let r = report(bilevel::Problem::name(&p.tape), &m, &out.run, out.seconds, out.error.clone(), false);
+            Ok((r, label, keep.then_some(out.run)))
+        })
+        .collect();
+    let mut done = Vec::with_capacity(results.len());
+    for r in results {
+        done.push(r?);
+    }
+    if let Some(path) = &args.plot {
+        let labelled: Vec<(String, &_)> =
+            done.iter().filter_map(|(_, l, run)| Some((l.clone(), run.as_ref()?))).collect();
+        plots::convergence(&labelled).save(path).map_err(|e| bad(e.to_string()))?;
+    }
+    let mut order: Vec<usize> = (0..done.len()).collect();
+    order.sort_by(|&a, &b| rank(&done[a].0, &points[a]).total_cmp(&rank(&done[b].0, &points[b])).then(a.cmp(&b)));
+    if args.json {
+        let reports: Vec<&Report> = order.iter().map(|&i| &done[i].0).collect();
+        println!("{}", serde_json::to_string(&reports).expect("numbers and strings serialize"));
+    } else {
+        let header: Vec<&str> = ["settings", "start"].into_iter().chain(HEADER.into_iter().skip(1)).collect();
+        let rows: Vec<Vec<String>> = order
+            .iter()
+            .map(|&i| {
+                let (r, label, _) = &done[i];
+                let (settings, start) = label.split_once(" @ ").unwrap_or((label, "start"));
+                [settings.to_string(), start.to_string()].into_iter().chain(row(r).into_iter().skip(1)).collect()
+            })
+            .collect();
+        print!("{}", aligned(&header, &rows));
+    }
+    Ok(())
+}
+
+/// The sort key: `F` at the solved lower level (the upper objective where that was not computed); failed runs
+/// (and NaN) last.
+fn rank(r: &Report, _point: &Point) -> f64 {
+    if r.error.is_some() {
+        return f64::INFINITY;
+    }
+    let value = r.upper_at_solution.unwrap_or(r.upper);
+    if value.is_nan() {
+        f64::INFINITY
+    } else {
+        value
+    }
+}
+
+/// The label of a run: the grid's settings and the start.
+fn label(point: &Point, grid: &[Vec<(&'static str, String)>]) -> String {
+    let swept: Vec<&str> = grid.first().map(|c| c.iter().map(|(n, _)| *n).collect()).unwrap_or_default();
+    let parts: Vec<String> =
+        point.settings.iter().filter(|(n, _)| swept.contains(n)).map(|(n, v)| format!("{n}={v}")).collect();
+    let start = if point.start == 0 { "start".to_string() } else { format!("random start {}", point.start) };
+    format!("{} @ {start}", parts.join(" "))
+}
+
+/// Every combination of `OPTION=V1,V2;OPTION=...`, in the order given (the last option varying fastest).
+fn grid(text: &str) -> Result<Vec<Vec<(&'static str, String)>>, Failure> {
+    let mut combos: Vec<Vec<(&'static str, String)>> = vec![Vec::new()];
+    for part in text.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (name, values) =
+            part.split_once('=').ok_or_else(|| bad(format!("--grid: `{part}` is not OPTION=V1,V2,...")))?;
+        let name = bilevel::options::OPTIONS
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(["every"])
+            .find(|n| *n == name.trim())
+            .ok_or_else(|| bad(format!("--grid: unknown option `{}`", name.trim())))?;
+        let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
+        if values.is_empty() {
+            return Err(bad(format!("--grid: `{part}` gives no values")));
+        }
+        combos = combos
+            .into_iter()
+            .flat_map(|c| values.iter().map(move |v| [c.clone(), vec![(name, v.clone())]].concat()))
+            .collect();
+    }
+    Ok(combos)
+}
+
+/// The start, then `k` random starts from `seed`: x uniform in the box where it is finite, the start ± 1 where it
+/// is not; y the start ± 1 (a deterministic generator, so a seed gives the same starts everywhere).
+fn starts(
+    (x0, y0): &(Vec<f64>, Vec<f64>),
+    bounds: Option<&(Vec<f64>, Vec<f64>)>,
+    k: usize,
+    seed: u64,
+) -> Vec<(Vec<f64>, Vec<f64>)> {
+    let mut state = seed.wrapping_mul(0x9E3779B97F4A7C15).wrapping_add(1);
+    let mut uniform = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut out = vec![(x0.clone(), y0.clone())];
+    for _ in 0..k {
+        let x = x0
+            .iter()
+            .enumerate()
+            .map(|(i, &v)| match bounds {
+                Some((lo, hi)) if lo[i].is_finite() && hi[i].is_finite() => lo[i] + (hi[i] - lo[i]) * uniform(),
+                _ => v + 2.0 * uniform() - 1.0,
+            })
+            .collect();
+        let y = y0.iter().map(|&v| v + 2.0 * uniform() - 1.0).collect();
+        out.push((x, y));
+    }
+    out
+}
