@@ -268,3 +268,20 @@ fn sweep_lists_every_setting_best_first_and_the_same_whatever_the_threads() {
     let bad = bilevel().arg("sweep").arg(&p2).args(["--algo", "itd", "--grid", "step=1,2"]).assert().code(2);
     assert!(String::from_utf8_lossy(&bad.get_output().stderr).contains("--grid: unknown option `step`"));
 }
+
+#[test]
+fn derive_prints_every_derivative_in_math_notation() {
+    let text = |name: &str| {
+        let out = bilevel().arg("derive").arg(problem(name)).assert().success();
+        String::from_utf8(out.get_output().stdout.clone()).unwrap()
+    };
+    let hat = text("mexican_hat");
+    for line in ["problem MexicanHat: upper x ∈ R^2, lower y ∈ R^2", "∇y F[0] = y[0] - c[0]", "G(x, y) = t3^2"] {
+        assert!(hat.contains(line), "`{line}` in\n{hat}");
+    }
+    assert!(hat.contains("∇²yy G[0][1] = ") && hat.contains("∇²xy G[1][0] = "), "{hat}");
+    assert!(!hat.contains("∇²yy G[1][0]"), "the upper triangle of a symmetric block only:\n{hat}");
+    // A problem with data: gradients by element and Hessian–vector products, as sums over the samples.
+    let ridge = text("ridge_diabetes");
+    assert!(ridge.contains("∂G/∂w[") && ridge.contains("(∇²yy G · v) at w[") && ridge.contains("Σ_i"), "{ridge}");
+}

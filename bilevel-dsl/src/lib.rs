@@ -23,6 +23,7 @@ pub mod diff;
 pub mod emit;
 pub mod eval;
 mod expand;
+pub mod math;
 pub mod model;
 pub mod parse;
 pub mod products;

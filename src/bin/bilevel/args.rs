@@ -23,6 +23,12 @@ pub enum Command {
         /// The `.bl` file.
         file: PathBuf,
     },
+    /// Print F, G and every derivative the algorithms use, in math notation (blocks for problems without data,
+    /// gradients by element and Hessian–vector products for problems with data).
+    Derive {
+        /// The `.bl` file.
+        file: PathBuf,
+    },
     /// Print the Rust code `bilevel!` generates for a problem, formatted.
     Expand {
         /// The `.bl` file.

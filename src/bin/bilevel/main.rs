@@ -32,6 +32,9 @@ fn main() -> ExitCode {
         Command::Check { file } => input::problem(&file).map(|(model, _)| {
             println!("{}: problem `{}` is valid ({})", file.display(), model.name, input::describe(&model));
         }),
+        Command::Derive { file } => {
+            input::problem(&file).map(|(model, _)| print!("{}", bilevel_dsl::math::derivation(&model)))
+        }
         Command::Expand { file } => input::problem(&file).map(|(model, _)| print!("{}", input::expanded(&model))),
         Command::Solve(args) => solve::solve(&args),
         Command::Compare(args) => compare::compare(&args),
