@@ -280,27 +280,42 @@ impl TapeProblem {
         self.param_names.iter().map(|(name, ..)| name.as_str())
     }
 
-    /// Runs `tape` at `(x, y)`, returning the registers.
-    fn run(&self, tape: &Tape, x: &DVector<f64>, y: &DVector<f64>) -> Vec<f64> {
-        let mut regs = Vec::with_capacity(tape.ops.len());
-        tape.run(x.as_slice(), y.as_slice(), &self.params, &mut regs);
-        regs
+    /// Runs `tape` at `(x, y)` and reads the registers with `read`. The registers are a buffer of this thread,
+    /// reused from call to call (a run allocates only the results of the `Problem` methods).
+    fn run<R>(&self, tape: &Tape, x: &DVector<f64>, y: &DVector<f64>, read: impl FnOnce(&[f64]) -> R) -> R {
+        thread_local! {
+            static REGISTERS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        REGISTERS.with(|cell| {
+            // A tape never calls back into a tape, so the buffer is free; should it not be, a fresh one.
+            let mut fresh = Vec::new();
+            let mut borrowed = cell.try_borrow_mut();
+            let regs = match borrowed.as_deref_mut() {
+                Ok(regs) => regs,
+                Err(_) => &mut fresh,
+            };
+            tape.run(x.as_slice(), y.as_slice(), &self.params, regs);
+            read(regs)
+        })
     }
 
     fn grad_of(&self, t: &ObjectiveTapes, x: &DVector<f64>, y: &DVector<f64>) -> Grad<Dyn, Dyn> {
-        let regs = self.run(&t.grad, x, y);
         let (n, m) = (self.n, self.m);
-        Grad {
-            value: t.grad.output(&regs, 0),
-            x: DVector::from_fn(n, |i, _| t.grad.output(&regs, 1 + i)),
-            y: DVector::from_fn(m, |i, _| t.grad.output(&regs, 1 + n + i)),
-        }
+        self.run(&t.grad, x, y, |regs| Grad {
+            value: t.grad.output(regs, 0),
+            x: DVector::from_fn(n, |i, _| t.grad.output(regs, 1 + i)),
+            y: DVector::from_fn(m, |i, _| t.grad.output(regs, 1 + n + i)),
+        })
     }
 
     fn hess_of(&self, t: &ObjectiveTapes, x: &DVector<f64>, y: &DVector<f64>) -> Hess<Dyn, Dyn> {
-        let regs = self.run(&t.hess, x, y);
+        self.run(&t.hess, x, y, |regs| self.hess_from(t, regs))
+    }
+
+    /// The `Hess` of the registers of a run of `t.hess`.
+    fn hess_from(&self, t: &ObjectiveTapes, regs: &[f64]) -> Hess<Dyn, Dyn> {
         let (n, m) = (self.n, self.m);
-        let out = |k: usize| t.hess.output(&regs, k);
+        let out = |k: usize| t.hess.output(regs, k);
         let mut yy = DMatrix::zeros(m, m);
         let mut xy = DMatrix::zeros(n, m);
         let first = 1 + n + m;
@@ -321,13 +336,14 @@ impl TapeProblem {
     }
 
     fn xx_of(&self, t: &ObjectiveTapes, x: &DVector<f64>, y: &DVector<f64>) -> DMatrix<f64> {
-        let regs = self.run(&t.xx, x, y);
-        let mut xx = DMatrix::zeros(self.n, self.n);
-        for (k, &(i, j)) in t.xx_at.iter().enumerate() {
-            xx[(i, j)] = t.xx.output(&regs, k);
-            xx[(j, i)] = t.xx.output(&regs, k);
-        }
-        xx
+        self.run(&t.xx, x, y, |regs| {
+            let mut xx = DMatrix::zeros(self.n, self.n);
+            for (k, &(i, j)) in t.xx_at.iter().enumerate() {
+                xx[(i, j)] = t.xx.output(regs, k);
+                xx[(j, i)] = t.xx.output(regs, k);
+            }
+            xx
+        })
     }
 }
 
@@ -350,10 +366,10 @@ impl Problem for TapeProblem {
             .map(|(lo, hi)| Bounds { lo: DVector::from_column_slice(lo), hi: DVector::from_column_slice(hi) })
     }
     fn upper(&self, x: &DVector<f64>, y: &DVector<f64>) -> f64 {
-        self.upper.value.output(&self.run(&self.upper.value, x, y), 0)
+        self.run(&self.upper.value, x, y, |regs| self.upper.value.output(regs, 0))
     }
     fn lower(&self, x: &DVector<f64>, y: &DVector<f64>) -> f64 {
-        self.lower.value.output(&self.run(&self.lower.value, x, y), 0)
+        self.run(&self.lower.value, x, y, |regs| self.lower.value.output(regs, 0))
     }
     fn upper_grad(&self, x: &DVector<f64>, y: &DVector<f64>) -> Grad<Dyn, Dyn> {
         self.grad_of(&self.upper, x, y)

@@ -1,0 +1,76 @@
+//! The tape evaluator (`bilevel::tape`, what the command-line tool runs) against the compiled code of the same
+//! problem text, in the same run: the fused `lower_hess` and `upper_grad` of P1–P3, and a whole corrected-ITD
+//! run on P1 (T = 5, K = 3000, as `bilevel solve` runs it). The tape works on `Dyn` vectors (its results are heap
+//! vectors); the compiled code on fixed-size ones. The bench first checks that both give the same numbers.
+//!
+//! `cargo bench --bench tape`; the ratios are in BENCHMARKS.md.
+
+use bilevel::nalgebra::{DVector, Vector1, Vector2};
+use bilevel::tape::TapeProblem;
+use bilevel::{Algorithm, BgsOpt, Problem, XiSolver};
+use criterion::{criterion_group, criterion_main, Criterion};
+use std::hint::black_box;
+
+#[allow(dead_code)]
+#[path = "../examples/counter_example.rs"]
+mod counter_example;
+#[allow(dead_code)]
+#[path = "../examples/galet_example.rs"]
+mod galet_example;
+#[allow(dead_code)]
+#[path = "../examples/mexican_hat.rs"]
+mod mexican_hat;
+
+fn tape(name: &str) -> TapeProblem {
+    let path = format!("{}/examples/problems/{name}.bl", env!("CARGO_MANIFEST_DIR"));
+    TapeProblem::from_text(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Compiled against tape for one problem at `(x, y)`.
+fn pair<P: Problem>(c: &mut Criterion, label: &str, compiled: &P, tape: &TapeProblem, x: &[f64], y: &[f64])
+where
+    bilevel::nalgebra::DefaultAllocator: bilevel::Alloc<P::N, P::M>,
+{
+    let (n, m) = compiled.dims();
+    let cx = bilevel::nalgebra::OVector::<f64, P::N>::from_row_slice_generic(n, bilevel::nalgebra::U1, x);
+    let cy = bilevel::nalgebra::OVector::<f64, P::M>::from_row_slice_generic(m, bilevel::nalgebra::U1, y);
+    let (tx, ty) = (DVector::from_row_slice(x), DVector::from_row_slice(y));
+    let (a, b) = (compiled.lower_hess(&cx, &cy), tape.lower_hess(&tx, &ty));
+    assert!((a.value - b.value).abs() < 1e-12 && a.yy.iter().zip(b.yy.iter()).all(|(p, q)| (p - q).abs() < 1e-12));
+    let mut group = c.benchmark_group(format!("{label} lower_hess"));
+    group.bench_function("compiled", |bch| bch.iter(|| compiled.lower_hess(black_box(&cx), black_box(&cy))));
+    group.bench_function("tape", |bch| bch.iter(|| tape.lower_hess(black_box(&tx), black_box(&ty))));
+    group.finish();
+    let mut group = c.benchmark_group(format!("{label} upper_grad"));
+    group.bench_function("compiled", |bch| bch.iter(|| compiled.upper_grad(black_box(&cx), black_box(&cy))));
+    group.bench_function("tape", |bch| bch.iter(|| tape.upper_grad(black_box(&tx), black_box(&ty))));
+    group.finish();
+}
+
+fn tape_vs_compiled(c: &mut Criterion) {
+    pair(c, "P1", &counter_example::CounterExample, &tape("counter_example"), &[0.3], &[0.7, -1.2]);
+    pair(c, "P2", &mexican_hat::MexicanHat::default(), &tape("mexican_hat"), &[0.3, -0.4], &[0.7, -1.2]);
+    pair(c, "P3", &galet_example::GaletExample, &tape("galet_example"), &[0.3], &[0.7, -1.2]);
+
+    let run = BgsOpt {
+        lower_step: Some(0.2),
+        upper_step: 0.5,
+        outer_iters: 3000,
+        ..BgsOpt::corrected_itd(5, XiSolver::PINV)
+    };
+    let p1 = tape("counter_example");
+    let (tx, ty) = p1.start();
+    let (cx, cy) = (Vector1::new(0.0), Vector2::new(0.0, 0.0));
+    let (a, b) = (run.solve(&counter_example::CounterExample, &cx, &cy).unwrap(), run.solve(&p1, &tx, &ty).unwrap());
+    assert!((a.x()[0] - b.x()[0]).abs() < 1e-12, "the same run");
+    let mut group = c.benchmark_group("P1 corrected-itd T=5 K=3000");
+    group.sample_size(20);
+    group.bench_function("compiled", |bch| {
+        bch.iter(|| run.solve(&counter_example::CounterExample, black_box(&cx), &cy))
+    });
+    group.bench_function("tape", |bch| bch.iter(|| run.solve(&p1, black_box(&tx), &ty)));
+    group.finish();
+}
+
+criterion_group!(benches, tape_vs_compiled);
+criterion_main!(benches);
