@@ -285,3 +285,44 @@ fn derive_prints_every_derivative_in_math_notation() {
     let ridge = text("ridge_diabetes");
     assert!(ridge.contains("∂G/∂w[") && ridge.contains("(∇²yy G · v) at w[") && ridge.contains("Σ_i"), "{ridge}");
 }
+
+mod common;
+
+#[test]
+fn a_problem_with_data_runs_from_its_files_as_the_compiled_code_runs_it() {
+    use bilevel::{Algorithm, Method};
+    let dir = scratch("data");
+    let files = [
+        ("X", "1.0,0.5,-0.3\n-0.4,1.2,0.8\n0.3,-0.9,0.2\n0.7,0.1,-1.1\n"),
+        ("t", "1\n-1\n-1\n1\n"),
+        ("Xv", "0.2,0.4,-0.6\n-1.0,0.3,0.5\n0.8,-0.2,0.9\n"),
+        ("tv", "1\n1\n-1\n"),
+    ];
+    let mut data_args = Vec::new();
+    for (name, text) in files {
+        let path = dir.join(format!("{name}.csv"));
+        std::fs::write(&path, text).unwrap();
+        data_args.extend(["--data".to_string(), format!("{name}={}", path.display())]);
+    }
+    let file = format!("{}/tests/bl/logistic_regression.bl", env!("CARGO_MANIFEST_DIR"));
+    let options = [("xi", "gd"), ("lower-step", "0.5"), ("upper-step", "0.5"), ("iters", "200")];
+    let flags: Vec<String> = options.iter().flat_map(|(n, v)| [format!("--{n}"), v.to_string()]).collect();
+    let out = bilevel()
+        .arg("solve")
+        .arg(&file)
+        .args(["--algo", "corrected-itd", "--json"])
+        .args(&flags)
+        .args(&data_args)
+        .assert()
+        .success();
+    let r: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let compiled = Method::from_options("corrected-itd", &options).unwrap();
+    let run = compiled.solve_matrix_free(&common::logistic::small(), &[0.0; 3], &[0.0; 3]).unwrap();
+    for (i, x) in run.x().iter().enumerate() {
+        assert!((component(&r, "x", i) - x).abs() < 1e-10, "x[{i}]: tool {} vs compiled {x}", r["x"][i]);
+    }
+    // A data item missing, or of the wrong size, is bad input naming it.
+    let out = bilevel().arg("solve").arg(&file).args(["--algo", "itd"]).args(&data_args[..6]).assert().code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("data item `tv` is not given"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -136,3 +136,66 @@ fn problems_with_data_and_problems_with_mistakes_are_errors() {
         other => panic!("{other:?}"),
     }
 }
+
+mod common;
+
+/// The loop tapes of a problem with data against its compiled code, in every method of `MatrixFreeProblem`.
+#[test]
+fn the_loop_tape_of_a_problem_with_data_computes_what_the_compiled_code_computes() {
+    use bilevel::data::Array;
+    use bilevel::tape::DataTapeProblem;
+    use bilevel::MatrixFreeProblem;
+    let compiled = common::logistic::small();
+    let text =
+        std::fs::read_to_string(format!("{}/tests/bl/logistic_regression.bl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let model = bilevel_dsl::compile(&text).unwrap();
+    let rows = |r: &[[f64; 3]]| Array::from_rows(&r.iter().map(|r| r.to_vec()).collect::<Vec<_>>()).unwrap();
+    let data = vec![
+        ("X".to_string(), rows(&[[1.0, 0.5, -0.3], [-0.4, 1.2, 0.8], [0.3, -0.9, 0.2], [0.7, 0.1, -1.1]])),
+        ("t".to_string(), Array::vector(vec![1.0, -1.0, -1.0, 1.0])),
+        ("Xv".to_string(), rows(&[[0.2, 0.4, -0.6], [-1.0, 0.3, 0.5], [0.8, -0.2, 0.9]])),
+        ("tv".to_string(), Array::vector(vec![1.0, 1.0, -1.0])),
+    ];
+    let tape = DataTapeProblem::new(&model, data.clone()).unwrap();
+    assert_eq!((tape.dims(), tape.name()), (compiled.dims(), compiled.name()));
+    let (x, y, u, v) = ([0.3, -0.2, 0.1], [0.5, -0.7, 1.1], [1.0, 2.0, -0.5], [-0.3, 0.4, 0.9]);
+    let mut worst = gap(&[compiled.upper(&x, &y), compiled.lower(&x, &y)], &[tape.upper(&x, &y), tape.lower(&x, &y)]);
+    type Grad = fn(&dyn Fn(&mut [f64], &mut [f64]) -> f64) -> Vec<f64>;
+    let outputs: Grad = |f| {
+        let (mut a, mut b) = ([0.0; 3], [0.0; 3]);
+        let value = f(&mut a, &mut b);
+        [value].into_iter().chain(a).chain(b).collect()
+    };
+    worst = worst
+        .max(gap(&outputs(&|a, b| compiled.upper_grad(&x, &y, a, b)), &outputs(&|a, b| tape.upper_grad(&x, &y, a, b))));
+    worst = worst
+        .max(gap(&outputs(&|a, b| compiled.lower_grad(&x, &y, a, b)), &outputs(&|a, b| tape.lower_grad(&x, &y, a, b))));
+    let product = |f: &dyn Fn(&mut [f64], &mut [f64])| {
+        outputs(&|a, b| {
+            f(a, b);
+            0.0
+        })
+    };
+    // F does not depend on `lam`: its product with a direction in `x` is zero; the others are not.
+    for (k, (c, t)) in [
+        (product(&|a, b| compiled.upper_hvp_y(&x, &y, &v, a, b)), product(&|a, b| tape.upper_hvp_y(&x, &y, &v, a, b))),
+        (product(&|a, b| compiled.upper_hvp_x(&x, &y, &u, a, b)), product(&|a, b| tape.upper_hvp_x(&x, &y, &u, a, b))),
+        (product(&|a, b| compiled.lower_hvp_y(&x, &y, &v, a, b)), product(&|a, b| tape.lower_hvp_y(&x, &y, &v, a, b))),
+        (product(&|a, b| compiled.lower_hvp_x(&x, &y, &u, a, b)), product(&|a, b| tape.lower_hvp_x(&x, &y, &u, a, b))),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        assert!(k == 1 || c.iter().any(|v| *v != 0.0), "a product that is not zero: {c:?}");
+        worst = worst.max(gap(&c, &t));
+    }
+    assert!(worst <= 1e-12, "tape and compiled differ by {worst:e}");
+
+    // Data that do not fit the problem are errors naming the item.
+    let mut short = data.clone();
+    short[1].1 = Array::vector(vec![1.0, -1.0]);
+    let err = DataTapeProblem::new(&model, short).unwrap_err();
+    assert_eq!(err, "data item `t` has 2 rows, but `N` = 4 (bound by `X`)");
+    let err = DataTapeProblem::new(&model, data[..3].to_vec()).unwrap_err();
+    assert_eq!(err, "data item `tv` is not given: give --data tv=PATH");
+}

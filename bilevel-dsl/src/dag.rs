@@ -326,6 +326,12 @@ impl Dag {
     }
 
     /// Loop variable `k`.
+    /// How many loop variables the DAG has (they are numbered from 0).
+    pub fn loop_count(&self) -> usize {
+        self.loops.len()
+    }
+
+    /// The loop variable `k`.
     pub fn loop_var(&self, k: u32) -> Loop {
         self.loops[k as usize]
     }

@@ -56,6 +56,9 @@ pub struct ProblemArgs {
     /// Set a `param`: NAME=VALUE, or NAME=V1,V2,... for a vector (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Attach a `data` item from a file: NAME=PATH, a CSV table of numbers or a `.npy` array (repeatable).
+    #[arg(long = "data", value_name = "NAME=PATH")]
+    pub data: Vec<String>,
 }
 
 /// `bilevel compare`.

@@ -33,7 +33,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
         let labelled: Vec<(String, &_)> = runs.iter().map(|(m, o)| (m.name(), &o.run)).collect();
         plots::convergence(&labelled).save(path).map_err(|e| bad(e.to_string()))?;
     }
-    let name = bilevel::Problem::name(&p.tape);
+    let name = p.tape.name();
     let reports: Vec<Report> =
         runs.iter().map(|(m, o)| report(name, m, &o.run, o.seconds, o.error.clone(), false)).collect();
     if args.json {

@@ -1,6 +1,6 @@
 //! Reading a problem file, and the problem-dependent arguments (`--set`, `--start`).
 
-use bilevel::tape::TapeProblem;
+use bilevel::tape::{DataTapeProblem, TapeProblem};
 use bilevel_dsl::Model;
 use std::path::Path;
 
@@ -48,16 +48,60 @@ pub fn expanded(model: &Model) -> String {
     }
 }
 
-/// The tape of a checked problem with `--set NAME=VALUE` applied.
-pub fn tape(model: &Model, sets: &[String]) -> Result<TapeProblem, Failure> {
-    let mut tape = TapeProblem::from_model(model).map_err(|e| Failure::Input(format!("error: {e}")))?;
+/// A problem evaluated from its text: through dense tapes without data, through loop tapes with data.
+#[allow(clippy::large_enum_variant)] // one per run of the tool, never moved in a loop
+pub enum Evaluator {
+    Dense(TapeProblem),
+    Data(DataTapeProblem),
+}
+
+impl Evaluator {
+    /// The problem's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Evaluator::Dense(p) => bilevel::Problem::name(p),
+            Evaluator::Data(p) => bilevel::MatrixFreeProblem::name(p),
+        }
+    }
+
+    /// The problem's start point.
+    pub fn start(&self) -> (Vec<f64>, Vec<f64>) {
+        let (x, y) = match self {
+            Evaluator::Dense(p) => bilevel::Problem::start(p),
+            Evaluator::Data(p) => bilevel::MatrixFreeProblem::start(p),
+        };
+        (x.as_slice().to_vec(), y.as_slice().to_vec())
+    }
+}
+
+/// The evaluator of a checked problem with its `--data NAME=PATH` attached and `--set NAME=VALUE` applied.
+pub fn evaluator(model: &Model, data: &[String], sets: &[String]) -> Result<Evaluator, Failure> {
+    let mut evaluator = if model.has_data() {
+        let mut items = Vec::new();
+        for given in data {
+            let (name, path) =
+                given.split_once('=').ok_or_else(|| bad(format!("--data {given}: expected NAME=PATH")))?;
+            let array = bilevel::data::Array::read(path.trim()).map_err(|e| bad(format!("--data {given}: {e}")))?;
+            items.push((name.trim().to_string(), array));
+        }
+        Evaluator::Data(DataTapeProblem::new(model, items).map_err(bad)?)
+    } else {
+        if let Some(given) = data.first() {
+            return Err(bad(format!("--data {given}: the problem has no `data` items")));
+        }
+        Evaluator::Dense(TapeProblem::from_model(model).map_err(|e| Failure::Input(format!("error: {e}")))?)
+    };
     for set in sets {
         let (name, values) =
             set.split_once('=').ok_or_else(|| bad(format!("--set {set}: expected NAME=VALUE (or NAME=V1,V2,...)")))?;
         let values = numbers(values).map_err(|e| bad(format!("--set {set}: {e}")))?;
-        tape.set_param(name.trim(), &values).map_err(|e| bad(format!("--set {set}: {e}")))?;
+        let set_param = match &mut evaluator {
+            Evaluator::Dense(p) => p.set_param(name.trim(), &values),
+            Evaluator::Data(p) => p.set_param(name.trim(), &values),
+        };
+        set_param.map_err(|e| bad(format!("--set {set}: {e}")))?;
     }
-    Ok(tape)
+    Ok(evaluator)
 }
 
 /// The start point: the problem's, with `--start "x=0;y=2,2"` (by the variables' names) replacing either part.

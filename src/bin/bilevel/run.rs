@@ -2,28 +2,26 @@
 //! the outcome (a fault keeps the trace up to the last finite iterate).
 
 use bilevel::nalgebra::{DVector, Dyn};
-use bilevel::tape::TapeProblem;
-use bilevel::{Algorithm, Method, Problem, Run, SolveError};
+use bilevel::{Algorithm, Method, Run, SolveError};
 use bilevel_dsl::Model;
 use std::time::Instant;
 
 use crate::args::ProblemArgs;
-use crate::input::{self, bad};
+use crate::input::{self, bad, Evaluator};
 use crate::Failure;
 
-/// A problem ready to run: the checked model, its tape (params set) and the start.
+/// A problem ready to run: the checked model, its evaluator (data attached, params set) and the start.
 pub struct Prepared {
     pub model: Model,
-    pub tape: TapeProblem,
+    pub tape: Evaluator,
     pub start: (Vec<f64>, Vec<f64>),
 }
 
 /// Reads, checks and prepares the problem of `args`.
 pub fn prepare(args: &ProblemArgs) -> Result<Prepared, Failure> {
     let (model, _) = input::problem(&args.file)?;
-    let tape = input::tape(&model, &args.set)?;
-    let (x0, y0) = tape.start();
-    let start = input::start(&model, args.start.as_deref(), (x0.as_slice().to_vec(), y0.as_slice().to_vec()))?;
+    let tape = input::evaluator(&model, &args.data, &args.set)?;
+    let start = input::start(&model, args.start.as_deref(), tape.start())?;
     Ok(Prepared { model, tape, start })
 }
 
@@ -46,11 +44,14 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
-/// Runs `method` on the tape from `start`; options the algorithm rejects when it starts are bad input.
-pub fn run(method: &Method, tape: &TapeProblem, (x0, y0): (&[f64], &[f64])) -> Result<Outcome, Failure> {
-    let (x0, y0) = (DVector::from_column_slice(x0), DVector::from_column_slice(y0));
+/// Runs `method` on the problem from `start` (the dense algorithms without data, the matrix-free ones with
+/// data); options the algorithm rejects when it starts are bad input.
+pub fn run(method: &Method, problem: &Evaluator, (x0, y0): (&[f64], &[f64])) -> Result<Outcome, Failure> {
     let clock = Instant::now();
-    let outcome = method.solve(tape, &x0, &y0);
+    let outcome = match problem {
+        Evaluator::Dense(tape) => method.solve(tape, &DVector::from_column_slice(x0), &DVector::from_column_slice(y0)),
+        Evaluator::Data(tape) => method.solve_matrix_free(tape, x0, y0),
+    };
     let seconds = clock.elapsed().as_secs_f64();
     match outcome {
         Ok(run) => Ok(Outcome { run, error: None, seconds }),

@@ -21,7 +21,7 @@ pub fn solve(args: &SolveArgs) -> Result<(), Failure> {
     if let Some(path) = &args.plot {
         plots::convergence(&[(method.name(), &out.run)]).save(path).map_err(|e| bad(e.to_string()))?;
     }
-    let report = report(bilevel::Problem::name(&p.tape), &method, &out.run, out.seconds, out.error.clone(), args.trace);
+    let report = report(p.tape.name(), &method, &out.run, out.seconds, out.error.clone(), args.trace);
     if args.json {
         println!("{}", serde_json::to_string(&report).expect("numbers and strings serialize"));
     } else {

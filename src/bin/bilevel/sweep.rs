@@ -53,7 +53,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             let m = method(&args.algo, &point.settings, keep)?;
             let out = run(&m, &p.tape, (&point.x0, &point.y0))?;
             let label = label(point, &grid);
-            let r = report(bilevel::Problem::name(&p.tape), &m, &out.run, out.seconds, out.error.clone(), false);
+            let r = report(p.tape.name(), &m, &out.run, out.seconds, out.error.clone(), false);
             Ok((r, label, keep.then_some(out.run)))
         })
         .collect();

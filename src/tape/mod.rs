@@ -24,12 +24,20 @@
 //! assert!((run.x()[0] - 1.0 / 1.1).abs() < 1e-6); // F(x, x) = (x − 1)² + 0.1 x² is least at 1/1.1
 //! ```
 
+mod data;
+mod loops;
+mod params;
+
+pub use data::DataTapeProblem;
+
 use bilevel_dsl::dag::{Cmp, Dag, ExprId, Func, Node};
 use bilevel_dsl::diff::{derivatives, Block, Derivatives};
 use bilevel_dsl::{Diagnostic, Model};
 use bilevel_runtime::nalgebra::{DMatrix, DVector, Dyn};
 use bilevel_runtime::{Bounds, Grad, Hess, Problem};
 use std::collections::HashMap;
+
+use params::Params;
 
 /// One instruction of a tape: its result goes to the next register; operands are earlier registers.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -187,9 +195,7 @@ pub struct TapeProblem {
     m: usize,
     start: (Vec<f64>, Vec<f64>),
     bounds: Option<(Vec<f64>, Vec<f64>)>,
-    /// Each `param` by name: its first component among `params` and its length.
-    param_names: Vec<(String, usize, usize)>,
-    params: Vec<f64>,
+    params: Params,
     upper: ObjectiveTapes,
     lower: ObjectiveTapes,
 }
@@ -242,8 +248,7 @@ impl TapeProblem {
             m,
             start: model.start.clone(),
             bounds: model.bounds.clone(),
-            param_names: model.params.iter().map(|p| (p.name.clone(), p.offset, p.default.len())).collect(),
-            params: model.param_defaults(),
+            params: Params::new(model),
             upper: ObjectiveTapes::new(&dag, &upper),
             lower: ObjectiveTapes::new(&dag, &lower),
         })
@@ -262,22 +267,12 @@ impl TapeProblem {
     /// assert!(p.set_param("d", &[1.0]).unwrap_err().contains("no param `d`"));
     /// ```
     pub fn set_param(&mut self, name: &str, values: &[f64]) -> Result<(), String> {
-        let Some(&(_, offset, len)) = self.param_names.iter().find(|(p, ..)| p == name) else {
-            let known: Vec<String> = self.param_names.iter().map(|(p, ..)| format!("`{p}`")).collect();
-            let known =
-                if known.is_empty() { "it has none".to_string() } else { format!("it has {}", known.join(", ")) };
-            return Err(format!("the problem has no param `{name}`: {known}"));
-        };
-        if values.len() != len {
-            return Err(format!("param `{name}` has {len} component(s), not {}", values.len()));
-        }
-        self.params[offset..offset + len].copy_from_slice(values);
-        Ok(())
+        self.params.set(name, values)
     }
 
     /// The names of the problem's `param`s, in declaration order.
     pub fn param_names(&self) -> impl Iterator<Item = &str> {
-        self.param_names.iter().map(|(name, ..)| name.as_str())
+        self.params.names()
     }
 
     /// Runs `tape` at `(x, y)` and reads the registers with `read`. The registers are a buffer of this thread,
@@ -294,7 +289,7 @@ impl TapeProblem {
                 Ok(regs) => regs,
                 Err(_) => &mut fresh,
             };
-            tape.run(x.as_slice(), y.as_slice(), &self.params, regs);
+            tape.run(x.as_slice(), y.as_slice(), &self.params.values, regs);
             read(regs)
         })
     }

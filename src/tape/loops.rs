@@ -1,0 +1,369 @@
+//! Tapes with loops: the derivative programs of a problem with data (`bilevel_dsl::products`) compiled to nested
+//! blocks of instructions. Each node is computed in the outermost loop where all its loop variables are bound
+//! (a node that does not depend on a loop's variable is computed once, before the loop), so the work is the work
+//! of the generated code: one pass over the samples per program.
+
+use bilevel_dsl::dag::{Array, Cmp, Dag, ExprId, Extent, Func, Node};
+use bilevel_dsl::emit::{Item, Place};
+use bilevel_dsl::products::Program;
+use std::collections::{HashMap, HashSet};
+
+/// Where an accumulation goes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Target {
+    Value,
+    /// The output laid out like `x`.
+    X,
+    /// The output laid out like `y`.
+    Y,
+}
+
+/// One instruction: its result goes to register `out`.
+#[derive(Clone, Debug, PartialEq)]
+enum Op {
+    Const(u32, f64),
+    Param(u32, u32),
+    Idx(u32, u32),
+    /// `array[row * cols + col]`.
+    At {
+        out: u32,
+        array: Array,
+        row: u32,
+        col: Option<u32>,
+        cols: usize,
+    },
+    Unary(u32, Unary, u32),
+    Binary(u32, Binary, u32, u32),
+    Select(u32, u32, u32, u32),
+    /// `out = Σ` (or max) over `var` in `0..extent` of register `body` after running `block`.
+    Reduce {
+        out: u32,
+        max: bool,
+        var: u32,
+        extent: usize,
+        block: usize,
+        body: u32,
+    },
+    /// For `var` in `0..extent`, run `block`.
+    Loop {
+        var: u32,
+        extent: usize,
+        block: usize,
+    },
+    /// `target[row * cols + col] ±= value`.
+    Acc {
+        target: Target,
+        positive: bool,
+        value: u32,
+        row: Option<u32>,
+        col: Option<u32>,
+        cols: usize,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Unary {
+    Copy,
+    Neg,
+    Powi(i32),
+    Func(Func),
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Pow,
+    Cmp(Cmp),
+    And,
+    Or,
+}
+
+/// The arrays a loop tape reads: the point, the directions and the data (row-major, with their column counts).
+pub struct Inputs<'a> {
+    pub x: &'a [f64],
+    pub y: &'a [f64],
+    pub u: &'a [f64],
+    pub v: &'a [f64],
+    pub params: &'a [f64],
+    pub data: &'a [(Vec<f64>, usize)],
+}
+
+/// A program as nested blocks of instructions (block 0 is the top level).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoopTape {
+    blocks: Vec<Vec<Op>>,
+    registers: usize,
+    loop_vars: usize,
+}
+
+/// Sizes known when the tape is built: each `dim`, and each variable's and data item's column count.
+pub struct Layout<'a> {
+    pub sizes: &'a [usize],
+    /// Columns of `x` and `y` (1 for vectors).
+    pub x_cols: usize,
+    pub y_cols: usize,
+    /// Columns of each data item.
+    pub data_cols: &'a [usize],
+}
+
+impl LoopTape {
+    /// Compiles `program` for the sizes of `layout`.
+    pub fn new(program: &Program, layout: &Layout) -> LoopTape {
+        let mut c = Compiler {
+            dag: &program.dag,
+            layout,
+            blocks: vec![Vec::new()],
+            vars: vec![Vec::new()],
+            register: HashMap::new(),
+            placed: vec![HashSet::new()],
+        };
+        c.items(&program.items, &[0]);
+        let loop_vars = program.dag.loop_count();
+        LoopTape { blocks: c.blocks, registers: c.register.len(), loop_vars }
+    }
+
+    /// Runs the program: `value` and the outputs laid out like `x` and `y` are added to.
+    pub fn run(&self, inputs: &Inputs, value: &mut f64, out_x: &mut [f64], out_y: &mut [f64]) {
+        let mut state = State { regs: vec![0.0; self.registers], env: vec![0; self.loop_vars] };
+        let mut outs = Outs { value, x: out_x, y: out_y };
+        self.block(0, inputs, &mut state, &mut outs);
+    }
+
+    fn block(&self, b: usize, inputs: &Inputs, s: &mut State, outs: &mut Outs) {
+        for op in &self.blocks[b] {
+            match *op {
+                Op::Const(out, c) => s.regs[out as usize] = c,
+                Op::Param(out, k) => s.regs[out as usize] = inputs.params[k as usize],
+                Op::Idx(out, k) => s.regs[out as usize] = s.env[k as usize] as f64,
+                Op::At { out, array, row, col, cols } => {
+                    let at = s.regs[row as usize] as usize * cols + col.map_or(0, |c| s.regs[c as usize] as usize);
+                    s.regs[out as usize] = match array {
+                        Array::X => inputs.x[at],
+                        Array::Y => inputs.y[at],
+                        Array::DirX => inputs.u[at],
+                        Array::DirY => inputs.v[at],
+                        Array::Data(d) => inputs.data[d as usize].0[at],
+                    };
+                }
+                Op::Unary(out, f, a) => s.regs[out as usize] = unary(f, s.regs[a as usize]),
+                Op::Binary(out, f, a, b) => s.regs[out as usize] = binary(f, s.regs[a as usize], s.regs[b as usize]),
+                Op::Select(out, c, a, b) => {
+                    let pick = if s.regs[c as usize] != 0.0 { a } else { b };
+                    s.regs[out as usize] = s.regs[pick as usize];
+                }
+                Op::Reduce { out, max, var, extent, block, body } => {
+                    let mut acc = if max { f64::NEG_INFINITY } else { 0.0 };
+                    for i in 0..extent {
+                        s.env[var as usize] = i;
+                        self.block(block, inputs, s, outs);
+                        let v = s.regs[body as usize];
+                        acc = if max { acc.max(v) } else { acc + v };
+                    }
+                    s.regs[out as usize] = acc;
+                }
+                Op::Loop { var, extent, block } => {
+                    for i in 0..extent {
+                        s.env[var as usize] = i;
+                        self.block(block, inputs, s, outs);
+                    }
+                }
+                Op::Acc { target, positive, value, row, col, cols } => {
+                    let v = if positive { s.regs[value as usize] } else { -s.regs[value as usize] };
+                    let at = row.map_or(0, |r| s.regs[r as usize] as usize * cols)
+                        + col.map_or(0, |c| s.regs[c as usize] as usize);
+                    match target {
+                        Target::Value => *outs.value += v,
+                        Target::X => outs.x[at] += v,
+                        Target::Y => outs.y[at] += v,
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct State {
+    regs: Vec<f64>,
+    env: Vec<usize>,
+}
+
+struct Outs<'a> {
+    value: &'a mut f64,
+    x: &'a mut [f64],
+    y: &'a mut [f64],
+}
+
+fn unary(f: Unary, a: f64) -> f64 {
+    match f {
+        Unary::Copy => a,
+        Unary::Neg => -a,
+        Unary::Powi(k) => a.powi(k),
+        Unary::Func(f) => f.apply(a),
+        Unary::Not => truth(a == 0.0),
+    }
+}
+
+fn binary(f: Binary, a: f64, b: f64) -> f64 {
+    match f {
+        Binary::Add => a + b,
+        Binary::Sub => a - b,
+        Binary::Mul => a * b,
+        Binary::Div => a / b,
+        Binary::Pow => a.powf(b),
+        Binary::Cmp(c) => truth(c.apply(a, b)),
+        Binary::And => truth(a != 0.0 && b != 0.0),
+        Binary::Or => truth(a != 0.0 || b != 0.0),
+    }
+}
+
+fn truth(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// Builds the blocks. A *path* is the list of blocks from the top level to the one being filled; a node goes to
+/// the outermost block of the path whose loop variables include all of its own.
+struct Compiler<'a> {
+    dag: &'a Dag,
+    layout: &'a Layout<'a>,
+    blocks: Vec<Vec<Op>>,
+    /// The loop variables bound in each block (its ancestors' and its own).
+    vars: Vec<Vec<u32>>,
+    register: HashMap<ExprId, u32>,
+    /// The nodes computed in each block.
+    placed: Vec<HashSet<ExprId>>,
+}
+
+impl Compiler<'_> {
+    fn extent(&self, var: u32) -> usize {
+        match self.dag.loop_var(var).extent {
+            Extent::Fixed(n) => n,
+            Extent::Dim(d) => self.layout.sizes[d as usize],
+        }
+    }
+
+    /// A new block inside `parent` binding `var`.
+    fn child(&mut self, parent: usize, var: u32) -> usize {
+        let mut vars = self.vars[parent].clone();
+        vars.push(var);
+        self.blocks.push(Vec::new());
+        self.vars.push(vars);
+        self.placed.push(HashSet::new());
+        self.blocks.len() - 1
+    }
+
+    fn items(&mut self, items: &[Item], path: &[usize]) {
+        let here = *path.last().expect("a path has the top level");
+        for item in items {
+            match item {
+                Item::Acc { place, positive, value } => {
+                    let value = self.node(*value, path);
+                    let (target, row, col, cols) = match *place {
+                        Place::Scalar(_) => (Target::Value, None, None, 0),
+                        Place::At { array, row, col, .. } => {
+                            let cols = if array == Array::X { self.layout.x_cols } else { self.layout.y_cols };
+                            let target = if array == Array::X { Target::X } else { Target::Y };
+                            let col = col.map(|c| self.node(c, path));
+                            (target, Some(self.node(row, path)), col, cols)
+                        }
+                    };
+                    self.blocks[here].push(Op::Acc { target, positive: *positive, value, row, col, cols });
+                }
+                Item::Loop { var, items } => {
+                    let block = self.child(here, *var);
+                    let inner: Vec<usize> = path.iter().copied().chain([block]).collect();
+                    self.items(items, &inner);
+                    let extent = self.extent(*var);
+                    self.blocks[here].push(Op::Loop { var: *var, extent, block });
+                }
+            }
+        }
+    }
+
+    /// The register of `id`, computing it in the right block of `path` if not computed there yet.
+    fn node(&mut self, id: ExprId, path: &[usize]) -> u32 {
+        let free = self.dag.free(id);
+        let level = path.iter().position(|&b| free.iter().all(|k| self.vars[b].contains(k))).unwrap_or(path.len() - 1);
+        if path[..=level].iter().any(|&b| self.placed[b].contains(&id)) {
+            return self.register[&id];
+        }
+        let path = &path[..=level];
+        let block = path[level];
+        let out = match self.register.get(&id) {
+            Some(&r) => r,
+            None => {
+                let r = self.register.len() as u32;
+                self.register.insert(id, r);
+                r
+            }
+        };
+        let op = self.op(id, out, path);
+        self.blocks[block].push(op);
+        self.placed[block].insert(id);
+        out
+    }
+
+    /// The instruction computing `id` into `out` in the last block of `path`, its operands computed first.
+    fn op(&mut self, id: ExprId, out: u32, path: &[usize]) -> Op {
+        let block = *path.last().expect("a path has the top level");
+        let node = self.dag.node(id);
+        match node {
+            Node::Const(bits) => Op::Const(out, f64::from_bits(bits)),
+            Node::Bool(b) => Op::Const(out, truth(b)),
+            Node::Param(k) => Op::Param(out, k),
+            Node::X(_) | Node::Y(_) => unreachable!("problems with data read variables through `At`"),
+            Node::Idx(k) => Op::Idx(out, k),
+            Node::Size(d) => Op::Const(out, self.layout.sizes[d as usize] as f64),
+            Node::At(array, row, col) => {
+                let row = self.node(row, path);
+                let col = col.map(|c| self.node(c, path));
+                let cols = match array {
+                    Array::X | Array::DirX => self.layout.x_cols,
+                    Array::Y | Array::DirY => self.layout.y_cols,
+                    Array::Data(d) => self.layout.data_cols[d as usize],
+                };
+                Op::At { out, array, row, col, cols }
+            }
+            Node::Sum(k, body) | Node::Max(k, body) => {
+                let inner = self.child(block, k);
+                let inner_path: Vec<usize> = path.iter().copied().chain([inner]).collect();
+                let body = self.node(body, &inner_path);
+                let max = matches!(node, Node::Max(..));
+                Op::Reduce { out, max, var: k, extent: self.extent(k), block: inner, body }
+            }
+            Node::Select(c, a, b) => {
+                let (c, a, b) = (self.node(c, path), self.node(a, path), self.node(b, path));
+                Op::Select(out, c, a, b)
+            }
+            _ => {
+                let children = node.children();
+                let regs: Vec<u32> = children.iter().map(|&c| self.node(c, path)).collect();
+                let binary = |f| Op::Binary(out, f, regs[0], regs[1]);
+                let unary = |f| Op::Unary(out, f, regs[0]);
+                match node {
+                    Node::Add(..) => binary(Binary::Add),
+                    Node::Sub(..) => binary(Binary::Sub),
+                    Node::Mul(..) => binary(Binary::Mul),
+                    Node::Div(..) => binary(Binary::Div),
+                    Node::Pow(..) => binary(Binary::Pow),
+                    Node::Cmp(op, ..) => binary(Binary::Cmp(op)),
+                    Node::And(..) => binary(Binary::And),
+                    Node::Or(..) => binary(Binary::Or),
+                    Node::Neg(_) => unary(Unary::Neg),
+                    Node::Powi(_, k) => unary(Unary::Powi(k)),
+                    Node::Func(f, _) => unary(Unary::Func(f)),
+                    Node::Not(_) => unary(Unary::Not),
+                    Node::Detach(_) => unary(Unary::Copy),
+                    other => unreachable!("{other:?} is handled above"),
+                }
+            }
+        }
+    }
+}
