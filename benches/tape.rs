@@ -21,6 +21,60 @@ mod galet_example;
 #[path = "../examples/mexican_hat.rs"]
 mod mexican_hat;
 
+bilevel::bilevel!(file = "tests/bl/logistic_regression.bl");
+
+/// `count` numbers in [-1, 1) from a fixed generator.
+fn numbers(count: usize, seed: u64) -> Vec<f64> {
+    let mut state = seed;
+    (0..count)
+        .map(|_| {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        })
+        .collect()
+}
+
+/// The README's logistic regression with N = 10⁴ samples of p = 100 features: `lower_hvp_y` compiled (one
+/// thread, as the tape runs) and through the loop tape.
+fn data_problem(c: &mut Criterion) {
+    use bilevel::data::Array;
+    use bilevel::tape::DataTapeProblem;
+    use bilevel::MatrixFreeProblem;
+    let (n, p, nv) = (10_000, 100, 100);
+    let x = Array::matrix(n, p, numbers(n * p, 1)).unwrap();
+    let t = Array::vector(numbers(n, 2).iter().map(|v| v.signum()).collect());
+    let xv = Array::matrix(nv, p, numbers(nv * p, 3)).unwrap();
+    let tv = Array::vector(numbers(nv, 4).iter().map(|v| v.signum()).collect());
+    let data = vec![
+        ("X".to_string(), x.clone()),
+        ("t".into(), t.clone()),
+        ("Xv".into(), xv.clone()),
+        ("tv".into(), tv.clone()),
+    ];
+    let compiled = LogisticRegression::new(LogisticRegressionData { X: x, t, Xv: xv, tv }).unwrap();
+    let text =
+        std::fs::read_to_string(format!("{}/tests/bl/logistic_regression.bl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let tape = DataTapeProblem::new(&bilevel_dsl::compile(&text).unwrap(), data).unwrap();
+    let (lam, w, v) = (numbers(p, 5), numbers(p, 6), numbers(p, 7));
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let product = |problem: &dyn Fn(&mut [f64], &mut [f64])| {
+        let (mut hx, mut hy) = (vec![0.0; p], vec![0.0; p]);
+        problem(&mut hx, &mut hy);
+        hx.into_iter().chain(hy).collect::<Vec<f64>>()
+    };
+    let a = one.install(|| product(&|hx, hy| compiled.lower_hvp_y(&lam, &w, &v, hx, hy)));
+    let b = product(&|hx, hy| tape.lower_hvp_y(&lam, &w, &v, hx, hy));
+    assert!(a.iter().zip(&b).all(|(p, q)| (p - q).abs() <= 1e-12 * (1.0 + p.abs())), "the same product");
+    let mut group = c.benchmark_group("logistic N=1e4 p=100 lower_hvp_y");
+    group.sample_size(20);
+    let (mut hx, mut hy) = (vec![0.0; p], vec![0.0; p]);
+    group.bench_function("compiled, 1 thread", |bch| {
+        one.install(|| bch.iter(|| compiled.lower_hvp_y(black_box(&lam), &w, &v, &mut hx, &mut hy)))
+    });
+    group.bench_function("tape", |bch| bch.iter(|| tape.lower_hvp_y(black_box(&lam), &w, &v, &mut hx, &mut hy)));
+    group.finish();
+}
+
 fn tape(name: &str) -> TapeProblem {
     let path = format!("{}/examples/problems/{name}.bl", env!("CARGO_MANIFEST_DIR"));
     TapeProblem::from_text(&std::fs::read_to_string(path).unwrap()).unwrap()
@@ -72,5 +126,5 @@ fn tape_vs_compiled(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, tape_vs_compiled);
+criterion_group!(benches, tape_vs_compiled, data_problem);
 criterion_main!(benches);

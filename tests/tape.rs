@@ -158,6 +158,9 @@ fn the_loop_tape_of_a_problem_with_data_computes_what_the_compiled_code_computes
     ];
     let tape = DataTapeProblem::new(&model, data.clone()).unwrap();
     assert_eq!((tape.dims(), tape.name()), (compiled.dims(), compiled.name()));
+    // The inner loops over the features (X[i]·w, X[i]·v, and hy += X[i] c) run as fused dot products and axpys.
+    let shown = format!("{tape:?}");
+    assert!(shown.matches("Dot {").count() >= 2 && shown.contains("Axpy {"), "fused loops in the tapes");
     let (x, y, u, v) = ([0.3, -0.2, 0.1], [0.5, -0.7, 1.1], [1.0, 2.0, -0.5], [-0.3, 0.4, 0.9]);
     let mut worst = gap(&[compiled.upper(&x, &y), compiled.lower(&x, &y)], &[tape.upper(&x, &y), tape.lower(&x, &y)]);
     type Grad = fn(&dyn Fn(&mut [f64], &mut [f64]) -> f64) -> Vec<f64>;

@@ -59,6 +59,53 @@ enum Op {
         col: Option<u32>,
         cols: usize,
     },
+    /// A fused `Reduce` of a product of two reads along the loop: `out = Σ_k a[k] b[k]`.
+    Dot {
+        out: u32,
+        extent: usize,
+        a: Strided,
+        b: Strided,
+    },
+    /// A fused `Loop` accumulating a read times a loop-invariant register: `target[k·cols] ±= a[k] · scale`.
+    Axpy {
+        target: Target,
+        positive: bool,
+        cols: usize,
+        extent: usize,
+        a: Strided,
+        scale: u32,
+    },
+}
+
+/// A read `array[base + k · stride]` along a loop over `k`, `base` from registers when the loop starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Strided {
+    array: Array,
+    /// The register of a row index fixed during the loop (times `cols`).
+    row: Option<u32>,
+    /// The register of a column index fixed during the loop.
+    col: Option<u32>,
+    cols: usize,
+    stride: usize,
+}
+
+impl Strided {
+    /// The read of `At` op `op` along the loop whose index is register `k`, if it is a strided one.
+    fn of(op: &Op, k: u32) -> Option<(u32, Strided)> {
+        let Op::At { out, array, row, col, cols } = *op else { return None };
+        let s = match (row == k, col) {
+            (true, None) => Strided { array, row: None, col: None, cols, stride: cols },
+            (true, Some(c)) if c != k => Strided { array, row: None, col: Some(c), cols, stride: cols },
+            (false, Some(c)) if c == k => Strided { array, row: Some(row), col: None, cols, stride: 1 },
+            _ => return None,
+        };
+        Some((out, s))
+    }
+
+    fn base(&self, regs: &[f64]) -> usize {
+        self.row.map_or(0, |r| regs[r as usize] as usize * self.cols)
+            + self.col.map_or(0, |c| regs[c as usize] as usize)
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -123,7 +170,61 @@ impl LoopTape {
         };
         c.items(&program.items, &[0]);
         let loop_vars = program.dag.loop_count();
-        LoopTape { blocks: c.blocks, registers: c.register.len(), loop_vars }
+        let mut tape = LoopTape { blocks: c.blocks, registers: c.register.len(), loop_vars };
+        tape.fuse();
+        tape
+    }
+
+    /// Replaces the loops over the samples' features that are a dot product or an axpy (the inner loops of
+    /// every linear model) by one instruction each, which runs them as a tight loop over the arrays.
+    fn fuse(&mut self) {
+        for b in 0..self.blocks.len() {
+            for i in 0..self.blocks[b].len() {
+                let fused = match self.blocks[b][i] {
+                    Op::Reduce { out, max: false, var, extent, block, body } => self.dot(out, var, extent, block, body),
+                    Op::Loop { var, extent, block } => self.axpy(var, extent, block),
+                    _ => None,
+                };
+                if let Some(op) = fused {
+                    self.blocks[b][i] = op;
+                }
+            }
+        }
+    }
+
+    /// `[Idx k, At a, At b, Mul a b]` as a dot product.
+    fn dot(&self, out: u32, var: u32, extent: usize, block: usize, body: u32) -> Option<Op> {
+        let [Op::Idx(k, v), at_a, at_b, Op::Binary(m, Binary::Mul, l, r)] = self.blocks[block].as_slice() else {
+            return None;
+        };
+        let ((ra, a), (rb, b)) = (Strided::of(at_a, *k)?, Strided::of(at_b, *k)?);
+        let operands = (*l == ra && *r == rb) || (*l == rb && *r == ra);
+        (*v == var && *m == body && operands).then_some(Op::Dot { out, extent, a, b })
+    }
+
+    /// `[Idx k, At a, Mul a s, Acc target[k] ±= that]` with `s` computed outside the loop, as an axpy.
+    fn axpy(&self, var: u32, extent: usize, block: usize) -> Option<Op> {
+        let [Op::Idx(k, v), at, Op::Binary(m, Binary::Mul, l, r), Op::Acc { target, positive, value, row, col: None, cols }] =
+            self.blocks[block].as_slice()
+        else {
+            return None;
+        };
+        let (ra, a) = Strided::of(at, *k)?;
+        let scale = if *l == ra { *r } else { *l };
+        let inside = [*k, ra, *m];
+        let fits = *v == var && *value == *m && *row == Some(*k) && (*l == ra || *r == ra) && !inside.contains(&scale);
+        fits.then_some(Op::Axpy { target: *target, positive: *positive, cols: *cols, extent, a, scale })
+    }
+
+    /// The array a strided read reads.
+    fn slice<'a>(inputs: &'a Inputs, array: Array) -> &'a [f64] {
+        match array {
+            Array::X => inputs.x,
+            Array::Y => inputs.y,
+            Array::DirX => inputs.u,
+            Array::DirY => inputs.v,
+            Array::Data(d) => &inputs.data[d as usize].0,
+        }
     }
 
     /// Runs the program: `value` and the outputs laid out like `x` and `y` are added to.
@@ -169,6 +270,28 @@ impl LoopTape {
                     for i in 0..extent {
                         s.env[var as usize] = i;
                         self.block(block, inputs, s, outs);
+                    }
+                }
+                Op::Dot { out, extent, a, b } => {
+                    let (sa, sb) = (Self::slice(inputs, a.array), Self::slice(inputs, b.array));
+                    let (ba, bb) = (a.base(&s.regs), b.base(&s.regs));
+                    let mut acc = 0.0;
+                    for k in 0..extent {
+                        acc += sa[ba + k * a.stride] * sb[bb + k * b.stride];
+                    }
+                    s.regs[out as usize] = acc;
+                }
+                Op::Axpy { target, positive, cols, extent, a, scale } => {
+                    let sa = Self::slice(inputs, a.array);
+                    let (base, c) = (a.base(&s.regs), s.regs[scale as usize]);
+                    let out: &mut [f64] = match target {
+                        Target::X => outs.x,
+                        Target::Y => outs.y,
+                        Target::Value => unreachable!("an axpy writes a vector"),
+                    };
+                    for k in 0..extent {
+                        let v = sa[base + k * a.stride] * c;
+                        out[k * cols] += if positive { v } else { -v };
                     }
                 }
                 Op::Acc { target, positive, value, row, col, cols } => {
