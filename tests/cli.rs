@@ -326,3 +326,33 @@ fn a_problem_with_data_runs_from_its_files_as_the_compiled_code_runs_it() {
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("data item `tv` is not given"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn landscape_draws_the_mexican_hat_with_its_ring_of_minima_and_a_trajectory() {
+    let dir = scratch("landscape");
+    let (svg, trace) = (dir.join("hat.svg"), dir.join("run.json"));
+    let hat = problem("mexican_hat");
+    let run =
+        ["--algo", "corrected-itd", "--inner", "10", "--lower-step", "0.05", "--upper-step", "0.1", "--iters", "300"];
+    bilevel().arg("landscape").arg(&hat).args(run).arg("--plot").arg(&svg).assert().success();
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    assert!(drawn.contains("G(x, y) at x = (0.3042, 0.4006)"), "G at the run's last x");
+    assert!(drawn.matches("<rect").count() >= 3600, "a 60 × 60 heat map");
+    assert!(drawn.matches("<circle").count() > 300, "the critical set and the 301 iterates");
+    // The same from a saved trace; a problem that is not two-dimensional in y is refused.
+    let out = bilevel().arg("solve").arg(&hat).args(run).args(["--json", "--trace"]).assert().success();
+    std::fs::write(&trace, &out.get_output().stdout).unwrap();
+    bilevel().arg("landscape").arg(&hat).arg("--trace").arg(&trace).arg("--plot").arg(&svg).assert().success();
+    let out = bilevel().arg("landscape").arg(problem("galet_example")).arg("--plot").arg(&svg).assert().success();
+    assert!(String::from_utf8_lossy(&out.get_output().stdout).contains("G(x, y) at x = (0.0000)"));
+    let out = bilevel()
+        .arg("landscape")
+        .arg(problem("counter_example"))
+        .args(["--x", "1,2"])
+        .arg("--plot")
+        .arg(&svg)
+        .assert()
+        .code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("--x 1,2: expected 1 numbers, not 2"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -43,6 +43,37 @@ pub enum Command {
     /// Run one algorithm over a grid of settings (and random starts) on all cores; print the runs best first.
     #[command(allow_negative_numbers = true)]
     Sweep(Box<SweepArgs>),
+    /// Draw G(x, ·) for m = 2 (or G over (x, y) for n = m = 1): a heat map, its critical set, the gradient flow
+    /// of the lower level and a run's trajectory.
+    #[command(allow_negative_numbers = true)]
+    Landscape(Box<LandscapeArgs>),
+}
+
+/// `bilevel landscape`.
+#[derive(Args, Debug)]
+pub struct LandscapeArgs {
+    #[command(flatten)]
+    pub problem: ProblemArgs,
+    /// The SVG file to write.
+    #[arg(long)]
+    pub plot: PathBuf,
+    /// The upper variable at which G(x, ·) is drawn, e.g. "0,0" (the start's x by default; m = 2 only).
+    #[arg(long)]
+    pub x: Option<String>,
+    /// The trajectory of a run saved by `bilevel solve --json --trace` (its y, or (x, y) when n = m = 1).
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
+    /// Or run this algorithm from the start (with the options below) and draw its trajectory.
+    #[arg(long)]
+    pub algo: Option<String>,
+    #[command(flatten)]
+    pub options: AlgorithmOptions,
+    /// The ranges drawn, "lo,hi;lo,hi" (horizontal; vertical); around the start and the trajectory by default.
+    #[arg(long)]
+    pub range: Option<String>,
+    /// Cells of the heat map along each axis.
+    #[arg(long, default_value_t = 60)]
+    pub cells: usize,
 }
 
 /// The problem of a run: its file, start and params.

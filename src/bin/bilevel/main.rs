@@ -6,6 +6,7 @@
 mod args;
 mod compare;
 mod input;
+mod landscape;
 mod plots;
 mod render;
 mod report;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Solve(args) => solve::solve(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Sweep(args) => sweep::sweep(&args),
+        Command::Landscape(args) => landscape::landscape(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

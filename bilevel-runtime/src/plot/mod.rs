@@ -14,6 +14,10 @@
 //! assert!(svg.starts_with("<svg") && svg.contains("fast") && svg.contains("slow"));
 //! ```
 
+mod landscape;
+
+pub use landscape::Landscape;
+
 use std::fmt;
 use std::ops::Range;
 use std::path::Path;
