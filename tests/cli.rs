@@ -15,6 +15,7 @@ fn problem(name: &str) -> String {
 /// `bilevel solve FILE --json ARGS` (exit status 0), parsed.
 fn solve(name: &str, args: &[&str]) -> Value {
     let out = bilevel().arg("solve").arg(problem(name)).args(args).arg("--json").assert().success();
+    assert!(out.get_output().stderr.is_empty(), "silent on stderr when it is not a terminal (no progress bar)");
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     assert_eq!(text.lines().count(), 1, "exactly one JSON object: {text}");
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))

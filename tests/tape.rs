@@ -202,3 +202,20 @@ fn the_loop_tape_of_a_problem_with_data_computes_what_the_compiled_code_computes
     let err = DataTapeProblem::new(&model, data[..3].to_vec()).unwrap_err();
     assert_eq!(err, "data item `tv` is not given: give --data tv=PATH");
 }
+
+/// An observer sees the runs of its thread progress (what the tool's progress bar shows), every 64 iterations
+/// and at the last; dense and matrix-free runs alike.
+#[test]
+fn an_observer_follows_a_run_every_64_iterations() {
+    use bilevel::{progress, Algorithm, BgsOpt};
+    let p1 = tape("counter_example");
+    let (x0, y0) = p1.start();
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let log = seen.clone();
+    let itd = BgsOpt { lower_step: Some(0.2), outer_iters: 200, ..BgsOpt::itd(5) };
+    progress::observe(move |k, iters| log.borrow_mut().push((k, iters)), || itd.solve(&p1, &x0, &y0).unwrap());
+    assert_eq!(*seen.borrow(), [(64, 200), (128, 200), (192, 200), (200, 200)]);
+    // Outside `observe` nothing is called.
+    itd.solve(&p1, &x0, &y0).unwrap();
+    assert_eq!(seen.borrow().len(), 4);
+}

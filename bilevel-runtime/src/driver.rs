@@ -221,6 +221,7 @@ where
             }
         }
         (x, y, last_dir) = (s.x, s.y, s.dir_norm);
+        crate::progress::tick(k, iters);
     }
     finish(problem, &mut trace);
     Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new(), seconds: clock.seconds })

@@ -187,6 +187,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
             }
         }
         last_dir = dir_norm;
+        crate::progress::tick(k, iters);
     }
     finish(problem, &mut trace);
     Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new(), seconds: clock.seconds })

@@ -2,8 +2,11 @@
 //! the outcome (a fault keeps the trace up to the last finite iterate).
 
 use bilevel::nalgebra::{DVector, Dyn};
+use bilevel::progress;
 use bilevel::{Algorithm, Method, Run, SolveError};
 use bilevel_dsl::Model;
+use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
+use std::io::IsTerminal;
 use std::time::Instant;
 
 use crate::args::ProblemArgs;
@@ -48,10 +51,10 @@ pub struct Outcome {
 /// data); options the algorithm rejects when it starts are bad input.
 pub fn run(method: &Method, problem: &Evaluator, (x0, y0): (&[f64], &[f64])) -> Result<Outcome, Failure> {
     let clock = Instant::now();
-    let outcome = match problem {
+    let outcome = with_progress(&method.name(), || match problem {
         Evaluator::Dense(tape) => method.solve(tape, &DVector::from_column_slice(x0), &DVector::from_column_slice(y0)),
         Evaluator::Data(tape) => method.solve_matrix_free(tape, x0, y0),
-    };
+    });
     let seconds = clock.elapsed().as_secs_f64();
     match outcome {
         Ok(run) => Ok(Outcome { run, error: None, seconds }),
@@ -62,4 +65,28 @@ pub fn run(method: &Method, problem: &Evaluator, (x0, y0): (&[f64], &[f64])) -> 
             Ok(Outcome { run: *run, error: Some(message), seconds })
         }
     }
+}
+
+/// Runs `run` with a progress bar on stderr once it has taken a second, if stderr is a terminal (silent
+/// otherwise); the bar is cleared when the run ends.
+fn with_progress<R>(label: &str, run: impl FnOnce() -> R) -> R {
+    if !std::io::stderr().is_terminal() {
+        return run();
+    }
+    let (started, label) = (Instant::now(), label.to_string());
+    let mut bar: Option<ProgressBar> = None;
+    progress::observe(
+        move |k, iters| {
+            if bar.is_none() && started.elapsed().as_secs_f64() > 1.0 {
+                let style = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} iterations, {eta} left")
+                    .expect("a valid template");
+                let b = ProgressBar::new(iters as u64).with_style(style).with_message(label.clone());
+                bar = Some(b.with_finish(ProgressFinish::AndClear));
+            }
+            if let Some(b) = &bar {
+                b.set_position(k as u64);
+            }
+        },
+        run,
+    )
 }
