@@ -267,3 +267,34 @@ fn divergence_stops_the_run_with_the_iteration_and_the_trace() {
     let bad = BgsOpt { stop: Stop { tol: Some(-1.0), ..Stop::default() }, ..BgsOpt::itd(5) };
     assert!(matches!(bad.solve(&p, &x0, &y0), Err(SolveError::Options(_))));
 }
+
+bilevel! {
+    /// G and ∇y G are finite everywhere, but H = 2 + 0.75 |y|^(−1/2) is infinite at y = 0.
+    problem InfiniteCurvature {
+        upper x: real;
+        lower y: real;
+        minimize upper: (x - 1)^2 + y^2;
+        minimize lower: (y - x)^2 + abs(y)^1.5;
+        start x = 0, y = 0;
+    }
+}
+
+/// A pseudo-inverse of a non-finite H used to give finite numbers (ξ = 0, a BGS residual of 2): the run went on
+/// with a wrong step and reported a residual it never computed. Now the start is refused with the cause, and a
+/// run from a sound start is unchanged.
+#[test]
+fn a_start_where_the_curvature_is_not_finite_is_refused_not_run() {
+    let p = InfiniteCurvature;
+    let (x0, y0) = p.start();
+    let aid = BgsOpt { lower_step: Some(0.1), upper_step: 0.1, outer_iters: 50, ..BgsOpt::aid(1, XiSolver::PINV) };
+    for m in [Method::from(aid.clone()), BgsOpt { lower_step: Some(0.1), ..BgsOpt::itd(3) }.into()] {
+        match m.solve(&p, &x0, &y0) {
+            Err(SolveError::Options(why)) => {
+                assert!(why.contains("the start point cannot be used: the BGS residual"), "{}: {why}", m.name())
+            }
+            other => panic!("{}: {other:?}", m.name()),
+        }
+    }
+    let run = aid.solve(&p, &x0, &Vector1::new(0.5)).unwrap();
+    assert!(run.trace.iter().all(|r| r.bgs_residual.is_finite() && r.x[0].is_finite()));
+}

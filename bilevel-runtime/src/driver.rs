@@ -178,6 +178,7 @@ where
     };
     let mut trace = Vec::with_capacity(metrics.records(iters));
     trace.push(record(problem, x0.clone(), y0.clone(), (0, 0.0), extras0));
+    check_start_record(&trace[0], stop.divergence_bound)?;
     if metrics.full() {
         trace[0].upper_at_solution = upper_at_solution(&Dense(problem), x0.as_slice(), y0.as_slice());
     }
@@ -192,7 +193,8 @@ where
                     k,
                     d| {
         clock.pause();
-        keep_last(trace, k, stop.divergence_bound, || record(problem, x.clone(), y.clone(), (k - 1, d), Vec::new()));
+        let make = || record(problem, x.clone(), y.clone(), (k - 1, d), Vec::new());
+        keep_last(trace, k, (stop.divergence_bound, true), make);
         clock.resume(trace.len());
     };
     for k in 1..=iters {
@@ -210,7 +212,7 @@ where
             if metrics.full() {
                 rec.upper_at_solution = upper_at_solution(&Dense(problem), rec.x.as_slice(), rec.y.as_slice());
             }
-            let end = accept(&mut trace, rec, stop, s.moved, k);
+            let end = accept(&mut trace, rec, stop, (s.moved, true), k);
             clock.resume(trace.len());
             if matches!(end, Some(End::Fault(..))) {
                 previous(&mut trace, &mut clock, &x, &y, k, last_dir);
@@ -316,14 +318,14 @@ impl Clock {
 pub(crate) fn keep_last<N: nalgebra::Dim, M: nalgebra::Dim>(
     trace: &mut Vec<Record<N, M>>,
     k: usize,
-    bound: f64,
+    (bound, residual): (f64, bool),
     make: impl FnOnce() -> Record<N, M>,
 ) where
     DefaultAllocator: Alloc<N, M>,
 {
     if trace.last().is_some_and(|r| r.iteration + 1 < k) {
         let rec = make();
-        if fault(&rec, bound).is_none() {
+        if fault(&rec, bound, residual).is_none() {
             trace.push(rec);
         }
     }
@@ -335,13 +337,13 @@ pub(crate) fn accept<N: nalgebra::Dim, M: nalgebra::Dim>(
     trace: &mut Vec<Record<N, M>>,
     rec: Record<N, M>,
     stop: Stop,
-    moved: f64,
+    (moved, residual): (f64, bool),
     k: usize,
 ) -> Option<End>
 where
     DefaultAllocator: Alloc<N, M>,
 {
-    if let Some(cause) = fault(&rec, stop.divergence_bound) {
+    if let Some(cause) = fault(&rec, stop.divergence_bound, residual) {
         return Some(End::Fault(k, cause));
     }
     let converged = stop.tol.is_some_and(|tol| moved < tol && rec.lower_grad_norm < tol);
@@ -391,13 +393,31 @@ pub(crate) fn iterate_fault(x: &[f64], y: &[f64], dir_norm: f64, bound: f64) -> 
     non_finite_iterate(x, y, dir_norm).or_else(|| diverged(x, y, bound))
 }
 
-/// What is wrong with a record, if anything: a non-finite value or an iterate beyond `bound`.
-fn fault<N: nalgebra::Dim, M: nalgebra::Dim>(rec: &Record<N, M>, bound: f64) -> Option<String>
+/// A start whose record is not sound (a non-finite point or metric: the run would start from garbage) is an
+/// error before the first iteration, so that no trace holds a non-finite record.
+pub(crate) fn check_start_record<N: nalgebra::Dim, M: nalgebra::Dim>(
+    rec: &Record<N, M>,
+    bound: f64,
+) -> Result<(), SolveError<N, M>>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    match fault(rec, bound, true) {
+        Some(cause) => Err(SolveError::Options(format!("the start point cannot be used: {cause} there"))),
+        None => Ok(()),
+    }
+}
+
+/// What is wrong with a record, if anything: a non-finite value (the BGS residual too when `residual`: it was
+/// computed) or an iterate beyond `bound`.
+fn fault<N: nalgebra::Dim, M: nalgebra::Dim>(rec: &Record<N, M>, bound: f64, residual: bool) -> Option<String>
 where
     DefaultAllocator: Alloc<N, M>,
 {
     let (x, y) = (rec.x.as_slice(), rec.y.as_slice());
-    let finite = rec.upper.is_finite() && rec.lower.is_finite() && rec.lower_grad_norm.is_finite();
+    // A matrix-free record leaves the residual NaN where it was not computed (see `Metrics::Full`).
+    let residual = if residual { rec.bgs_residual } else { 0.0 };
+    let finite = [rec.upper, rec.lower, rec.lower_grad_norm, residual].iter().all(|v| v.is_finite());
     if finite && rec.extras.iter().all(|(_, v)| v.is_finite()) && iterate_fault(x, y, rec.dir_norm, bound).is_none() {
         return None;
     }
@@ -405,6 +425,7 @@ where
         (rec.upper, "the upper objective F"),
         (rec.lower, "the lower objective G"),
         (rec.lower_grad_norm, "the lower gradient ∇y G"),
+        (residual, "the BGS residual (H = ∇²yy G or B = ∇²xy G has a non-finite entry)"),
     ];
     non_finite_iterate(x, y, rec.dir_norm)
         .or_else(|| values.iter().find(|(v, _)| !v.is_finite()).map(|(_, what)| format!("{what} is not finite")))

@@ -6,12 +6,24 @@ use nalgebra::{DefaultAllocator, Dim, OMatrix, OVector, U1};
 /// `A† v` for a symmetric `A`: eigenvalues with `|λ| ≤ max(rtol · max|λ|, floor)` are treated as zero.
 ///
 /// The eigendecomposition is cyclic Jacobi ([`symmetric_eigen`]) on matrices of `A`'s own dimension type, so a
-/// fixed-size `A` is decomposed on the stack: the pseudo-inverse allocates nothing.
+/// fixed-size `A` is decomposed on the stack: the pseudo-inverse allocates nothing. A non-finite entry in `A` or
+/// `v` gives a vector of NaN (not a finite number the rotations happened to produce), so that the run using it
+/// faults at that iteration instead of going on with a wrong step.
+///
+/// ```
+/// use bilevel_runtime::linalg::pinv_apply;
+/// use bilevel_runtime::nalgebra::{Matrix2, Vector2};
+/// let h = Matrix2::new(f64::INFINITY, 0.0, 0.0, 1.0);
+/// assert!(pinv_apply(&h, &Vector2::new(1.0, 1.0), 1e-3, 0.0).iter().all(|v| v.is_nan()));
+/// ```
 pub fn pinv_apply<M: Dim>(a: &OMatrix<f64, M, M>, v: &OVector<f64, M>, rtol: f64, floor: f64) -> OVector<f64, M>
 where
     DefaultAllocator: Allocator<M> + Allocator<M, M>,
 {
     let (m, _) = a.shape_generic();
+    if !(a.iter().all(|c| c.is_finite()) && v.iter().all(|c| c.is_finite())) {
+        return OVector::<f64, M>::from_element_generic(m, U1, f64::NAN);
+    }
     let (values, vectors) = symmetric_eigen(a);
     let largest = values.iter().fold(0.0f64, |acc, l| acc.max(l.abs()));
     let cutoff = (rtol * largest).max(floor);

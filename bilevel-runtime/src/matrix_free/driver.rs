@@ -138,6 +138,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };
     let mut trace = Vec::with_capacity(metrics.records(iters));
     trace.push(record(problem, (&x, &y), (0, start), true, (&mut gx, &mut gy)));
+    crate::driver::check_start_record(&trace[0], stop.divergence_bound)?;
     if metrics.full() {
         trace[0].upper_at_solution = upper_at_solution(problem, &x, &y);
     }
@@ -149,7 +150,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
         let step = Step { dir_norm: d, moved: 0.0, extras: Vec::new() };
         let scratch = (&mut vec![0.0; n][..], &mut vec![0.0; m][..]);
         let make = || record(problem, (px, py), (k - 1, step), false, scratch);
-        keep_last(trace, k, stop.divergence_bound, make);
+        keep_last(trace, k, (stop.divergence_bound, false), make);
         clock.resume(trace.len());
     };
     for k in 1..=iters {
@@ -176,7 +177,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
             if metrics.full() {
                 rec.upper_at_solution = upper_at_solution(problem, &x, &y);
             }
-            let end = accept(&mut trace, rec, stop, moved, k);
+            let end = accept(&mut trace, rec, stop, (moved, metrics.full()), k);
             clock.resume(trace.len());
             if matches!(end, Some(End::Fault(..))) {
                 previous(&mut trace, &mut clock, (&px, &py), k, last_dir);
