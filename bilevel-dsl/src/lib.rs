@@ -45,7 +45,12 @@ pub use model::Model;
 /// (the nesting itself is limited by [`parse::MAX_NESTING`] and [`parse::MAX_OPERATORS`]). Should they panic
 /// anyway, the panic becomes an "internal error" diagnostic: user input never crashes the caller.
 pub fn compile(source: &str) -> Result<Model, Vec<Diagnostic>> {
-    let text = source.to_string();
+    // A byte-order mark (editors write one) is read as the three bytes of white space it occupies, so that every
+    // position in the text stays where it was.
+    let text = match source.strip_prefix('\u{feff}') {
+        Some(rest) => format!("   {rest}"),
+        None => source.to_string(),
+    };
     let worker = std::thread::Builder::new().name("bilevel-compile".into()).stack_size(256 << 20).spawn(move || {
         let problem = parse::parse(&text).map_err(|d| vec![d])?;
         check::check(&problem)

@@ -22,7 +22,45 @@ pub fn parse(source: &str) -> Result<Problem, Diagnostic> {
     let mut pairs = Grammar::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
     let file = pairs.next().expect("the file rule matched");
     let problem = file.into_inner().next().expect("a file holds one problem");
+    check_literals(problem.clone())?;
     Ok(build_problem(problem))
+}
+
+/// Number literals an `f64` cannot hold (`1e999` would become infinity, `1e-999` zero) and sizes beyond `usize`
+/// are errors at the literal, reported as written.
+fn check_literals(problem: Pair<Rule>) -> Result<(), Diagnostic> {
+    for pair in problem.into_inner().flatten() {
+        let (text, at) = (pair.as_str(), span(&pair));
+        match pair.as_rule() {
+            Rule::number => {
+                let value: f64 = text.parse().unwrap_or(f64::NAN);
+                let nonzero = text.chars().any(|c| c.is_ascii_digit() && c != '0')
+                    && !text.split(['e', 'E']).next().is_some_and(|m| m.chars().all(|c| c == '0' || c == '.'));
+                if !value.is_finite() {
+                    let msg = format!("the number `{}` is too large for a 64-bit float", shorten(text));
+                    return Err(Diagnostic::new(at, msg).hint("the largest finite value is about 1.8e308"));
+                }
+                if value == 0.0 && nonzero {
+                    let msg = format!("the number `{}` is too small for a 64-bit float: it would be 0", shorten(text));
+                    return Err(Diagnostic::new(at, msg).hint("the smallest positive value is about 4.9e-324"));
+                }
+            }
+            Rule::int if text.parse::<usize>().is_err() => {
+                let msg = format!("the size `{}` is too large", shorten(text));
+                return Err(Diagnostic::new(at, msg).hint(format!("sizes are at most {}", usize::MAX)));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A literal as written, its middle elided if it is very long.
+fn shorten(text: &str) -> String {
+    match text.len() {
+        0..=40 => text.to_string(),
+        n => format!("{}…{} ({n} characters)", &text[..16], &text[n - 8..]),
+    }
 }
 
 /// The most brackets that may be open at once.

@@ -113,3 +113,30 @@ fn rust_keywords_cannot_name_generated_items() {
         ["`match` is a Rust keyword and cannot name a problem", "`type` is a Rust keyword and cannot name a `param`"]
     );
 }
+
+#[test]
+fn literals_an_f64_cannot_hold_are_errors_at_the_literal_and_a_bom_is_skipped() {
+    let text = |objective: &str, size: &str| {
+        format!("problem P {{ upper x: real; lower y: real[{size}]; minimize upper: {objective}; minimize lower: y[0]^2; }}")
+    };
+    let first = |source: String| bilevel_dsl::compile(&source).unwrap_err().remove(0);
+    let e = first(text("x^2 + 1e999 * y[0]", "2"));
+    assert_eq!(e.message, "the number `1e999` is too large for a 64-bit float");
+    assert_eq!(&text("x^2 + 1e999 * y[0]", "2")[e.span.clone()], "1e999");
+    let e = first(text("x * 1e-400 + y[0]", "2"));
+    assert_eq!(e.message, "the number `1e-400` is too small for a 64-bit float: it would be 0");
+    let digits = "9".repeat(100_000);
+    let e = first(text(&format!("x * {digits} + y[0]"), "2"));
+    assert!(
+        e.message.starts_with("the number `9999999999999999…99999999 (100000 characters)` is too large"),
+        "{}",
+        e.message
+    );
+    let e = first(text("x + y[0]", "99999999999999999999999999"));
+    assert_eq!(e.message, "the size `99999999999999999999999999` is too large");
+    // Exact zeros, ordinary long literals and a byte-order mark are fine.
+    assert!(bilevel_dsl::compile(&text("x * 0.0e-999 + 3.14159265358979323846 * y[0]", "2")).is_ok());
+    let with_bom = format!("\u{feff}{}", text("x + z", "2"));
+    let e = first(with_bom.clone());
+    assert_eq!(&with_bom[e.span.clone()], "z", "positions count the mark's bytes");
+}
