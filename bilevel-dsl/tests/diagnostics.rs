@@ -140,3 +140,22 @@ fn literals_an_f64_cannot_hold_are_errors_at_the_literal_and_a_bom_is_skipped() 
     let e = first(with_bom.clone());
     assert_eq!(&with_bom[e.span.clone()], "z", "positions count the mark's bytes");
 }
+
+#[test]
+fn names_the_generated_code_cannot_use_are_errors_at_the_name() {
+    let problem = |name: &str, param: &str| {
+        format!("problem {name} {{ upper x: real; lower y: real; param {param} = 1; minimize upper: x; minimize lower: y^2; }}")
+    };
+    for name in ["y", "x", "t0", "f64", "hess"] {
+        let source = problem(name, "c");
+        let errors = bilevel_dsl::compile(&source).unwrap_err();
+        assert_eq!(errors[0].message, format!("the problem name `{name}` does not start with a capital letter"));
+        assert_eq!(&source[errors[0].span.clone()], name);
+        assert!(errors[0].hint.as_deref().unwrap().contains("e.g. `"), "{:?}", errors[0].hint);
+    }
+    let errors = bilevel_dsl::compile(&problem("_", "c")).unwrap_err();
+    assert_eq!(errors[0].message, "`_` cannot name a problem");
+    let errors = bilevel_dsl::compile(&problem("P", "_")).unwrap_err();
+    assert_eq!(errors[0].message, "`_` cannot name a `param`");
+    assert!(bilevel_dsl::compile(&problem("P", "c")).is_ok());
+}

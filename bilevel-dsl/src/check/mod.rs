@@ -59,6 +59,7 @@ pub fn check(problem: &Problem) -> Result<Model, Vec<Diagnostic>> {
     let data_mode = problem.items.iter().any(|i| matches!(i.kind, ItemKind::Dim(_) | ItemKind::Data { .. }));
     let mut c = Checker { data_mode, ..Checker::default() };
     c.rust_name(&problem.name, "a problem");
+    c.type_name(&problem.name);
     c.declarations(problem);
     c.definitions(problem);
     c.finish(problem)
@@ -115,12 +116,32 @@ impl Checker {
 
     /// Reports a name that becomes a Rust identifier (the problem's type, a param's field) but is a Rust keyword.
     fn rust_name(&mut self, name: &Ident, what: &str) {
-        if RUST_KEYWORDS.contains(&name.name.as_str()) {
+        if name.name == "_" {
+            self.error_hint(name.span.clone(), format!("`_` cannot name {what}"), "choose a name");
+        } else if RUST_KEYWORDS.contains(&name.name.as_str()) {
             let msg = format!("`{}` is a Rust keyword and cannot name {what}", name.name);
             self.error_hint(
                 name.span.clone(),
                 msg,
                 "it becomes a Rust identifier in the generated code; choose another name",
+            );
+        }
+    }
+
+    /// Reports a problem name that cannot be the generated type's: it must start with a capital letter, as Rust
+    /// types do (a lowercase name such as `y`, `t0` or `f64` would collide with the generated code's variables
+    /// and types).
+    fn type_name(&mut self, name: &Ident) {
+        let keyword = RUST_KEYWORDS.contains(&name.name.as_str()) || name.name == "_";
+        if !keyword && !name.name.starts_with(|c: char| c.is_uppercase()) {
+            let mut capital = name.name.clone();
+            if let Some(first) = capital.get(0..1) {
+                capital.replace_range(0..1, &first.to_uppercase());
+            }
+            self.error_hint(
+                name.span.clone(),
+                format!("the problem name `{}` does not start with a capital letter", name.name),
+                format!("it is the name of a Rust type; write it like one, e.g. `{capital}`"),
             );
         }
     }
