@@ -70,28 +70,50 @@ pub const MAX_OPERATORS: usize = 5000;
 
 /// Rejects texts whose expressions are so deep that parsing and checking them (which recurse on the nesting)
 /// could exhaust the stack: more than [`MAX_NESTING`] open brackets, or more than [`MAX_OPERATORS`] operators in
-/// one statement (a chain `a + b + …` or `a ^ b ^ …` is as deep as it is long).
+/// one statement (a chain `a + b + …`, `a ^ b ^ …` or `not not …` is as deep as it is long). Word operators
+/// (`not`, `and`, `or`, `if`) count; comments do not.
 fn check_size(source: &str) -> Result<(), Diagnostic> {
-    let (mut depth, mut operators, mut statement_start) = (0usize, 0usize, 0usize);
-    for (i, c) in source.char_indices() {
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            ';' => {
-                operators = 0;
-                statement_start = i + 1;
+    let (mut depth, mut operators, mut statement_start) = (0usize, 0usize, None::<usize>);
+    let bytes = source.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'/' && bytes.get(i + 1) == Some(&b'/') {
+            i = source[i..].find('\n').map_or(bytes.len(), |k| i + k + 1);
+            continue;
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let end =
+                source[i..].find(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '_')).map_or(bytes.len(), |k| i + k);
+            if matches!(&source[i..end], "not" | "and" | "or" | "if") {
+                operators += 1;
             }
-            '+' | '-' | '*' | '/' | '^' | '<' | '>' | '=' | '!' => operators += 1,
-            _ => {}
+            statement_start.get_or_insert(i);
+            i = end;
+        } else {
+            match c {
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+                b';' => {
+                    operators = 0;
+                    statement_start = None;
+                }
+                b'+' | b'-' | b'*' | b'/' | b'^' | b'<' | b'>' | b'=' | b'!' => operators += 1,
+                _ => {}
+            }
+            if !(c.is_ascii_whitespace() || c == b';') {
+                statement_start.get_or_insert(i);
+            }
+            i += 1;
         }
         if depth > MAX_NESTING {
             let msg = format!("brackets nest deeper than {MAX_NESTING} levels");
-            return Err(Diagnostic::new(i..i + 1, msg).hint("name intermediate results with `let`"));
+            return Err(Diagnostic::new(i - 1..i, msg).hint("name intermediate results with `let`"));
         }
         if operators > MAX_OPERATORS {
             let msg = format!("this statement has more than {MAX_OPERATORS} operators");
             let hint = "split it into several `let`s, or use `sum(i in a..b: ...)` for long sums";
-            return Err(Diagnostic::new(statement_start..i + 1, msg).hint(hint));
+            return Err(Diagnostic::new(statement_start.unwrap_or(0)..i, msg).hint(hint));
         }
     }
     Ok(())

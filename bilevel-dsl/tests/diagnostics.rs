@@ -159,3 +159,18 @@ fn names_the_generated_code_cannot_use_are_errors_at_the_name() {
     assert_eq!(errors[0].message, "`_` cannot name a `param`");
     assert!(bilevel_dsl::compile(&problem("P", "c")).is_ok());
 }
+
+#[test]
+fn limits_count_word_operators_and_ignore_comments() {
+    let problem = |lower: &str| {
+        format!("problem P {{\n    upper x: real;\n    lower y: real;\n    minimize upper: x;\n    minimize lower: {lower};\n}}")
+    };
+    // Brackets and rulers in comments are not expressions.
+    let commented = format!("// {}\n// {}\n{}", "(".repeat(300), "=".repeat(6000), problem("y^2"));
+    assert!(bilevel_dsl::compile(&commented).is_ok());
+    // A long chain of `not` is refused with the limit (it used to overflow the stack of the checker).
+    let source = problem(&format!("if {}x > 0 then y^2 else y^4", "not ".repeat(400_000)));
+    let errors = bilevel_dsl::compile(&source).unwrap_err();
+    assert_eq!(errors[0].message, "this statement has more than 5000 operators");
+    assert!(source[errors[0].span.clone()].starts_with("minimize lower: if not"), "the statement, from its first word");
+}
