@@ -174,3 +174,15 @@ fn limits_count_word_operators_and_ignore_comments() {
     assert_eq!(errors[0].message, "this statement has more than 5000 operators");
     assert!(source[errors[0].span.clone()].starts_with("minimize lower: if not"), "the statement, from its first word");
 }
+
+#[test]
+fn a_likely_typo_gets_a_did_you_mean() {
+    let problem = |upper: &str| {
+        format!("problem P {{ upper x: real; lower y: real; param bias = 1; minimize upper: {upper}; minimize lower: y^2; }}")
+    };
+    let hint = |upper: &str| bilevel_dsl::compile(&problem(upper)).unwrap_err().remove(0).hint.unwrap_or_default();
+    assert_eq!(hint("x + bais"), "did you mean `bias`?");
+    assert_eq!(hint("x + yy"), "did you mean `y`?");
+    assert!(hint("sofplus(x)").starts_with("did you mean `softplus`? The functions are"), "{}", hint("sofplus(x)"));
+    assert!(hint("x + zeta").starts_with("declare it with"), "nothing close: no guess");
+}

@@ -113,7 +113,11 @@ impl Checker {
         let name = f.name.as_str();
         let Some((lo, hi)) = arity(name) else {
             let msg = format!("unknown function `{name}`");
-            self.error_hint(f.span.clone(), msg, format!("the functions are {FUNCTIONS}"));
+            let hint = match super::closest(name, FUNCTIONS.split(", ")) {
+                Some(close) => format!("did you mean `{close}`? The functions are {FUNCTIONS}"),
+                None => format!("the functions are {FUNCTIONS}"),
+            };
+            self.error_hint(f.span.clone(), msg, hint);
             return Value::Error;
         };
         if args.len() < lo || args.len() > hi {

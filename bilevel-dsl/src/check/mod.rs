@@ -102,6 +102,45 @@ const RUST_KEYWORDS: &[&str] = &[
     "box", "do", "final", "gen", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
+/// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo: one edit for
+/// names of two to four characters, two for longer ones, none for a single letter (any letter is one edit from
+/// any other), and never the name itself.
+pub(crate) fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = match name.chars().count() {
+        0 | 1 => return None,
+        2..=4 => 1,
+        _ => 2,
+    };
+    candidates
+        .filter(|c| *c != name)
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+/// Edit distance over characters counting a swap of two neighbours as one edit (`bais` → `bias`), as typos go.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[a.len()][b.len()]
+}
+
 const FUNCTIONS: &str = "sin, cos, tan, exp, log, sqrt, abs, tanh, sigmoid, softplus, min, max, clamp, huber, \
                          dot, norm2, norm, sum, mean, transpose, logsumexp, log_softmax, softmax";
 
