@@ -4,7 +4,7 @@
 //! steps, converges to the unconstrained minimizer of F instead (Prop. 5.2), or escapes.
 //!
 //! Also writes the landscape of the paper's Fig. 2, `A^k(z)` and `φ^k(z) = F(A^k(z))` against `z` for k = 9,
-//! as CSV to `target/huber_landscape_k9.csv` (or the path after `--csv`).
+//! as CSV to `huber_landscape_k9.csv` in the system's temporary directory (or the path after `--csv`).
 //!
 //! `cargo run --release --example huber_bilevel [-- --json] [--csv PATH]`
 
@@ -92,7 +92,8 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let path = match args.iter().position(|a| a == "--csv") {
         Some(i) => args.get(i + 1).cloned().unwrap_or_default(),
-        None => format!("{}/target/huber_landscape_k9.csv", env!("CARGO_MANIFEST_DIR")),
+        // The system's temporary directory: `target/` may be elsewhere (CARGO_TARGET_DIR) or read-only.
+        None => std::env::temp_dir().join("huber_landscape_k9.csv").display().to_string(),
     };
     let csv = landscape_csv(&HuberBilevel::default(), 9, 0.05);
     match std::fs::write(&path, csv) {
