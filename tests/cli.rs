@@ -284,7 +284,7 @@ fn derive_prints_every_derivative_in_math_notation() {
     assert!(!hat.contains("∇²yy G[1][0]"), "the upper triangle of a symmetric block only:\n{hat}");
     // A problem with data: gradients by element and Hessian–vector products, as sums over the samples.
     let ridge = text("ridge_diabetes");
-    assert!(ridge.contains("∂G/∂w[") && ridge.contains("(∇²yy G · v) at w[") && ridge.contains("Σ_i"), "{ridge}");
+    assert!(ridge.contains("∂G/∂w[") && ridge.contains("(∇²yy G · v) at w[") && ridge.contains("Σ_j"), "{ridge}");
 }
 
 mod common;

@@ -131,6 +131,9 @@ struct Printer<'a> {
     /// The shared nodes in evaluation order, each printed once as `tK`.
     shared: Vec<ExprId>,
     names: HashMap<ExprId, String>,
+    /// The loop variables bound by the sums being printed: written `jK` (a free index is `iK`), so that a sum
+    /// over a variable that is also an element's index reads unambiguously.
+    bound: std::cell::RefCell<Vec<u32>>,
 }
 
 impl<'a> Printer<'a> {
@@ -161,7 +164,7 @@ impl<'a> Printer<'a> {
             .filter(|&id| uses.get(&id).copied().unwrap_or(0) > 1 && compound(id) && dag.free(id).is_empty())
             .collect();
         let names = shared.iter().enumerate().map(|(k, &id)| (id, format!("t{}", k + 1))).collect();
-        Printer { dag, model, shared, names }
+        Printer { dag, model, shared, names, bound: std::cell::RefCell::new(Vec::new()) }
     }
 
     /// The formula of a shared node (not its name).
@@ -215,7 +218,7 @@ impl<'a> Printer<'a> {
             Node::Not(a) => (format!("not {}", e(a, CMP)), 0),
             Node::Select(c, a, b) => (format!("if {} then {} else {}", e(c, 0), e(a, 0), e(b, 0)), 0),
             Node::Detach(a) => self.form_of_named(a),
-            Node::Idx(k) => (format!("i{k}"), ATOM),
+            Node::Idx(k) => (self.index(k), ATOM),
             Node::Size(d) => (self.model.dims.get(d as usize).cloned().unwrap_or_else(|| format!("dim{d}")), ATOM),
             Node::At(array, r, c) => {
                 let name = match array {
@@ -228,9 +231,26 @@ impl<'a> Printer<'a> {
                 let col = c.map(|c| format!("[{}]", e(c, 0))).unwrap_or_default();
                 (format!("{name}[{}]{col}", e(r, 0)), ATOM)
             }
-            Node::Sum(k, body) => (format!("Σ_i{k} {}", e(body, MUL)), ADD),
-            Node::Max(k, body) => (format!("max_i{k} {}", e(body, MUL)), ADD),
+            Node::Sum(k, body) => (format!("Σ_j{k} {}", self.bound_in(k, || e(body, MUL))), ADD),
+            Node::Max(k, body) => (format!("max_j{k} {}", self.bound_in(k, || e(body, MUL))), ADD),
         }
+    }
+
+    /// Loop variable `k`: `jK` where a sum being printed binds it, `iK` where it is free.
+    fn index(&self, k: u32) -> String {
+        if self.bound.borrow().contains(&k) {
+            format!("j{k}")
+        } else {
+            format!("i{k}")
+        }
+    }
+
+    /// `print` with loop variable `k` bound.
+    fn bound_in(&self, k: u32, print: impl FnOnce() -> String) -> String {
+        self.bound.borrow_mut().push(k);
+        let text = print();
+        self.bound.borrow_mut().pop();
+        text
     }
 
     /// The form of `id`, or its name if it has one.
