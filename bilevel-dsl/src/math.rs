@@ -14,8 +14,9 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::dag::{Array, Cmp, Dag, ExprId, Func, Node};
-use crate::diff::{derivatives, tangent, Block};
+use crate::diff::{derivatives, Block};
 use crate::model::Model;
+use crate::products::{element_adjoints, hvp_tangents};
 
 /// The derivation of a problem: for a problem without data, `F`, `G`, their gradients and Hessian blocks in `y`
 /// (structural zeros left out); for a problem with data, `F`, `G`, the gradient of each element and the
@@ -91,19 +92,9 @@ fn dense_lines(dag: &mut Dag, model: &Model, name: &str, f: ExprId) -> Vec<Line>
 /// with a loop index stands for all of them), and the Hessian–vector products `(∇²yy · v)` and `(∇²xy · v)` by
 /// element, `v` a direction in the space of `y`.
 fn data_lines(dag: &mut Dag, name: &str, f: ExprId) -> Vec<Line> {
-    let adjoint = crate::diff::adjoints(dag, f);
-    let reach = dag.reachable(&[f]);
-    let elements: Vec<(ExprId, ExprId)> = (0..reach.len())
-        .map(ExprId::from_index)
-        .filter(|id| reach[id.index()] && matches!(dag.node(*id), Node::At(Array::X | Array::Y, ..)))
-        .filter_map(|id| adjoint.get(&id).map(|a| (id, *a)))
-        .filter(|(_, a)| dag.as_const(*a) != Some(0.0))
-        .collect();
+    let elements = element_adjoints(dag, f);
     let adjs: Vec<ExprId> = elements.iter().map(|(_, a)| *a).collect();
-    let products = tangent(dag, &adjs, |dag, node| match node {
-        Node::At(Array::Y, r, c) => Some(dag.insert(Node::At(Array::DirY, r, c))),
-        _ => None,
-    });
+    let products = hvp_tangents(dag, &adjs, Array::DirY);
     let mut lines = vec![Line::new(name.to_string(), f)];
     let element = |label: String, e: ExprId, value: ExprId| Line { label, element: Some(e), value };
     lines.extend(elements.iter().map(|&(e, a)| element(format!("∂{name}/∂{{}}"), e, a)));

@@ -117,16 +117,31 @@ struct Derivatives {
 
 impl Derivatives {
     fn new(dag: &mut Dag, f: ExprId) -> Derivatives {
-        let adj = diff::adjoints(dag, f);
-        let reach = dag.reachable(&[f]);
-        let adjoints = (0..reach.len())
-            .map(ExprId::from_index)
-            .filter(|id| reach[id.index()] && matches!(dag.node(*id), Node::At(Array::X | Array::Y, ..)))
-            .filter_map(|id| adj.get(&id).map(|a| (id, *a)))
-            .filter(|(_, a)| dag.as_const(*a) != Some(0.0))
-            .collect();
-        Derivatives { value: f, adjoints }
+        Derivatives { value: f, adjoints: element_adjoints(dag, f) }
     }
+}
+
+/// `(element, ∂f/∂element)` for every variable element (`At(X | Y, ..)` node) `f` reads whose derivative is not
+/// the constant 0: the gradient of a problem with data, by element.
+pub fn element_adjoints(dag: &mut Dag, f: ExprId) -> Vec<(ExprId, ExprId)> {
+    let adj = diff::adjoints(dag, f);
+    let reach = dag.reachable(&[f]);
+    (0..reach.len())
+        .map(ExprId::from_index)
+        .filter(|id| reach[id.index()] && matches!(dag.node(*id), Node::At(Array::X | Array::Y, ..)))
+        .filter_map(|id| adj.get(&id).map(|a| (id, *a)))
+        .filter(|(_, a)| dag.as_const(*a) != Some(0.0))
+        .collect()
+}
+
+/// The directional derivatives of `adjoints` along a direction in `x` (`dir = DirX`) or `y` (`DirY`): forward
+/// over reverse, the Hessian–vector products by element.
+pub fn hvp_tangents(dag: &mut Dag, adjoints: &[ExprId], dir: Array) -> Vec<ExprId> {
+    let seeded = if dir == Array::DirX { Array::X } else { Array::Y };
+    diff::tangent(dag, adjoints, |dag, node| match node {
+        Node::At(a, r, c) if a == seeded => Some(dag.insert(Node::At(dir, r, c))),
+        _ => None,
+    })
 }
 
 /// The output slices and the input slices of a method whose loops over samples run in parallel.
@@ -360,11 +375,7 @@ fn grad_program(dag: &Dag, d: &Derivatives) -> Program {
 fn hvp_program(dag: &Dag, d: &Derivatives, dir: Array) -> Program {
     let mut dag = dag.clone();
     let adjs: Vec<ExprId> = d.adjoints.iter().map(|(_, a)| *a).collect();
-    let seeded = if dir == Array::DirX { Array::X } else { Array::Y };
-    let tangents = diff::tangent(&mut dag, &adjs, |dag, node| match node {
-        Node::At(a, r, c) if a == seeded => Some(dag.insert(Node::At(dir, r, c))),
-        _ => None,
-    });
+    let tangents = hvp_tangents(&mut dag, &adjs, dir);
     let mut accs = Vec::new();
     for (&(leaf, _), &t) in d.adjoints.iter().zip(&tangents) {
         if dag.as_const(t) != Some(0.0) {
