@@ -3,10 +3,12 @@
 //! (a node that does not depend on a loop's variable is computed once, before the loop), so the work is the work
 //! of the generated code: one pass over the samples per program.
 
-use bilevel_dsl::dag::{Array, Cmp, Dag, ExprId, Extent, Func, Node};
+use bilevel_dsl::dag::{Array, Dag, ExprId, Extent, Node};
 use bilevel_dsl::emit::{Item, Place};
 use bilevel_dsl::products::Program;
 use std::collections::{HashMap, HashSet};
+
+use super::scalar::{binary, scalar, truth, unary, Binary, Scalar, Unary};
 
 /// Where an accumulation goes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -106,27 +108,6 @@ impl Strided {
         self.row.map_or(0, |r| regs[r as usize] as usize * self.cols)
             + self.col.map_or(0, |c| regs[c as usize] as usize)
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Unary {
-    Copy,
-    Neg,
-    Powi(i32),
-    Func(Func),
-    Not,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Binary {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Pow,
-    Cmp(Cmp),
-    And,
-    Or,
 }
 
 /// The arrays a loop tape reads: the point, the directions and the data (row-major, with their column counts).
@@ -320,37 +301,6 @@ struct Outs<'a> {
     y: &'a mut [f64],
 }
 
-fn unary(f: Unary, a: f64) -> f64 {
-    match f {
-        Unary::Copy => a,
-        Unary::Neg => -a,
-        Unary::Powi(k) => a.powi(k),
-        Unary::Func(f) => f.apply(a),
-        Unary::Not => truth(a == 0.0),
-    }
-}
-
-fn binary(f: Binary, a: f64, b: f64) -> f64 {
-    match f {
-        Binary::Add => a + b,
-        Binary::Sub => a - b,
-        Binary::Mul => a * b,
-        Binary::Div => a / b,
-        Binary::Pow => a.powf(b),
-        Binary::Cmp(c) => truth(c.apply(a, b)),
-        Binary::And => truth(a != 0.0 && b != 0.0),
-        Binary::Or => truth(a != 0.0 || b != 0.0),
-    }
-}
-
-fn truth(b: bool) -> f64 {
-    if b {
-        1.0
-    } else {
-        0.0
-    }
-}
-
 /// Builds the blocks. A *path* is the list of blocks from the top level to the one being filled; a node goes to
 /// the outermost block of the path whose loop variables include all of its own.
 struct Compiler<'a> {
@@ -465,28 +415,14 @@ impl Compiler<'_> {
                 let (c, a, b) = (self.node(c, path), self.node(a, path), self.node(b, path));
                 Op::Select(out, c, a, b)
             }
-            _ => {
-                let children = node.children();
-                let regs: Vec<u32> = children.iter().map(|&c| self.node(c, path)).collect();
-                let binary = |f| Op::Binary(out, f, regs[0], regs[1]);
-                let unary = |f| Op::Unary(out, f, regs[0]);
-                match node {
-                    Node::Add(..) => binary(Binary::Add),
-                    Node::Sub(..) => binary(Binary::Sub),
-                    Node::Mul(..) => binary(Binary::Mul),
-                    Node::Div(..) => binary(Binary::Div),
-                    Node::Pow(..) => binary(Binary::Pow),
-                    Node::Cmp(op, ..) => binary(Binary::Cmp(op)),
-                    Node::And(..) => binary(Binary::And),
-                    Node::Or(..) => binary(Binary::Or),
-                    Node::Neg(_) => unary(Unary::Neg),
-                    Node::Powi(_, k) => unary(Unary::Powi(k)),
-                    Node::Func(f, _) => unary(Unary::Func(f)),
-                    Node::Not(_) => unary(Unary::Not),
-                    Node::Detach(_) => unary(Unary::Copy),
-                    other => unreachable!("{other:?} is handled above"),
+            _ => match scalar(node) {
+                Some(Scalar::Unary(f, a)) => Op::Unary(out, f, self.node(a, path)),
+                Some(Scalar::Binary(f, a, b)) => {
+                    let (a, b) = (self.node(a, path), self.node(b, path));
+                    Op::Binary(out, f, a, b)
                 }
-            }
+                None => unreachable!("{node:?} is handled above"),
+            },
         }
     }
 }

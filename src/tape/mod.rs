@@ -27,10 +27,11 @@
 mod data;
 mod loops;
 mod params;
+mod scalar;
 
 pub use data::DataTapeProblem;
 
-use bilevel_dsl::dag::{Cmp, Dag, ExprId, Func, Node};
+use bilevel_dsl::dag::{Dag, ExprId, Node};
 use bilevel_dsl::diff::{derivatives, Block, Derivatives};
 use bilevel_dsl::{Diagnostic, Model};
 use bilevel_runtime::nalgebra::{DMatrix, DVector, Dyn};
@@ -38,6 +39,7 @@ use bilevel_runtime::{Bounds, Grad, Hess, Problem};
 use std::collections::HashMap;
 
 use params::Params;
+use scalar::{binary, scalar, truth, unary, Binary, Scalar, Unary};
 
 /// One instruction of a tape: its result goes to the next register; operands are earlier registers.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -46,18 +48,8 @@ enum Op {
     X(u32),
     Y(u32),
     Param(u32),
-    Add(u32, u32),
-    Sub(u32, u32),
-    Mul(u32, u32),
-    Div(u32, u32),
-    Neg(u32),
-    Powi(u32, i32),
-    Pow(u32, u32),
-    Func(Func, u32),
-    Cmp(Cmp, u32, u32),
-    And(u32, u32),
-    Or(u32, u32),
-    Not(u32),
+    Unary(Unary, u32),
+    Binary(Binary, u32, u32),
     Select(u32, u32, u32),
 }
 
@@ -77,24 +69,13 @@ impl Tape {
         let mut ops = Vec::with_capacity(cone.len());
         for &id in &cone {
             let r = |e: ExprId| register[&e];
-            let op = match dag.node(id) {
+            let node = dag.node(id);
+            let op = match node {
                 Node::Const(bits) => Op::Const(f64::from_bits(bits)),
-                Node::Bool(b) => Op::Const(if b { 1.0 } else { 0.0 }),
+                Node::Bool(b) => Op::Const(truth(b)),
                 Node::X(i) => Op::X(i),
                 Node::Y(i) => Op::Y(i),
                 Node::Param(k) => Op::Param(k),
-                Node::Add(a, b) => Op::Add(r(a), r(b)),
-                Node::Sub(a, b) => Op::Sub(r(a), r(b)),
-                Node::Mul(a, b) => Op::Mul(r(a), r(b)),
-                Node::Div(a, b) => Op::Div(r(a), r(b)),
-                Node::Neg(a) => Op::Neg(r(a)),
-                Node::Powi(a, k) => Op::Powi(r(a), k),
-                Node::Pow(a, b) => Op::Pow(r(a), r(b)),
-                Node::Func(f, a) => Op::Func(f, r(a)),
-                Node::Cmp(c, a, b) => Op::Cmp(c, r(a), r(b)),
-                Node::And(a, b) => Op::And(r(a), r(b)),
-                Node::Or(a, b) => Op::Or(r(a), r(b)),
-                Node::Not(a) => Op::Not(r(a)),
                 Node::Select(c, a, b) => Op::Select(r(c), r(a), r(b)),
                 // A shift that only steadies the evaluation: its value, as the compiled code computes it.
                 Node::Detach(a) => {
@@ -104,6 +85,11 @@ impl Tape {
                 node @ (Node::Idx(_) | Node::Size(_) | Node::At(..) | Node::Sum(..) | Node::Max(..)) => {
                     unreachable!("{node:?}: loops and data only occur in problems with data, which are refused")
                 }
+                _ => match scalar(node) {
+                    Some(Scalar::Unary(f, a)) => Op::Unary(f, r(a)),
+                    Some(Scalar::Binary(f, a, b)) => Op::Binary(f, r(a), r(b)),
+                    None => unreachable!("{node:?} is handled above"),
+                },
             };
             register.insert(id, ops.len() as u32);
             ops.push(op);
@@ -117,24 +103,13 @@ impl Tape {
         regs.clear();
         for op in &self.ops {
             let at = |k: u32| regs[k as usize];
-            let truth = |b: bool| if b { 1.0 } else { 0.0 };
             let v = match *op {
                 Op::Const(c) => c,
                 Op::X(i) => x[i as usize],
                 Op::Y(i) => y[i as usize],
                 Op::Param(k) => params[k as usize],
-                Op::Add(a, b) => at(a) + at(b),
-                Op::Sub(a, b) => at(a) - at(b),
-                Op::Mul(a, b) => at(a) * at(b),
-                Op::Div(a, b) => at(a) / at(b),
-                Op::Neg(a) => -at(a),
-                Op::Powi(a, k) => at(a).powi(k),
-                Op::Pow(a, b) => at(a).powf(at(b)),
-                Op::Func(f, a) => f.apply(at(a)),
-                Op::Cmp(c, a, b) => truth(c.apply(at(a), at(b))),
-                Op::And(a, b) => truth(at(a) != 0.0 && at(b) != 0.0),
-                Op::Or(a, b) => truth(at(a) != 0.0 || at(b) != 0.0),
-                Op::Not(a) => truth(at(a) == 0.0),
+                Op::Unary(f, a) => unary(f, at(a)),
+                Op::Binary(f, a, b) => binary(f, at(a), at(b)),
                 Op::Select(c, a, b) => {
                     if at(c) != 0.0 {
                         at(a)
