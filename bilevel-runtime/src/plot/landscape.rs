@@ -39,7 +39,8 @@ pub struct Landscape {
 }
 
 impl Landscape {
-    /// The values of `f` on a `cells × cells` grid over the two ranges, with no marks, arrows or path.
+    /// The values of `f` on a `cells × cells` grid over the two ranges (at [`Landscape::centres`]), with no
+    /// marks, arrows or path.
     pub fn sample(
         title: &str,
         x: (&str, Range<f64>),
@@ -47,9 +48,14 @@ impl Landscape {
         cells: usize,
         f: impl Fn(f64, f64) -> f64,
     ) -> Landscape {
-        let centre = |r: &Range<f64>, k: usize| r.start + (k as f64 + 0.5) * (r.end - r.start) / cells as f64;
-        let values =
-            (0..cells).map(|row| (0..cells).map(|col| f(centre(&x.1, col), centre(&y.1, row))).collect()).collect();
+        let (xs, ys) = (Self::centres(&x.1, cells), Self::centres(&y.1, cells));
+        let values = ys.iter().map(|&b| xs.iter().map(|&a| f(a, b)).collect()).collect();
+        Landscape::new(title, x, y, values)
+    }
+
+    /// The landscape of `values` (`values[row][col]` at the [`Landscape::centres`] of the ranges), with no marks,
+    /// arrows or path.
+    pub fn new(title: &str, x: (&str, Range<f64>), y: (&str, Range<f64>), values: Vec<Vec<f64>>) -> Landscape {
         Landscape {
             title: title.to_string(),
             x: (x.0.to_string(), x.1),
@@ -59,6 +65,11 @@ impl Landscape {
             arrows: Vec::new(),
             path: Vec::new(),
         }
+    }
+
+    /// The centres of `cells` equal cells over `range`.
+    pub fn centres(range: &Range<f64>, cells: usize) -> Vec<f64> {
+        (0..cells).map(|k| range.start + (k as f64 + 0.5) * (range.end - range.start) / cells as f64).collect()
     }
 
     /// The landscape as an SVG document. Colours follow `log(1 + (v − min) / scale)`, so that the low-lying

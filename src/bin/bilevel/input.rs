@@ -133,7 +133,7 @@ pub fn start(
 }
 
 /// Comma-separated finite numbers.
-fn numbers(text: &str) -> Result<Vec<f64>, String> {
+pub fn numbers(text: &str) -> Result<Vec<f64>, String> {
     text.split(',')
         .map(|v| match v.trim().parse::<f64>() {
             Ok(n) if n.is_finite() => Ok(n),

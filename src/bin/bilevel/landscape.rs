@@ -10,7 +10,7 @@ use serde_json::Value;
 use std::ops::Range;
 
 use crate::args::LandscapeArgs;
-use crate::input::{bad, Evaluator};
+use crate::input::{self, bad, Evaluator};
 use crate::run::{method, prepare, run};
 use crate::Failure;
 
@@ -83,32 +83,33 @@ fn picture(tape: &TapeProblem, plane: &Plane, (xr, yr): (Range<f64>, Range<f64>)
         }
         Plane::Joint => ("x", "y", "G(x, y)".to_string()),
     };
-    let mut map = Landscape::sample(&title, (xname, xr.clone()), (yname, yr.clone()), cells, |a, b| at(a, b).0);
-    let centre = |r: &Range<f64>, k: usize, cells: usize| r.start + (k as f64 + 0.5) * (r.end - r.start) / cells as f64;
+    // G and the flow at every cell, evaluated once for the colours and the critical set.
+    let (xs, ys) = (Landscape::centres(&xr, cells), Landscape::centres(&yr, cells));
+    let grid: Vec<Vec<(f64, (f64, f64))>> = ys.iter().map(|&b| xs.iter().map(|&a| at(a, b)).collect()).collect();
+    let values = grid.iter().map(|row| row.iter().map(|(g, _)| *g).collect()).collect();
+    let mut map = Landscape::new(&title, (xname, xr.clone()), (yname, yr.clone()), values);
     // The critical set ∇y G = 0: cells next to which every component of the flow changes sign.
-    let flow: Vec<Vec<(f64, f64)>> =
-        (0..cells).map(|r| (0..cells).map(|c| at(centre(&xr, c, cells), centre(&yr, r, cells)).1).collect()).collect();
+    let flow: Vec<Vec<(f64, f64)>> = grid.iter().map(|row| row.iter().map(|(_, f)| *f).collect()).collect();
     let changes = |r: usize, c: usize, component: fn(&(f64, f64)) -> f64| {
         let here = component(&flow[r][c]);
         [(r + 1, c), (r, c + 1)].iter().any(|&(i, j)| i < cells && j < cells && here * component(&flow[i][j]) <= 0.0)
     };
-    for r in 0..cells {
-        for c in 0..cells {
+    for (r, &b) in ys.iter().enumerate() {
+        for (c, &a) in xs.iter().enumerate() {
             let critical = match plane {
                 Plane::Lower(_) => changes(r, c, |f| f.0) && changes(r, c, |f| f.1),
                 Plane::Joint => changes(r, c, |f| f.1),
             };
             if critical {
-                map.marks.push((centre(&xr, c, cells), centre(&yr, r, cells)));
+                map.marks.push((a, b));
             }
         }
     }
     // The flow: unit directions of −∇y G on a coarse grid, each as long as 0.7 of its cell.
     let arrows = 16;
     let (dx, dy) = ((xr.end - xr.start) / arrows as f64, (yr.end - yr.start) / arrows as f64);
-    for r in 0..arrows {
-        for c in 0..arrows {
-            let (a, b) = (centre(&xr, c, arrows), centre(&yr, r, arrows));
+    for &b in &Landscape::centres(&yr, arrows) {
+        for &a in &Landscape::centres(&xr, arrows) {
             let (fx, fy) = at(a, b).1;
             let (sx, sy) = (fx / dx, fy / dy);
             let length = sx.hypot(sy);
@@ -184,16 +185,7 @@ fn ranges(text: &str) -> Result<(Range<f64>, Range<f64>), String> {
 
 /// `count` comma-separated finite numbers.
 fn numbers(text: &str, count: usize) -> Result<Vec<f64>, String> {
-    let values: Vec<f64> = text
-        .split(',')
-        .map(|v| {
-            v.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite())
-                .ok_or(format!("`{}` is not a finite number", v.trim()))
-        })
-        .collect::<Result<_, _>>()?;
+    let values = input::numbers(text)?;
     if values.len() != count {
         return Err(format!("expected {count} numbers, not {}", values.len()));
     }
