@@ -6,6 +6,7 @@
 
 use bilevel::nalgebra::Dyn;
 use bilevel::report::aligned;
+use bilevel::Method;
 use rayon::prelude::*;
 
 use crate::args::SweepArgs;
@@ -42,18 +43,17 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
             points.push(Point { settings: settings.clone(), start: k, x0: x0.clone(), y0: y0.clone() });
         }
     }
-    // Check every setting before running any.
-    for point in &points {
-        method(&args.algo, &point.settings, false)?;
-    }
+    // Every setting is checked (its method built) before any run.
     let keep = args.plot.is_some();
+    let methods: Vec<Method> =
+        points.iter().map(|point| method(&args.algo, &point.settings, keep)).collect::<Result<_, _>>()?;
     let results: Vec<Result<Done, Failure>> = points
         .par_iter()
-        .map(|point| {
-            let m = method(&args.algo, &point.settings, keep)?;
-            let out = run(&m, &p.tape, (&point.x0, &point.y0))?;
+        .zip(&methods)
+        .map(|(point, m)| {
+            let out = run(m, &p.tape, (&point.x0, &point.y0))?;
             let label = label(point, &grid);
-            let r = report(p.tape.name(), &m, &out.run, out.seconds, out.error.clone(), false);
+            let r = report(p.tape.name(), m, &out.run, out.seconds, out.error.clone(), false);
             Ok((r, label, keep.then_some(out.run)))
         })
         .collect();
