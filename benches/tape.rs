@@ -21,18 +21,12 @@ mod galet_example;
 #[path = "../examples/mexican_hat.rs"]
 mod mexican_hat;
 
-bilevel::bilevel!(file = "tests/bl/logistic_regression.bl");
+// The README's logistic regression (compiled from tests/bl/logistic_regression.bl) and the tests' number generator.
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-/// `count` numbers in [-1, 1) from a fixed generator.
-fn numbers(count: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed;
-    (0..count)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
+use common::logistic::{LogisticRegression, LogisticRegressionData};
+use common::numbers;
 
 /// The README's logistic regression with N = 10⁴ samples of p = 100 features: `lower_hvp_y` compiled (one
 /// thread, as the tape runs) and through the loop tape.
