@@ -119,6 +119,33 @@ fn check_size(source: &str) -> Result<(), Diagnostic> {
     Ok(())
 }
 
+/// The parts of a parse-tree node, without its keywords (they are tokens only to end at a word boundary).
+fn parts(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
+    pair.into_inner().filter(|p| keyword(p.as_rule()).is_none())
+}
+
+/// The text of a keyword token.
+fn keyword(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::kw_problem => "problem",
+        Rule::kw_dim => "dim",
+        Rule::kw_data => "data",
+        Rule::kw_real => "real",
+        Rule::kw_in => "in",
+        Rule::kw_param => "param",
+        Rule::kw_const => "const",
+        Rule::kw_let => "let",
+        Rule::kw_minimize => "minimize",
+        Rule::kw_start => "start",
+        Rule::kw_if => "if",
+        Rule::kw_then => "then",
+        Rule::kw_else => "else",
+        Rule::kw_and => "and",
+        Rule::kw_or => "or",
+        _ => return None,
+    })
+}
+
 fn span(pair: &Pair<Rule>) -> Span {
     pair.as_span().start()..pair.as_span().end()
 }
@@ -131,7 +158,7 @@ fn build_problem(pair: Pair<Rule>) -> Problem {
     let mut docs = Vec::new();
     let mut name = None;
     let mut items = Vec::new();
-    for p in pair.into_inner() {
+    for p in parts(pair) {
         match p.as_rule() {
             Rule::doc => docs.push(doc_text(p)),
             Rule::ident => name = Some(ident(p)),
@@ -170,7 +197,7 @@ fn level(pair: &Pair<Rule>) -> Level {
 
 fn build_item_kind(pair: Pair<Rule>) -> ItemKind {
     let rule = pair.as_rule();
-    let mut inner = pair.into_inner();
+    let mut inner = parts(pair);
     let mut next = || inner.next().expect("the grammar guarantees this part");
     match rule {
         Rule::dim_decl => ItemKind::Dim(inner.map(ident).collect()),
@@ -189,7 +216,7 @@ fn build_item_kind(pair: Pair<Rule>) -> ItemKind {
             let name = ident(next());
             let shape = shape(next());
             let bounds = inner.next().map(|b| {
-                let mut ends = b.into_inner();
+                let mut ends = parts(b);
                 (build_expr(ends.next().expect("lo")), build_expr(ends.next().expect("hi")))
             });
             ItemKind::Var { level: lv, name, shape, bounds }
@@ -215,7 +242,7 @@ fn build_item_kind(pair: Pair<Rule>) -> ItemKind {
 
 /// The sizes of a type `real[a, b]`.
 fn shape(ty: Pair<Rule>) -> Vec<Size> {
-    ty.into_inner()
+    parts(ty)
         .map(|size| {
             let p = size.into_inner().next().expect("a size is a number or a name");
             match p.as_rule() {
@@ -230,7 +257,7 @@ fn build_expr(pair: Pair<Rule>) -> Expr {
     let sp = span(&pair);
     let rule = pair.as_rule();
     let text = pair.as_str();
-    let mut inner: Vec<Pair<Rule>> = pair.into_inner().collect();
+    let mut inner: Vec<Pair<Rule>> = parts(pair).collect();
     match rule {
         Rule::expr | Rule::primary => build_expr(inner.remove(0)),
         Rule::if_expr => {
@@ -349,7 +376,8 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         }
     }
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &e.variant {
-        expected.extend(positives.iter().filter_map(|r| rule_name(*r)).map(String::from));
+        let name = |r: Rule| rule_name(r).map(String::from).or_else(|| keyword(r).map(|k| format!("`{k}`")));
+        expected.extend(positives.iter().filter_map(|r| name(*r)));
     }
     let operators = ["`+`", "`-`", "`*`", "`/`", "`^`", "`<`", "`<=`", "`>`", "`>=`", "`==`", "`!=`", "`and`", "`or`"];
     if operators.iter().filter(|o| expected.contains(**o)).count() >= 3 {
@@ -364,12 +392,54 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
         _ => format!("expected one of {}, found {found}", list.join(", ")),
     };
     let end = (pos + found_len(source, pos)).max(pos);
+    let semicolon = list.iter().any(|t| t == "`;`");
+    let next_word = &source[pos..end];
+    let before = end_of_previous_token(source, pos);
+    let last = source[..before].chars().next_back();
+    // pest does not list `;` before a doc comment (it tries the comment rules further on), so a doc comment after
+    // the end of an expression or a type counts as a missing `;` too.
+    let doc_next = source[pos..].starts_with("///")
+        && last.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, ')' | ']' | '_' | '.'));
+    if (semicolon && (STATEMENT_WORDS.contains(&next_word) || next_word == "}")) || doc_next {
+        // The statement before ended without `;`: point just after it, as rustc does.
+        let last = last.map_or(1, char::len_utf8);
+        let next_word = if doc_next { "///" } else { next_word };
+        let msg = format!("expected `;`, found `{next_word}`");
+        return Diagnostic::new(before - last..before, msg)
+            .hint("add `;` here: every declaration and objective ends with `;`");
+    }
     let diag = Diagnostic::new(pos..end, message);
-    if list.iter().any(|t| t == "`;`") {
+    if semicolon {
         diag.hint("every declaration and objective ends with `;`")
+    } else if let Some(hint) = glued_keyword(next_word) {
+        diag.hint(hint)
     } else {
         diag
     }
+}
+
+/// The words that begin a declaration or an objective.
+const STATEMENT_WORDS: [&str; 9] = ["upper", "lower", "dim", "data", "param", "const", "let", "minimize", "start"];
+
+/// The byte offset just after the last token before `pos`, skipping white space and comments.
+fn end_of_previous_token(source: &str, pos: usize) -> usize {
+    let mut at = pos;
+    loop {
+        at = source[..at].trim_end().len();
+        let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+        match source[line_start..at].find("//") {
+            Some(c) if at > 0 => at = line_start + c,
+            _ => return at.max(1).min(source.len()),
+        }
+    }
+}
+
+/// A hint for a word that starts with a keyword glued to a name (`letz` for `let z`).
+fn glued_keyword(word: &str) -> Option<String> {
+    let keywords = ["problem", "minimize", "upper", "lower", "param", "const", "start", "real", "then", "else", "let"];
+    let (k, rest) = keywords.iter().find_map(|k| Some((*k, word.strip_prefix(k)?)))?;
+    let name = !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    name.then(|| format!("a keyword is a word of its own: did you mean `{k} {rest}`?"))
 }
 
 /// The user-facing name of a grammar rule that can appear in "expected ..." (None for internal rules).

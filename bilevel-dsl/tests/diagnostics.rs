@@ -186,3 +186,33 @@ fn a_likely_typo_gets_a_did_you_mean() {
     assert!(hint("sofplus(x)").starts_with("did you mean `softplus`? The functions are"), "{}", hint("sofplus(x)"));
     assert!(hint("x + zeta").starts_with("declare it with"), "nothing close: no guess");
 }
+
+#[test]
+fn keywords_end_at_a_word_boundary() {
+    let problem = |body: &str| format!("problem P {{ upper x: real; lower y: real; {body} }}");
+    let objectives = "minimize upper: x^2; minimize lower: (y - x)^2;";
+    assert!(compile(&problem(&format!("let z = x; {objectives}"))).is_ok());
+    let errors = compile(&problem(&format!("letz = x; {objectives}"))).unwrap_err();
+    assert_eq!(errors[0].hint.as_deref(), Some("a keyword is a word of its own: did you mean `let z`?"));
+    for glued in ["ifx > 0 then y^2 else y^4", "if x > 0 theny^2 else y^4", "if x > 0 then y^2 elsey", "x orz"] {
+        let text = problem(&format!("minimize upper: x; minimize lower: {glued};"));
+        assert!(compile(&text).is_err(), "`{glued}` was accepted");
+    }
+    // Names that merely start with a keyword are names.
+    assert!(compile(&problem("let iffy = x; let lettuce = iffy; minimize upper: lettuce; minimize lower: y^2;")).is_ok());
+}
+
+#[test]
+fn a_missing_semicolon_is_reported_after_the_previous_token() {
+    let text = "problem P {\n    upper x: real // the upper variable\n    /// doc\n    lower y: real;\n    \
+                minimize upper: x^2;\n    minimize lower: (y - x)^2\n}\n";
+    let errors = compile(text).unwrap_err();
+    assert_eq!(errors[0].message, "expected `;`, found `///`");
+    assert_eq!(&text[errors[0].span.clone()], "l", "the last letter of `real` on line 2");
+    assert_eq!(errors[0].span.end, text.find("real").unwrap() + 4);
+    let fixed = text.replacen("real //", "real; //", 1);
+    let errors = compile(&fixed).unwrap_err();
+    assert_eq!(errors[0].message, "expected `;`, found `}`");
+    assert_eq!(errors[0].span.end, fixed.find("^2\n}").unwrap() + 2);
+    assert!(compile(&fixed.replace("^2\n}", "^2;\n}")).is_ok());
+}
