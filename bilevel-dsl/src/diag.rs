@@ -35,22 +35,37 @@ impl Diagnostic {
         }
     }
 
-    /// Renders the diagnostic as `file:line:col: error: message` with the source line and a caret under it.
+    /// Renders the diagnostic as rustc does: `error: message`, then `--> file:line:col`, the source line and a
+    /// caret under the offending text, and the hint.
+    ///
+    /// ```
+    /// let text = "problem P { upper x: real; lower y: real; minimize upper: x; minimize lower: z; }";
+    /// let errors = bilevel_dsl::compile(text).unwrap_err();
+    /// let shown = errors[0].render("p.bl", text);
+    /// assert!(shown.starts_with("error: cannot find `z` in this problem\n --> p.bl:1:77\n"), "{shown}");
+    /// ```
     pub fn render(&self, file: &str, source: &str) -> String {
+        format!("error: {}", self.located(file, source))
+    }
+
+    /// [`render`](Self::render) without the leading `error: ` (for a caller that adds its own, such as
+    /// `compile_error!`).
+    pub fn located(&self, file: &str, source: &str) -> String {
         let (line, col) = line_col(source, self.span.start);
         let text = source.lines().nth(line - 1).unwrap_or("");
         let width = source[self.span.start.min(source.len())..self.span.end.min(source.len())]
             .lines()
             .next()
             .map_or(1, |s| s.chars().count().max(1));
+        let gutter = " ".repeat(line.to_string().len());
         let mut out = format!(
-            "{file}:{line}:{col}: error: {}\n  |\n  | {text}\n  | {}{}",
+            "{}\n{gutter}--> {file}:{line}:{col}\n{gutter} |\n{line} | {text}\n{gutter} | {}{}",
             self.message,
             " ".repeat(col - 1),
             "^".repeat(width)
         );
         if let Some(h) = &self.hint {
-            out.push_str(&format!("\n  = help: {h}"));
+            out.push_str(&format!("\n{gutter} = help: {h}"));
         }
         out
     }

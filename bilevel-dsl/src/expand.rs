@@ -83,7 +83,7 @@ fn expand_file(path: &str, span: Span) -> TokenStream {
             quote!(#code #track)
         }
         Err(diagnostics) => {
-            let errors = diagnostics.iter().map(|d| error_between(span, span, &d.render(path, &text)));
+            let errors = diagnostics.iter().map(|d| error_between(span, span, &d.located(path, &text)));
             let stub = stub(&text);
             quote!(#(#errors)* #stub #track)
         }

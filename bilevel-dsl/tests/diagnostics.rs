@@ -28,9 +28,9 @@ fn errors_render_with_file_line_and_column() {
     let errors = compile(&text).unwrap_err();
     assert_eq!(errors.len(), 1);
     let shown = errors[0].render("p1.bl", &text);
-    assert!(shown.starts_with("p1.bl:6:32: error: cannot find `z` in this problem"), "{shown}");
+    assert!(shown.starts_with("error: cannot find `z` in this problem\n --> p1.bl:6:32\n"), "{shown}");
     assert!(
-        shown.contains("    minimize upper: 0.5 * (x - z[1])^2 + 0.5 * r^2;\n  |                                ^"),
+        shown.contains("6 |     minimize upper: 0.5 * (x - z[1])^2 + 0.5 * r^2;\n  |                                ^"),
         "{shown}"
     );
     assert!(shown.contains("= help: declare it"), "{shown}");
