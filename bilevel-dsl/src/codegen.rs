@@ -203,17 +203,32 @@ impl Gen<'_> {
         }
     }
 
-    /// The body of `upper_hess_xx` / `lower_hess_xx`: the symmetric `n × n` block `∇²xx`.
+    /// The body of `upper_hess_xx` / `lower_hess_xx`: `∇²xx` column by column, column `j` the product
+    /// `∇²xx · e_j` (its upper triangle mirrored). Each product costs what the gradient costs, so the code grows like the gradient's, where the
+    /// block itself can have n² entries (`norm(x)`); no algorithm calls it.
     fn hess_xx(&self, d: &Derivatives) -> TokenStream {
-        let entries = self.symmetric_entries("xx", &d.xx);
-        let roots: Vec<ExprId> = entries.iter().map(|e| e.id).collect();
-        let (stmts, exprs) = self.emitter(&roots).block(&roots);
-        let writes = matrix_writes(None, &entries, &exprs);
-        let xx = matrix_decl("xx", self.model.x.dim, self.model.x.dim, &entries, self.krate);
+        let krate = self.krate;
+        let na = quote!(#krate::nalgebra);
+        let n = Literal::usize_unsuffixed(self.model.x.dim);
+        let zeros = quote!(#na::SMatrix::<f64, #n, #n>::zeros());
+        if d.xx_u.iter().all(|&id| self.dag.as_const(id) == Some(0.0)) {
+            return zeros;
+        }
+        let (stmts, exprs) = self.emitter(&d.xx_u).block(&d.xx_u);
         quote! {
-            #(#stmts)*
-            #xx
-            #(#writes)*
+            let mut xx = #zeros;
+            let mut u = [0.0_f64; #n];
+            for j in 0..#n {
+                u[j] = 1.0;
+                #(#stmts)*
+                let column: [f64; #n] = [#(#exprs),*];
+                // The upper triangle, mirrored: the block is exactly symmetric.
+                for i in 0..=j {
+                    xx[(i, j)] = column[i];
+                    xx[(j, i)] = column[i];
+                }
+                u[j] = 0.0;
+            }
             xx
         }
     }
@@ -259,14 +274,6 @@ fn matrix_writes(owner: Option<&str>, entries: &[Entry], exprs: &[TokenStream]) 
             quote!(#owner #target[(#i, #j)] = #e;)
         })
         .collect()
-}
-
-/// `let [mut] m = SMatrix::<f64, r, c>::zeros();` (`mut` only when an entry is written).
-fn matrix_decl(matrix: &str, rows: usize, cols: usize, entries: &[Entry], krate: &TokenStream) -> TokenStream {
-    let name = format_ident!("{}", matrix);
-    let mutable = if entries.iter().any(|e| e.matrix == matrix) { quote!(mut) } else { quote!() };
-    let (r, c) = (Literal::usize_unsuffixed(rows), Literal::usize_unsuffixed(cols));
-    quote!(let #mutable #name = #krate::nalgebra::SMatrix::<f64, #r, #c>::zeros();)
 }
 
 /// The public field of each `param`, with its doc comment and default.

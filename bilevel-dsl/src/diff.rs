@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::dag::{Dag, ExprId, Func, Node};
+use crate::dag::{Array, Dag, ExprId, Func, Node};
 
 /// One objective of a problem without data and the derivative nodes the `Problem` methods return, all in one DAG
 /// (what the code generator writes out and the tape evaluator runs).
@@ -19,8 +19,10 @@ pub struct Derivatives {
     pub yy: Block,
     /// `∇²xy`, `n × m`.
     pub xy: Block,
-    /// Upper triangle of `∇²xx`.
-    pub xx: Block,
+    /// `∇²xx · u`, one node per component, for the direction `u` (`Array::DirX` elements): `∇²xx` column by
+    /// column. A product costs what the gradient costs, where the block itself can be n² entries (`norm(x)`), and
+    /// no algorithm needs the block, only an analysis of the upper level.
+    pub xx_u: Vec<ExprId>,
 }
 
 /// The gradients and Hessian blocks of `f` over `x ∈ Rⁿ`, `y ∈ Rᵐ` (`dims = (n, m)`), as nodes of `dag`.
@@ -31,8 +33,14 @@ pub fn derivatives(dag: &mut Dag, (n, m): (usize, usize), f: ExprId) -> Derivati
     let grad = gradient(dag, f, &wrt);
     let (grad_x, grad_y) = (grad[..n].to_vec(), grad[n..].to_vec());
     let (yy, xy) = hessian_blocks(dag, &grad_y, &xs, &ys);
-    let xx = symmetric_block(dag, &grad_x, &xs);
-    Derivatives { value: f, grad_x, grad_y, yy, xy, xx }
+    let xx_u = tangent(dag, &grad_x, |dag, node| match node {
+        Node::X(i) => {
+            let i = dag.constant(f64::from(i));
+            Some(dag.insert(Node::At(Array::DirX, i, None)))
+        }
+        _ => None,
+    });
+    Derivatives { value: f, grad_x, grad_y, yy, xy, xx_u }
 }
 
 /// The derivative rules: `∂node/∂child` for each numeric child of `id`, one line per primitive.
@@ -222,19 +230,6 @@ pub fn hessian_blocks(dag: &mut Dag, grad_y: &[ExprId], xs: &[ExprId], ys: &[Exp
     }
     xy.entries.sort_unstable_by_key(|&(i, j, _)| (i, j));
     (yy, xy)
-}
-
-/// The upper triangle of the symmetric block `∂²f/∂vᵢ∂vⱼ` from the gradient `grad` of `f` in `vars`. Used for
-/// `∇²xx`.
-pub fn symmetric_block(dag: &mut Dag, grad: &[ExprId], vars: &[ExprId]) -> Block {
-    let position: HashMap<ExprId, usize> = vars.iter().enumerate().map(|(k, &v)| (v, k)).collect();
-    let mut block = Block::default();
-    for (j, &g) in grad.iter().enumerate() {
-        let mut column = second_derivatives(dag, g, &position);
-        column.sort_unstable();
-        block.entries.extend(column.into_iter().filter(|&(i, _)| i <= j).map(|(i, id)| (i, j, id)));
-    }
-    block
 }
 
 /// `(k, ∂g/∂v_k)` for each variable `v_k` (by its `position`) that `g` depends on, structural zeros left out.

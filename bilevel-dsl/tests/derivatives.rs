@@ -231,3 +231,22 @@ fn at_y(model: &Model, id: ExprId, y: f64) -> f64 {
     let (n, m) = (model.x.dim, model.y.dim);
     eval(&model.dag, &[id], &vec![0.0; n], &vec![y; m], &model.param_defaults())[0]
 }
+
+#[test]
+fn the_xx_block_costs_what_the_x_gradient_costs() {
+    // `norm(x)` has a dense ∇²xx (n² entries); it is generated as n products ∇²xx·e_j, each the size of the
+    // gradient, so the code grows like n (it was 48 MB at n = 1024).
+    let text = |n: usize| {
+        format!(
+            "problem N {{ upper x: real[{n}]; lower y: real; minimize upper: norm(x) + y^2; \
+             minimize lower: (y - sum(x))^2; }}"
+        )
+    };
+    let size = |n: usize| {
+        let model = compile(&text(n)).unwrap();
+        bilevel_dsl::codegen::generate(&model, &"::bilevel".parse().unwrap()).to_string().len() as f64
+    };
+    let ratio = size(1024) / size(256);
+    assert!((3.6..=4.4).contains(&ratio), "generated code grows {ratio}× from n = 256 to 1024");
+    assert!(size(1024) < 1.5e6, "{} bytes at n = 1024", size(1024));
+}

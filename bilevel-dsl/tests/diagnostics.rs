@@ -199,7 +199,9 @@ fn keywords_end_at_a_word_boundary() {
         assert!(compile(&text).is_err(), "`{glued}` was accepted");
     }
     // Names that merely start with a keyword are names.
-    assert!(compile(&problem("let iffy = x; let lettuce = iffy; minimize upper: lettuce; minimize lower: y^2;")).is_ok());
+    assert!(
+        compile(&problem("let iffy = x; let lettuce = iffy; minimize upper: lettuce; minimize lower: y^2;")).is_ok()
+    );
 }
 
 #[test]

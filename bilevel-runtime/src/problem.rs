@@ -95,7 +95,9 @@ where
     /// `G`, its gradients, `H = ∇²yy G` and `B = ∇²xy G` in one call.
     fn lower_hess(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> Hess<Self::N, Self::M>;
     /// `∇²xx F` (`n × n`). No algorithm needs it; it is there to analyse the upper level (e.g. second-order
-    /// conditions).
+    /// conditions). Generated problems compute it column by column as products `∇²xx F · e_j`, each costing about
+    /// a gradient, so that its code grows like the gradient's even where the block is dense (`norm(x)`). The result
+    /// is on the stack: at n = 1024 it is 8 MB, more than a main thread has.
     fn upper_hess_xx(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> OMatrix<f64, Self::N, Self::N>;
     /// `∇²xx G` (`n × n`).
     fn lower_hess_xx(&self, x: &OVector<f64, Self::N>, y: &OVector<f64, Self::M>) -> OMatrix<f64, Self::N, Self::N>;

@@ -31,7 +31,7 @@ mod scalar;
 
 pub use data::DataTapeProblem;
 
-use bilevel_dsl::dag::{Dag, ExprId, Node};
+use bilevel_dsl::dag::{Array, Dag, ExprId, Node};
 use bilevel_dsl::diff::{derivatives, Block, Derivatives};
 use bilevel_dsl::{Diagnostic, Model};
 use bilevel_runtime::nalgebra::{DMatrix, DVector, Dyn};
@@ -47,6 +47,8 @@ enum Op {
     Const(f64),
     X(u32),
     Y(u32),
+    /// Component of the direction `u` of a product `∇²xx · u`.
+    U(u32),
     Param(u32),
     Unary(Unary, u32),
     Binary(Binary, u32, u32),
@@ -76,6 +78,7 @@ impl Tape {
                 Node::X(i) => Op::X(i),
                 Node::Y(i) => Op::Y(i),
                 Node::Param(k) => Op::Param(k),
+                Node::At(Array::DirX, i, None) => Op::U(dag.as_const(i).expect("a direction index is a number") as u32),
                 Node::Select(c, a, b) => Op::Select(r(c), r(a), r(b)),
                 // A shift that only steadies the evaluation: its value, as the compiled code computes it.
                 Node::Detach(a) => {
@@ -98,8 +101,9 @@ impl Tape {
         Tape { ops, outputs }
     }
 
-    /// Runs the tape at `(x, y)` with parameter values `params`, leaving every register in `regs`.
-    fn run(&self, x: &[f64], y: &[f64], params: &[f64], regs: &mut Vec<f64>) {
+    /// Runs the tape at `(x, y)` with parameter values `params` (and direction `u`, for `∇²xx · u`), leaving every
+    /// register in `regs`.
+    fn run(&self, [x, y, u]: [&[f64]; 3], params: &[f64], regs: &mut Vec<f64>) {
         regs.clear();
         for op in &self.ops {
             let at = |k: u32| regs[k as usize];
@@ -107,6 +111,7 @@ impl Tape {
                 Op::Const(c) => c,
                 Op::X(i) => x[i as usize],
                 Op::Y(i) => y[i as usize],
+                Op::U(i) => u[i as usize],
                 Op::Param(k) => params[k as usize],
                 Op::Unary(f, a) => unary(f, at(a)),
                 Op::Binary(f, a, b) => binary(f, at(a), at(b)),
@@ -134,13 +139,12 @@ struct ObjectiveTapes {
     value: Tape,
     grad: Tape,
     hess: Tape,
-    xx: Tape,
+    /// `∇²xx · u`.
+    xx_u: Tape,
     /// The entries of the upper triangle of `∇²yy`, in the order of the `hess` outputs after the gradients.
     yy: Vec<(usize, usize)>,
     /// The entries of `∇²xy`, after those of `∇²yy`.
     xy: Vec<(usize, usize)>,
-    /// The entries of the upper triangle of `∇²xx`, the `xx` outputs.
-    xx_at: Vec<(usize, usize)>,
 }
 
 impl ObjectiveTapes {
@@ -154,10 +158,9 @@ impl ObjectiveTapes {
             value: Tape::new(dag, &[d.value]),
             grad: Tape::new(dag, &grads),
             hess: Tape::new(dag, &hess_roots),
-            xx: Tape::new(dag, &ids(&d.xx)),
+            xx_u: Tape::new(dag, &d.xx_u),
             yy: places(&d.yy),
             xy: places(&d.xy),
-            xx_at: places(&d.xx),
         }
     }
 }
@@ -253,6 +256,11 @@ impl TapeProblem {
     /// Runs `tape` at `(x, y)` and reads the registers with `read`. The registers are a buffer of this thread,
     /// reused from call to call (a run allocates only the results of the `Problem` methods).
     fn run<R>(&self, tape: &Tape, x: &DVector<f64>, y: &DVector<f64>, read: impl FnOnce(&[f64]) -> R) -> R {
+        self.run_along(tape, [x.as_slice(), y.as_slice(), &[]], read)
+    }
+
+    /// [`run`](Self::run) with a direction `u`.
+    fn run_along<R>(&self, tape: &Tape, inputs: [&[f64]; 3], read: impl FnOnce(&[f64]) -> R) -> R {
         thread_local! {
             static REGISTERS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
         }
@@ -264,7 +272,7 @@ impl TapeProblem {
                 Ok(regs) => regs,
                 Err(_) => &mut fresh,
             };
-            tape.run(x.as_slice(), y.as_slice(), &self.params.values, regs);
+            tape.run(inputs, &self.params.values, regs);
             read(regs)
         })
     }
@@ -305,15 +313,21 @@ impl TapeProblem {
         }
     }
 
+    /// `∇²xx` column by column, column `j` the product `∇²xx · e_j`, upper triangle mirrored (as the compiled code computes it).
     fn xx_of(&self, t: &ObjectiveTapes, x: &DVector<f64>, y: &DVector<f64>) -> DMatrix<f64> {
-        self.run(&t.xx, x, y, |regs| {
-            let mut xx = DMatrix::zeros(self.n, self.n);
-            for (k, &(i, j)) in t.xx_at.iter().enumerate() {
-                xx[(i, j)] = t.xx.output(regs, k);
-                xx[(j, i)] = t.xx.output(regs, k);
-            }
-            xx
-        })
+        let mut xx = DMatrix::zeros(self.n, self.n);
+        let mut u = vec![0.0; self.n];
+        for j in 0..self.n {
+            u[j] = 1.0;
+            self.run_along(&t.xx_u, [x.as_slice(), y.as_slice(), &u], |regs| {
+                for i in 0..=j {
+                    xx[(i, j)] = t.xx_u.output(regs, i);
+                    xx[(j, i)] = xx[(i, j)];
+                }
+            });
+            u[j] = 0.0;
+        }
+        xx
     }
 }
 
