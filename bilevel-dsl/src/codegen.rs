@@ -4,16 +4,16 @@ use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
 use crate::dag::{Dag, ExprId};
+use crate::diag::Diagnostic;
 use crate::diff::{self, derivatives, Derivatives};
 use crate::emit::{number, Emitter};
 use crate::model::Model;
 
 /// Generates the problem's struct and its `Problem` implementation. `krate` is the path of the facade crate
-/// (`::bilevel` for the macro).
-pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
+/// (`::bilevel` for the macro). An error when the derivatives are too large to write out ([`diff::MAX_NODES`]).
+pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagnostic> {
     let mut dag = model.dag.clone();
-    let upper = derivatives(&mut dag, (model.x.dim, model.y.dim), model.upper);
-    let lower = derivatives(&mut dag, (model.x.dim, model.y.dim), model.lower);
+    let (upper, lower) = differentiate(model, &mut dag)?;
     let g = Gen { dag: &dag, model, krate };
     let name = format_ident!("{}", model.name);
     let name_str = &model.name;
@@ -34,7 +34,7 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
     let (upper_grad, lower_grad) = (g.grad(&upper), g.grad(&lower));
     let (upper_hess, lower_hess) = (g.hess(&upper), g.hess(&lower));
     let (upper_xx, lower_xx) = (g.hess_xx(&upper), g.hess_xx(&lower));
-    quote! {
+    Ok(quote! {
         #item
 
         // Generated code is not the user's to change: constants folded from their text can trip lints such as
@@ -93,7 +93,28 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
                 #lower_xx
             }
         }
+    })
+}
+
+/// The derivatives of both objectives, or an error at the objective whose derivatives exceed [`diff::MAX_NODES`].
+pub fn differentiate(model: &Model, dag: &mut Dag) -> Result<(Derivatives, Derivatives), Diagnostic> {
+    let dims = (model.x.dim, model.y.dim);
+    let upper = derivatives(dag, dims, model.upper);
+    let lower = derivatives(dag, dims, model.lower);
+    if diff::too_large(dag) {
+        let (upper_span, lower_span) = model.objective_spans.clone();
+        let lower_alone = {
+            let mut alone = model.dag.clone();
+            derivatives(&mut alone, dims, model.lower);
+            diff::too_large(&alone)
+        };
+        let span = if lower_alone { lower_span } else { upper_span };
+        let msg = format!("the derivatives of this objective take more than {} expression nodes", diff::MAX_NODES);
+        let hint = "straight-line code holds every Hessian entry (a dense `real[k]` has k² of them); declare large \
+                    arrays as `data` with `dim` sizes, whose derivatives are matrix-free products";
+        return Err(Diagnostic::new(span, msg).hint(hint));
     }
+    Ok((upper, lower))
 }
 
 /// `SVector::<f64, k>::from([..])` of constants.

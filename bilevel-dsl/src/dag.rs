@@ -253,6 +253,9 @@ pub struct Dag {
     free: Vec<Box<[u32]>>,
     /// The loop variables, indexed by the number in [`Node::Idx`] and [`Node::Sum`].
     loops: Vec<Loop>,
+    /// How many nodes were asked for, found or new: the work of building the DAG (a sum of a sum repeats the
+    /// same few nodes 10¹⁰ times without growing the DAG).
+    requests: u64,
 }
 
 impl Dag {
@@ -290,6 +293,7 @@ impl Dag {
 
     /// Adds a node (or finds the equal one). Does no simplification.
     pub fn insert(&mut self, node: Node) -> ExprId {
+        self.requests += 1;
         if let Some(&id) = self.memo.get(&node) {
             return id;
         }
@@ -312,6 +316,11 @@ impl Dag {
         vars.sort_unstable();
         vars.dedup();
         vars.into_boxed_slice()
+    }
+
+    /// How many nodes were requested so far (found or added): the work spent building the DAG.
+    pub fn requests(&self) -> u64 {
+        self.requests
     }
 
     /// The free loop variables of a node, sorted.
@@ -459,6 +468,12 @@ impl Dag {
         self.as_select(id).filter(|&(_, p, q)| self.is(p, 0.0) || self.is(q, 0.0))
     }
 
+    /// Whether `id` is `if c then 1 else 0` or `if c then 0 else 1`.
+    fn is_bare_mask(&self, id: ExprId) -> bool {
+        self.as_select(id)
+            .is_some_and(|(_, p, q)| (self.is(p, 0.0) && self.is(q, 1.0)) || (self.is(p, 1.0) && self.is(q, 0.0)))
+    }
+
     /// `if c then p ∘ p2 else q ∘ q2` when `a` and `b` are selects on the same condition `c`.
     fn merge_selects(&mut self, a: ExprId, b: ExprId, op: fn(&mut Dag, ExprId, ExprId) -> ExprId) -> Option<ExprId> {
         let ((c, p, q), (c2, p2, q2)) = (self.as_select(a)?, self.as_select(b)?);
@@ -565,8 +580,12 @@ impl Dag {
             }
             _ => {}
         }
-        let pushed = self.merge_selects(a, b, Dag::mul).or_else(|| self.push_into_mask(b, a, Dag::mul));
-        if let Some(r) = pushed.or_else(|| self.push_into_mask(a, b, Dag::mul)) {
+        // A factor that is a bare mask (`if c then 1 else 0`) takes the other factor into its branch in one node.
+        // Pushing the mask into the other factor instead would copy a chain of masked selects (the adjoint deep in
+        // an `else if` chain) once per link: quadratic in the chain.
+        let (first, second) = if self.is_bare_mask(a) && !self.is_bare_mask(b) { (a, b) } else { (b, a) };
+        let pushed = self.merge_selects(a, b, Dag::mul).or_else(|| self.push_into_mask(first, second, Dag::mul));
+        if let Some(r) = pushed.or_else(|| self.push_into_mask(second, first, Dag::mul)) {
             return r;
         }
         self.insert(Node::Mul(a, b))

@@ -25,7 +25,18 @@ pub struct Derivatives {
     pub xx_u: Vec<ExprId>,
 }
 
+/// The most nodes the DAG of a problem without data may have once differentiated. A dense Hessian of
+/// `real[300]` takes about 94 000; `real[4096]` would take 8 million entries (its code would not compile in
+/// reasonable time). [`derivatives`] stops growing the DAG once past it; see [`too_large`].
+pub const MAX_NODES: usize = 1_000_000;
+
+/// Whether differentiation stopped at [`MAX_NODES`] (the derivatives in `dag` are then incomplete).
+pub fn too_large(dag: &Dag) -> bool {
+    dag.len() > MAX_NODES
+}
+
 /// The gradients and Hessian blocks of `f` over `x ∈ Rⁿ`, `y ∈ Rᵐ` (`dims = (n, m)`), as nodes of `dag`.
+/// Incomplete when [`too_large`] is then true.
 pub fn derivatives(dag: &mut Dag, (n, m): (usize, usize), f: ExprId) -> Derivatives {
     let xs: Vec<ExprId> = (0..n as u32).map(|i| dag.insert(Node::X(i))).collect();
     let ys: Vec<ExprId> = (0..m as u32).map(|i| dag.insert(Node::Y(i))).collect();
@@ -136,6 +147,9 @@ pub fn adjoints(dag: &mut Dag, f: ExprId) -> HashMap<ExprId, ExprId> {
     let cone = dag.cone(&[f]);
     let mut adjoint: HashMap<ExprId, ExprId> = HashMap::from([(f, dag.constant(1.0))]);
     for &id in cone.iter().rev() {
+        if too_large(dag) {
+            break;
+        }
         let Some(&adj) = adjoint.get(&id) else { continue };
         for (child, partial) in partials(dag, id) {
             let term = dag.mul(adj, partial);
@@ -170,6 +184,9 @@ pub fn tangent(dag: &mut Dag, roots: &[ExprId], seed: impl Fn(&mut Dag, Node) ->
     let zero = dag.constant(0.0);
     let mut tan: HashMap<ExprId, ExprId> = HashMap::new();
     for (i, _) in reach.iter().enumerate().filter(|(_, r)| **r) {
+        if too_large(dag) {
+            break;
+        }
         let id = ExprId::from_index(i);
         let node = dag.node(id);
         let t = if node.children().is_empty() || matches!(node, Node::At(..)) {
@@ -218,6 +235,9 @@ pub fn hessian_blocks(dag: &mut Dag, grad_y: &[ExprId], xs: &[ExprId], ys: &[Exp
     let position: HashMap<ExprId, usize> = xs.iter().chain(ys).enumerate().map(|(k, &v)| (v, k)).collect();
     let (mut yy, mut xy) = (Block::default(), Block::default());
     for (j, &g) in grad_y.iter().enumerate() {
+        if too_large(dag) {
+            break;
+        }
         let mut column: Vec<(usize, ExprId)> = second_derivatives(dag, g, &position);
         column.sort_unstable();
         for (k, id) in column {

@@ -6,18 +6,34 @@ use proc_macro2::{Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::{format_ident, quote};
 
 use crate::ast::ItemKind;
+use crate::diag::Diagnostic;
 use crate::model::Model;
 use crate::tokens::SourceText;
 use crate::{codegen, compile, products};
 
+/// The most generated code a problem may have, in bytes of Rust tokens (unformatted): more than a dense Hessian
+/// of `real[300]` (4.4 MB), about what rustc compiles in a minute.
+/// A dense Hessian of `real[300]` is 5 MB; `if`s nested hundreds deep whose branches share terms repeat them in
+/// every branch.
+pub const MAX_CODE_BYTES: usize = 8 << 20;
+
 /// The generated code of a checked problem: loops and derivative products for a problem with data, straight-line
-/// code and dense blocks otherwise.
-pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
-    if model.has_data() {
-        products::generate(model, krate)
-    } else {
-        codegen::generate(model, krate)
+/// code and dense blocks otherwise. An error when the code would be too large to compile ([`MAX_CODE_BYTES`],
+/// [`diff::MAX_NODES`](crate::diff::MAX_NODES)).
+pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagnostic> {
+    let code = if model.has_data() { products::generate(model, krate) } else { codegen::generate(model, krate)? };
+    let bytes = code.to_string().len();
+    if bytes > MAX_CODE_BYTES {
+        let msg = format!(
+            "the code generated for this problem would be {} MB, more than the {} MB rustc compiles in reasonable time",
+            bytes >> 20,
+            MAX_CODE_BYTES >> 20
+        );
+        let hint = "declare large arrays as `data` with `dim` sizes (their code does not grow with them), or nest \
+                    fewer `if`s";
+        return Err(Diagnostic::new(model.name_span.clone(), msg).hint(hint));
     }
+    Ok(code)
 }
 
 /// The `bilevel!` macro: problem tokens in, the generated struct and `Problem` impl out; on error, one
@@ -32,8 +48,8 @@ pub fn expand(input: TokenStream) -> TokenStream {
         return expand_file(&path, span);
     }
     let source = SourceText::from_tokens(input);
-    match compile(&source.text) {
-        Ok(model) => generate(&model, &quote!(::bilevel)),
+    match compile(&source.text).and_then(|model| generate(&model, &quote!(::bilevel)).map_err(|d| vec![d])) {
+        Ok(code) => code,
         Err(diagnostics) => {
             let errors = diagnostics.iter().map(|d| {
                 let (first, last) = source.spans(d.span.clone());
@@ -77,11 +93,8 @@ fn expand_file(path: &str, span: Span) -> TokenStream {
     let track = quote!(
         const _: &[u8] = include_bytes!(#tracked);
     );
-    match compile(&text) {
-        Ok(model) => {
-            let code = generate(&model, &quote!(::bilevel));
-            quote!(#code #track)
-        }
+    match compile(&text).and_then(|model| generate(&model, &quote!(::bilevel)).map_err(|d| vec![d])) {
+        Ok(code) => quote!(#code #track),
         Err(diagnostics) => {
             let errors = diagnostics.iter().map(|d| error_between(span, span, &d.located(path, &text)));
             let stub = stub(&text);

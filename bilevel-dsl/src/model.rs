@@ -76,6 +76,9 @@ pub struct Model {
     pub upper: ExprId,
     /// The lower objective `G`.
     pub lower: ExprId,
+    /// Where the objectives are written (`minimize upper: …`, `minimize lower: …`), for errors found after
+    /// checking (a derivative too large to generate).
+    pub objective_spans: (Span, Span),
 }
 
 impl Model {

@@ -99,7 +99,7 @@ fn too_deep_or_too_long_expressions_are_errors_not_crashes() {
         format!("x{}", "^x".repeat(2000)),
     ] {
         let model = compile(&with_objective(&upper)).expect("within the limits");
-        assert!(!bilevel_dsl::codegen::generate(&model, &quote::quote!(::bilevel)).is_empty());
+        assert!(!bilevel_dsl::codegen::generate(&model, &quote::quote!(::bilevel)).unwrap().is_empty());
     }
 }
 
@@ -217,4 +217,19 @@ fn a_missing_semicolon_is_reported_after_the_previous_token() {
     assert_eq!(errors[0].message, "expected `;`, found `}`");
     assert_eq!(errors[0].span.end, fixed.find("^2\n}").unwrap() + 2);
     assert!(compile(&fixed.replace("^2\n}", "^2;\n}")).is_ok());
+}
+
+#[test]
+fn expansion_work_is_bounded_and_reported_at_the_outer_sum() {
+    let problem = |lower: &str| {
+        format!("problem P {{ upper x: real; lower y: real[1000]; minimize upper: x^2; minimize lower: {lower}; }}")
+    };
+    // 10¹⁰ terms, each a node found again: the work is counted, not only the new nodes.
+    let text = problem("sum(i in 0..100000: sum(j in 0..100000: (y[0] - x)^2))");
+    let errors = compile(&text).unwrap_err();
+    assert_eq!(errors.len(), 1, "reported once: {errors:?}");
+    assert_eq!(errors[0].message, "expanding this to scalars takes more than 4000000 operations");
+    assert!(text[errors[0].span.clone()].starts_with("sum(i in 0..100000: sum(j"), "at the outer sum");
+    // What stays under the budget compiles.
+    assert!(compile(&problem("norm2(sum(i in 0..100: y * x))")).is_ok());
 }

@@ -8,7 +8,7 @@ fn errors_in_a_file_name_the_file_line_and_column() {
     let out = expand(quote!(file = "tests/bl/broken.bl")).to_string();
     assert!(out.contains("compile_error"), "{out}");
     assert!(
-        out.contains("tests/bl/broken.bl:4:28: error: index 2 is out of range for `y`, which has length 2"),
+        out.contains("index 2 is out of range for `y`, which has length 2\\n --> tests/bl/broken.bl:4:28"),
         "{out}"
     );
     assert!(out.contains("struct Broken"), "a stub keeps the type usable: {out}");

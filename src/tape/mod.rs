@@ -31,8 +31,9 @@ mod scalar;
 
 pub use data::DataTapeProblem;
 
+use bilevel_dsl::codegen::differentiate;
 use bilevel_dsl::dag::{Array, Dag, ExprId, Node};
-use bilevel_dsl::diff::{derivatives, Block, Derivatives};
+use bilevel_dsl::diff::{Block, Derivatives};
 use bilevel_dsl::{Diagnostic, Model};
 use bilevel_runtime::nalgebra::{DMatrix, DVector, Dyn};
 use bilevel_runtime::{Bounds, Grad, Hess, Problem};
@@ -218,8 +219,7 @@ impl TapeProblem {
         }
         let (n, m) = (model.x.dim, model.y.dim);
         let mut dag = model.dag.clone();
-        let upper = derivatives(&mut dag, (n, m), model.upper);
-        let lower = derivatives(&mut dag, (n, m), model.lower);
+        let (upper, lower) = differentiate(model, &mut dag).map_err(|d| TapeError::Text(vec![d]))?;
         Ok(TapeProblem {
             name: model.name.clone(),
             n,

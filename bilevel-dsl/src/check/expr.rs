@@ -8,13 +8,48 @@ use crate::dag::{Cmp, Dag, ExprId, Func, Node};
 impl Checker {
     /// Expands an expression; on error reports it and returns [`Value::Error`].
     pub(super) fn expr(&mut self, e: &Expr) -> Value {
+        if self.over_budget {
+            return Value::Error;
+        }
+        let value = self.expand(e);
+        if self.over_budget(&e.span) {
+            return Value::Error;
+        }
+        value
+    }
+
+    /// Whether the expansion went over [`super::MAX_EXPANSION`]; reports it once, at the outermost `sum` being
+    /// expanded (the loop that multiplies the work) or else at `span`.
+    fn over_budget(&mut self, span: &Span) -> bool {
+        if !self.over_budget && self.dag.requests() > super::MAX_EXPANSION {
+            self.over_budget = true;
+            let span = self.sums.first().unwrap_or(span).clone();
+            let msg = format!("expanding this to scalars takes more than {} operations", super::MAX_EXPANSION);
+            let hint = "problems without `data` are expanded element by element; declare large arrays as `data` \
+                        with `dim` sizes, whose sums stay loops";
+            self.error_hint(span, msg, hint);
+        }
+        self.over_budget
+    }
+
+    fn expand(&mut self, e: &Expr) -> Value {
         match &e.kind {
             ExprKind::Num(v) => Value::Num(self.dag.constant(*v)),
             ExprKind::Name(name) => self.name(name, &e.span),
             ExprKind::Index(base, index) => self.index(base, index, &e.span),
             ExprKind::Vector(elems) => self.vector(elems, &e.span),
             ExprKind::Call(f, args) => self.call(f, args, &e.span),
-            ExprKind::Sum { mean, var, lo, hi, body } => self.sum(var, lo, hi, body, *mean),
+            ExprKind::Sum { mean, var, lo, hi, body } => {
+                self.sums.push(e.span.clone());
+                let value = self.sum(var, lo, hi, body, *mean);
+                let over = self.over_budget(&e.span);
+                self.sums.pop();
+                if over {
+                    Value::Error
+                } else {
+                    value
+                }
+            }
             ExprKind::Neg(a) => {
                 let v = self.expr(a);
                 self.map(v, &a.span, "negate", Dag::neg)
@@ -184,7 +219,7 @@ impl Checker {
                 None => term,
                 Some(acc) => self.zip(acc, term, &body.span, "add", Dag::add),
             });
-            if matches!(total, Some(Value::Error)) {
+            if matches!(total, Some(Value::Error)) || self.dag.requests() > super::MAX_EXPANSION {
                 break;
             }
         }

@@ -92,7 +92,16 @@ struct Checker {
     dim_spans: Vec<Span>,
     /// The `data` items in declaration order.
     data: Vec<DataItem>,
+    /// The `sum`s being expanded, outermost first (where an expansion over budget is reported).
+    sums: Vec<Span>,
+    /// Whether the expansion went over [`MAX_EXPANSION`]; everything after it is an error, quickly.
+    over_budget: bool,
 }
+
+/// The most DAG nodes the expansion of a problem to scalars may request (found or new). A sum of a sum over
+/// 10⁵ terms each would otherwise build 10¹⁰ terms; problems whose size is in their data keep their loops (`dim`
+/// and `data`) and cost nothing here.
+pub const MAX_EXPANSION: u64 = 4_000_000;
 
 /// Rust's strict and reserved keywords, which cannot be the names of generated types and fields.
 const RUST_KEYWORDS: &[&str] = &[
@@ -569,8 +578,9 @@ impl Checker {
             bounds: self.bounds,
             start,
             dag: self.dag,
-            upper: self.upper.expect("checked").0,
-            lower: self.lower.expect("checked").0,
+            upper: self.upper.clone().expect("checked").0,
+            lower: self.lower.clone().expect("checked").0,
+            objective_spans: (self.upper.expect("checked").1, self.lower.expect("checked").1),
         })
     }
 }

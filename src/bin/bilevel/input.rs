@@ -38,14 +38,16 @@ pub fn describe(model: &Model) -> String {
     text
 }
 
-/// The Rust code `bilevel!` generates for the problem, formatted.
-pub fn expanded(model: &Model) -> String {
-    let tokens = bilevel_dsl::generate(model, &"::bilevel".parse().expect("a path"));
-    match syn::parse2::<syn::File>(tokens.clone()) {
+/// The Rust code `bilevel!` generates for the problem, formatted; a problem too large to generate is bad input,
+/// rendered at its position like a mistake.
+pub fn expanded(model: &Model, file: &Path, text: &str) -> Result<String, Failure> {
+    let tokens = bilevel_dsl::generate(model, &"::bilevel".parse().expect("a path"))
+        .map_err(|e| Failure::Input(diagnostics(&file.display().to_string(), text, &[e])))?;
+    Ok(match syn::parse2::<syn::File>(tokens.clone()) {
         Ok(file) => prettyplease::unparse(&file),
         // Generated code always parses (tested); should it not, the tokens as they are.
         Err(_) => tokens.to_string(),
-    }
+    })
 }
 
 /// A problem evaluated from its text: through dense tapes without data, through loop tapes with data.

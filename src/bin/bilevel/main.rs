@@ -36,7 +36,9 @@ fn main() -> ExitCode {
         Command::Derive { file } => {
             input::problem(&file).map(|(model, _)| print!("{}", bilevel_dsl::math::derivation(&model)))
         }
-        Command::Expand { file } => input::problem(&file).map(|(model, _)| print!("{}", input::expanded(&model))),
+        Command::Expand { file } => input::problem(&file)
+            .and_then(|(model, text)| input::expanded(&model, &file, &text))
+            .map(|code| print!("{code}")),
         Command::Solve(args) => solve::solve(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Sweep(args) => sweep::sweep(&args),
