@@ -718,13 +718,30 @@ impl Dag {
     }
 
     /// `if c then a else b`.
+    ///
+    /// A mask inside a mask is one mask on both conditions: `if c then (if d then p else 0) else 0` is
+    /// `if c and d then p else 0` (and likewise with the zeros on the other sides). The adjoint of the k-th branch
+    /// of an `else if` chain is k masks deep; as one mask on a shared chain of conditions, each term that flows
+    /// into the branch adds one node, not k, and the chain's derivatives stay linear in its length.
     pub fn select(&mut self, c: ExprId, a: ExprId, b: ExprId) -> ExprId {
         match self.as_bool(c) {
-            Some(true) => a,
-            Some(false) => b,
-            None if a == b => a,
-            None => self.insert(Node::Select(c, a, b)),
+            Some(true) => return a,
+            Some(false) => return b,
+            None if a == b => return a,
+            None => {}
         }
+        let (zero_else, zero_then) = (self.is(b, 0.0), self.is(a, 0.0));
+        if zero_else || zero_then {
+            // The condition under which the outer select takes the non-zero side, and that side.
+            let (outer, inner) = if zero_else { (c, a) } else { (self.not(c), b) };
+            if let Some((d, p, q)) = self.as_masked(inner) {
+                let (cond, value) = if self.is(q, 0.0) { (d, p) } else { (self.not(d), q) };
+                let both = self.and(outer, cond);
+                let zero = self.constant(0.0);
+                return self.select(both, value, zero);
+            }
+        }
+        self.insert(Node::Select(c, a, b))
     }
 
     /// The nodes reachable from `roots` (the roots included), in increasing order, which is topological: a node's

@@ -250,3 +250,36 @@ fn the_xx_block_costs_what_the_x_gradient_costs() {
     assert!((3.6..=4.4).contains(&ratio), "generated code grows {ratio}× from n = 256 to 1024");
     assert!(size(1024) < 1.5e6, "{} bytes at n = 1024", size(1024));
 }
+
+/// `if y > 0 then (y - 0)^2 * x else if y > 1 then … else y^2` with `k` branches.
+fn else_if_chain(k: usize) -> String {
+    let chain: Vec<String> = (0..k).map(|b| format!("if y > {b} then (y - {b})^2 * x")).collect();
+    format!(
+        "problem C {{ upper x: real; lower y: real; minimize upper: x^2; minimize lower: {} else y^2; }}",
+        chain.join(" else ")
+    )
+}
+
+#[test]
+fn derivatives_of_an_else_if_chain_are_linear_in_its_length_and_exact() {
+    let nodes = |k: usize| {
+        let model = compile(&else_if_chain(k)).unwrap();
+        let mut dag = model.dag.clone();
+        diff::derivatives(&mut dag, (1, 1), model.lower);
+        (dag.len() - model.dag.len()) as f64
+    };
+    // Nested masks became one mask on a chain of conditions: 4× the branches, about 4× the nodes (it was 16×).
+    let ratio = nodes(400) / nodes(100);
+    assert!((3.5..=4.5).contains(&ratio), "derivative nodes grow {ratio}× from 100 to 400 branches");
+
+    // The branch taken, and its derivatives: G = (y − b)² x for the first b < y, else y².
+    let mut model = compile(&else_if_chain(6)).unwrap();
+    let d = diff::derivatives(&mut model.dag, (1, 1), model.lower);
+    let roots = [d.grad_x[0], d.grad_y[0], d.yy.get(0, 0).unwrap(), d.xy.get(0, 0).unwrap()];
+    for (y, want) in [(-0.5, [0.0, -1.0, 2.0, 0.0]), (3.5, [12.25, 21.0, 6.0, 7.0])] {
+        // At y = 3.5 the first branch (b = 0) is taken: ∂x = y², ∂y = 2 y x, ∂²yy = 2x, ∂²xy = 2y, with x = 3.
+        let x = if y < 0.0 { 1.0 } else { 3.0 };
+        let got = eval(&model.dag, &roots, &[x], &[y], &model.param_defaults());
+        assert_eq!(got, want.to_vec(), "at y = {y}");
+    }
+}
