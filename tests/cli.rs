@@ -179,6 +179,24 @@ fn expand_prints_the_code_the_macro_generates() {
     assert!(code.contains("fn lower_hess("));
 }
 
+#[test]
+fn an_error_over_a_very_long_line_shows_a_short_snippet() {
+    let dir = scratch("limits");
+    // A statement of 60 000 characters over the operator limit: the snippet is cut around the start.
+    let long = dir.join("long.bl");
+    let chain: Vec<String> = (0..2000).map(|k| format!("if y > {k} then (y - {k})^2 * x")).collect();
+    let text = format!(
+        "problem L {{\n    upper x: real;\n    lower y: real;\n    minimize upper: x^2;\n    minimize lower: {} else y^2;\n}}\n",
+        chain.join(" else ")
+    );
+    std::fs::write(&long, &text).unwrap();
+    let out = bilevel().arg("check").arg(&long).assert().code(2);
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("more than 5000 operators"), "{err}");
+    assert!(err.len() < 1000, "{} characters of error for a {}-character line", err.len(), text.len());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A fresh scratch directory for one test's files.
 fn scratch(test: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("bilevel-cli-{test}-{}", std::process::id()));

@@ -109,7 +109,7 @@ pub fn differentiate(model: &Model, dag: &mut Dag) -> Result<(Derivatives, Deriv
             diff::too_large(&alone)
         };
         let span = if lower_alone { lower_span } else { upper_span };
-        let msg = format!("the derivatives of this objective take more than {} expression nodes", diff::MAX_NODES);
+        let msg = format!("the derivatives of this objective take more than {} expression nodes", dag.node_limit());
         let hint = "straight-line code holds every Hessian entry (a dense `real[k]` has k² of them); declare large \
                     arrays as `data` with `dim` sizes, whose derivatives are matrix-free products";
         return Err(Diagnostic::new(span, msg).hint(hint));

@@ -256,6 +256,9 @@ pub struct Dag {
     /// How many nodes were asked for, found or new: the work of building the DAG (a sum of a sum repeats the
     /// same few nodes 10¹⁰ times without growing the DAG).
     requests: u64,
+    /// A smaller limit than [`diff::MAX_NODES`](crate::diff::MAX_NODES) on the nodes differentiation may create
+    /// (for tests of what happens beyond it).
+    node_limit: Option<usize>,
 }
 
 impl Dag {
@@ -316,6 +319,16 @@ impl Dag {
         vars.sort_unstable();
         vars.dedup();
         vars.into_boxed_slice()
+    }
+
+    /// Lowers the limit on the nodes differentiation may create (see [`crate::diff::too_large`]).
+    pub fn limit_nodes(&mut self, limit: usize) {
+        self.node_limit = Some(limit);
+    }
+
+    /// The most nodes differentiation may create: [`crate::diff::MAX_NODES`] unless lowered.
+    pub fn node_limit(&self) -> usize {
+        self.node_limit.unwrap_or(crate::diff::MAX_NODES)
     }
 
     /// How many nodes were requested so far (found or added): the work spent building the DAG.

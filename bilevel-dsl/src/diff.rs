@@ -30,9 +30,10 @@ pub struct Derivatives {
 /// reasonable time). [`derivatives`] stops growing the DAG once past it; see [`too_large`].
 pub const MAX_NODES: usize = 1_000_000;
 
-/// Whether differentiation stopped at [`MAX_NODES`] (the derivatives in `dag` are then incomplete).
+/// Whether differentiation stopped at [`MAX_NODES`] (or the DAG's lower [`Dag::node_limit`]); the derivatives in
+/// `dag` are then incomplete.
 pub fn too_large(dag: &Dag) -> bool {
-    dag.len() > MAX_NODES
+    dag.len() > dag.node_limit()
 }
 
 /// The gradients and Hessian blocks of `f` over `x ∈ Rⁿ`, `y ∈ Rᵐ` (`dims = (n, m)`), as nodes of `dag`.

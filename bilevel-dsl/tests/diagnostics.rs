@@ -233,3 +233,17 @@ fn expansion_work_is_bounded_and_reported_at_the_outer_sum() {
     // What stays under the budget compiles.
     assert!(compile(&problem("norm2(sum(i in 0..100: y * x))")).is_ok());
 }
+
+#[test]
+fn derivatives_too_large_to_write_out_are_an_error_at_their_objective() {
+    // A dense Hessian of real[k] has k(k+1)/2 entries: real[100] takes over 5 000 nodes, past a lowered limit.
+    let text = "problem D { upper x: real; lower y: real[100]; minimize upper: x^2 + norm2(y); \
+                minimize lower: norm2(y)^2 + x * sum(y); }";
+    let mut model = compile(text).unwrap();
+    model.dag.limit_nodes(5_000);
+    let Err(error) = bilevel_dsl::generate(&model, &quote::quote!(::bilevel)) else { panic!("generated") };
+    assert_eq!(error.message, "the derivatives of this objective take more than 5000 expression nodes");
+    assert_eq!(&text[error.span.clone()], "lower", "at `minimize lower`, whose Hessian is dense");
+    model.dag.limit_nodes(100_000);
+    assert!(bilevel_dsl::generate(&model, &quote::quote!(::bilevel)).is_ok());
+}

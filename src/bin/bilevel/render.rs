@@ -15,6 +15,9 @@ pub fn diagnostics(file: &str, text: &str, errors: &[Diagnostic]) -> String {
             let end = d.span.end.min(text.len());
             let start = d.span.start.min(end);
             let span = if start == end && end == text.len() && end > 0 { end - 1..end } else { start..end };
+            // A span over a very long statement is underlined over its first words only, so that the renderer
+            // can cut the line to the terminal's width around it.
+            let span = span.start..span.end.min(clip(text, span.start, 60));
             let snippet = Snippet::source(text).origin(file).fold(true).annotation(Level::Error.span(span));
             let mut message = Level::Error.title(&d.message).snippet(snippet);
             if let Some(hint) = &d.hint {
@@ -28,4 +31,12 @@ pub fn diagnostics(file: &str, text: &str, errors: &[Diagnostic]) -> String {
         n => format!("{n} errors"),
     };
     format!("{}\n\nerror: {file} has {count}", shown.join("\n\n"))
+}
+
+/// The byte offset at most `chars` characters after `start`, and not past the end of its line.
+fn clip(text: &str, start: usize, chars: usize) -> usize {
+    let rest = &text[start..];
+    let line = rest.find('\n').unwrap_or(rest.len());
+    let width = rest.char_indices().nth(chars).map_or(rest.len(), |(i, _)| i);
+    start + line.min(width).max(1.min(rest.len()))
 }
