@@ -298,3 +298,44 @@ fn a_start_where_the_curvature_is_not_finite_is_refused_not_run() {
     let run = aid.solve(&p, &x0, &Vector1::new(0.5)).unwrap();
     assert!(run.trace.iter().all(|r| r.bgs_residual.is_finite() && r.x[0].is_finite()));
 }
+
+/// Every algorithm, dense and matrix-free, stops at the start where H is infinite (G and ∇G finite there): the
+/// start is refused before the first iteration, or the first iteration is a fault, the trace holding the finite
+/// start only. None reports a run it could not do.
+#[test]
+fn every_algorithm_stops_at_a_start_where_the_curvature_is_not_finite() {
+    let p = InfiniteCurvature;
+    let (x0, y0) = p.start();
+    let stopped =
+        |algo: &str, path: &str, refused: Option<String>, fault: Option<(usize, usize, bool)>| match (refused, fault) {
+            (Some(why), _) => assert!(why.contains("the start point cannot be used"), "{algo} ({path}): {why}"),
+            (None, Some((iteration, records, finite))) => {
+                assert_eq!((iteration, records), (1, 1), "{algo} ({path}): a fault at iteration 1, the start kept");
+                assert!(finite, "{algo} ({path}): the trace holds finite records only");
+            }
+            (None, None) => panic!("{algo} ({path}) ran from a start with an infinite Hessian"),
+        };
+    for algo in bilevel::options::ALGORITHMS {
+        let mut options = vec![("lower-step", "0.1"), ("iters", "20")];
+        if matches!(algo, "corrected-itd" | "aid") {
+            options.push(("xi", "pinv"));
+        }
+        let m = Method::from_options(algo, &options).unwrap();
+        match m.solve(&p, &x0, &y0) {
+            Err(SolveError::Options(why)) => stopped(algo, "dense", Some(why), None),
+            Err(SolveError::Fault { iteration, run, .. }) => {
+                let finite = run.trace.iter().all(|r| r.x.iter().chain(&r.y).all(|v| v.is_finite()));
+                stopped(algo, "dense", None, Some((iteration, run.trace.len(), finite)))
+            }
+            other => panic!("{algo} (dense): {other:?}"),
+        }
+        match m.solve_matrix_free(&Dense(p), x0.as_slice(), y0.as_slice()) {
+            Err(SolveError::Options(why)) => stopped(algo, "matrix-free", Some(why), None),
+            Err(SolveError::Fault { iteration, run, .. }) => {
+                let finite = run.trace.iter().all(|r| r.x.iter().chain(&r.y).all(|v| v.is_finite()));
+                stopped(algo, "matrix-free", None, Some((iteration, run.trace.len(), finite)))
+            }
+            other => panic!("{algo} (matrix-free): {other:?}"),
+        }
+    }
+}

@@ -161,7 +161,8 @@ pub(crate) fn run<P: MatrixFreeProblem>(
         let dir_norm = s.dir_norm;
         if let Some(cause) = iterate_fault(&x, &y, s.dir_norm, stop.divergence_bound) {
             previous(&mut trace, &mut clock, (&px, &py), k, last_dir);
-            finish(problem, &mut trace);
+            // A fault already ends the run; a last record whose residual is not finite is dropped too.
+            let _ = finish(problem, &mut trace);
             return End::Fault(k, cause).outcome(trace, clock.seconds, warnings);
         }
         let converged = stop.tol.is_some_and(|tol| {
@@ -183,30 +184,46 @@ pub(crate) fn run<P: MatrixFreeProblem>(
                 previous(&mut trace, &mut clock, (&px, &py), k, last_dir);
             }
             if let Some(end) = end {
-                finish(problem, &mut trace);
+                let end = match (finish(problem, &mut trace), end) {
+                    (Err(fault), End::Converged(_)) => fault,
+                    (_, end) => end,
+                };
                 return end.outcome(trace, clock.seconds, warnings);
             }
         }
         last_dir = dir_norm;
         crate::progress::tick(k, iters);
     }
-    finish(problem, &mut trace);
+    if let Err(fault) = finish(problem, &mut trace) {
+        return fault.outcome(trace, clock.seconds, warnings);
+    }
     Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new(), seconds: clock.seconds })
 }
 
 /// The BGS residual of the last record (if it is not the start, whose residual is computed already) and its
-/// upper objective at the lower solution.
-fn finish<P: MatrixFreeProblem>(problem: &P, trace: &mut [Record<Dyn, Dyn>]) {
+/// upper objective at the lower solution. A residual that is not finite (an infinite Hessian–vector product where
+/// the gradients are finite) is a fault at that record's iteration: the record is dropped, so that the trace
+/// holds finite records only and the run does not end as if nothing happened.
+fn finish<P: MatrixFreeProblem>(problem: &P, trace: &mut Vec<Record<Dyn, Dyn>>) -> Result<(), End> {
     let at_start = trace.len() == 1;
     if let Some(last) = trace.last_mut() {
         let (x, y) = (last.x.as_slice(), last.y.as_slice());
         if finite(x) && finite(y) {
             if !at_start && last.bgs_residual.is_nan() {
                 last.bgs_residual = bgs_residual(problem, x, y);
+                if !last.bgs_residual.is_finite() {
+                    let k = last.iteration;
+                    trace.pop();
+                    return Err(End::Fault(
+                        k,
+                        "the BGS residual is not finite (an infinite or NaN Hessian product)".into(),
+                    ));
+                }
             }
             if last.upper_at_solution.is_none() {
                 last.upper_at_solution = upper_at_solution(problem, x, y);
             }
         }
     }
+    Ok(())
 }
