@@ -400,9 +400,10 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     // the end of an expression or a type counts as a missing `;` too.
     let doc_next = source[pos..].starts_with("///")
         && last.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, ')' | ']' | '_' | '.'));
-    if (semicolon && (STATEMENT_WORDS.contains(&next_word) || next_word == "}")) || doc_next {
+    let statement_next = semicolon && (STATEMENT_WORDS.contains(&next_word) || next_word == "}");
+    if let (Some(last), true) = (last, statement_next || doc_next) {
         // The statement before ended without `;`: point just after it, as rustc does.
-        let last = last.map_or(1, char::len_utf8);
+        let last = last.len_utf8();
         let next_word = if doc_next { "///" } else { next_word };
         let msg = format!("expected `;`, found `{next_word}`");
         return Diagnostic::new(before - last..before, msg)
@@ -429,7 +430,7 @@ fn end_of_previous_token(source: &str, pos: usize) -> usize {
         let line_start = source[..at].rfind('\n').map_or(0, |i| i + 1);
         match source[line_start..at].find("//") {
             Some(c) if at > 0 => at = line_start + c,
-            _ => return at.max(1).min(source.len()),
+            _ => return at,
         }
     }
 }

@@ -247,3 +247,14 @@ fn derivatives_too_large_to_write_out_are_an_error_at_their_objective() {
     model.dag.limit_nodes(100_000);
     assert!(bilevel_dsl::generate(&model, &quote::quote!(::bilevel)).is_ok());
 }
+
+/// Findings of the fuzz target (`fuzz/`), each once a panic.
+#[test]
+fn fuzz_findings_are_diagnostics() {
+    // A syntax error whose previous token is a multi-byte character at the very start.
+    for text in ["±niize//datamize//data", "é problem", "problem P { upper x: real\u{b1}"] {
+        let errors = compile(text).unwrap_err();
+        assert!(errors.iter().all(|d| text.is_char_boundary(d.span.start) && text.is_char_boundary(d.span.end)));
+        assert!(!errors[0].message.contains("internal error"), "{text}: {}", errors[0].message);
+    }
+}
