@@ -42,7 +42,7 @@ impl Diagnostic {
     /// let text = "problem P { upper x: real; lower y: real; minimize upper: x; minimize lower: z; }";
     /// let errors = bilevel_dsl::compile(text).unwrap_err();
     /// let shown = errors[0].render("p.bl", text);
-    /// assert!(shown.starts_with("error: cannot find `z` in this problem\n --> p.bl:1:77\n"), "{shown}");
+    /// assert!(shown.starts_with("error: cannot find `z` in this problem\n --> p.bl:1:78\n"), "{shown}");
     /// ```
     pub fn render(&self, file: &str, source: &str) -> String {
         format!("error: {}", self.located(file, source))

@@ -102,6 +102,12 @@ impl Item {
 /// The deepest expression written inline; deeper ones are split with `let`.
 const MAX_INLINE_DEPTH: usize = 12;
 
+/// The deepest `if` whose branches are evaluated lazily, inside the branch. Selects nested deeper (an `else if`
+/// chain of hundreds of branches) are flat `let`s whose branches are computed before them. Measured: rustc (8 MB
+/// stack) overflowed on the macro expansion of a 450-branch chain with lazy `if`s 24 deep, and compiles 600
+/// branches at 8 deep (the same code written as a module compiled either way).
+const MAX_BRANCH_DEPTH: usize = 8;
+
 /// Binding strength of the Rust expression an emitted node becomes (higher binds tighter).
 type Prec = u8;
 const OR: Prec = 1;
@@ -140,6 +146,8 @@ pub struct Emitter<'a> {
     /// Costly nodes emitted so far, and those emitted more than once or inside a loop they do not depend on.
     emitted: BTreeSet<ExprId>,
     repeated: BTreeSet<ExprId>,
+    /// How many `if` branches enclose the code being emitted.
+    branch_depth: usize,
 }
 
 impl<'a> Emitter<'a> {
@@ -172,7 +180,14 @@ impl<'a> Emitter<'a> {
             buffers: Vec::new(),
             emitted: BTreeSet::new(),
             repeated: BTreeSet::new(),
+            branch_depth: 0,
         }
+    }
+
+    /// Whether a select here is written as a flat `let` with its branches computed before it (see
+    /// [`MAX_BRANCH_DEPTH`]).
+    fn eager_selects(&self) -> bool {
+        self.branch_depth >= MAX_BRANCH_DEPTH
     }
 
     /// The same emitter, computing each of `nodes` (costly nodes: sums, maxima, functions, powers, that depend on
@@ -248,7 +263,7 @@ impl<'a> Emitter<'a> {
             }
             let children = match self.dag.node(id) {
                 // Only the condition is needed unconditionally; the branches are emitted inside the `if`.
-                Node::Select(c, _, _) => vec![c],
+                Node::Select(c, _, _) if !self.eager_selects() => vec![c],
                 node => node.children(),
             };
             for c in children {
@@ -609,6 +624,10 @@ impl<'a> Emitter<'a> {
     /// `let tK = <node>;`, registering the name.
     fn binding(&mut self, id: ExprId) -> TokenStream {
         let value = match self.dag.node(id) {
+            Node::Select(c, a, b) if self.eager_selects() => {
+                let (cond, then, other) = (self.expr(c, 0), self.expr(a, 0), self.expr(b, 0));
+                quote!(if #cond { #then } else { #other })
+            }
             Node::Select(c, a, b) => {
                 let cond = self.expr(c, 0);
                 let then = self.branch(a);
@@ -657,8 +676,9 @@ impl<'a> Emitter<'a> {
     /// place rather than a binding.
     pub fn branch(&mut self, root: ExprId) -> TokenStream {
         let outer = self.names.clone();
+        self.branch_depth += 1;
         let body = match self.dag.node(root) {
-            Node::Select(c, a, b) if self.uses.get(&root) == Some(&1) => {
+            Node::Select(c, a, b) if self.uses.get(&root) == Some(&1) && !self.eager_selects() => {
                 let (stmts, exprs) = self.block(&[c]);
                 let cond = &exprs[0];
                 let (then, other) = (self.branch(a), self.branch(b));
@@ -670,6 +690,7 @@ impl<'a> Emitter<'a> {
                 quote!(#(#stmts)* #e)
             }
         };
+        self.branch_depth -= 1;
         self.names = outer;
         body
     }

@@ -283,3 +283,28 @@ fn derivatives_of_an_else_if_chain_are_linear_in_its_length_and_exact() {
         assert_eq!(got, want.to_vec(), "at y = {y}");
     }
 }
+
+/// The deepest nesting of bracketed groups in a token stream.
+fn nesting(tokens: proc_macro2::TokenStream) -> usize {
+    tokens
+        .into_iter()
+        .map(|t| match t {
+            proc_macro2::TokenTree::Group(g) => 1 + nesting(g.stream()),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_code_of_a_long_else_if_chain_nests_a_bounded_number_of_blocks() {
+    // rustc overflowed its stack expanding a 450-branch chain written as `if`s nested inside each other's branches;
+    // past a depth the selects become flat `let`s.
+    let depth = |k: usize| {
+        let model = compile(&else_if_chain(k)).unwrap();
+        nesting(bilevel_dsl::codegen::generate(&model, &"::bilevel".parse().unwrap()).unwrap())
+    };
+    let (short, long) = (depth(60), depth(240));
+    assert_eq!(short, long, "the nesting does not grow with the chain");
+    assert!(long < 40, "{long} nested groups");
+}
