@@ -11,11 +11,10 @@ use crate::model::Model;
 use crate::tokens::SourceText;
 use crate::{codegen, compile, products};
 
-/// The most generated code a problem may have, in bytes of Rust tokens (unformatted): more than a dense Hessian
-/// of `real[300]` (4.4 MB), about what rustc compiles in a minute.
-/// A dense Hessian of `real[300]` is 5 MB; `if`s nested hundreds deep whose branches share terms repeat them in
-/// every branch.
-pub const MAX_CODE_BYTES: usize = 8 << 20;
+/// The most generated code a problem may have, in bytes of Rust tokens (unformatted). Measured on two cores: a
+/// dense Hessian of `real[256]` is 3.2 MB and compiles in 33 s with 1.8 GB (debug); the limit keeps every
+/// accepted problem within about a minute and 4 GB. `real[300]` (4.4 MB) is refused.
+pub const MAX_CODE_BYTES: usize = 4 << 20;
 
 /// The generated code of a checked problem: loops and derivative products for a problem with data, straight-line
 /// code and dense blocks otherwise. An error when the code would be too large to compile ([`MAX_CODE_BYTES`],
@@ -24,10 +23,12 @@ pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagn
     let code = if model.has_data() { products::generate(model, krate) } else { codegen::generate(model, krate)? };
     let bytes = code.to_string().len();
     if bytes > MAX_CODE_BYTES {
+        let mb = |b: usize| b as f64 / f64::from(1 << 20);
         let msg = format!(
-            "the code generated for this problem would be {} MB, more than the {} MB rustc compiles in reasonable time",
-            bytes >> 20,
-            MAX_CODE_BYTES >> 20
+            "the code generated for this problem would be {:.1} MB, more than the {:.1} MB rustc compiles in \
+             reasonable time",
+            mb(bytes),
+            mb(MAX_CODE_BYTES)
         );
         let hint = "declare large arrays as `data` with `dim` sizes (their code does not grow with them), or nest \
                     fewer `if`s";
