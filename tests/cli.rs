@@ -375,3 +375,58 @@ fn landscape_draws_the_mexican_hat_with_its_ring_of_minima_and_a_trajectory() {
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("--x 1,2: expected 1 numbers, not 2"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_sparse_item_reads_a_libsvm_file_as_the_dense_problem_reads_csv() {
+    let dir = scratch("libsvm");
+    let problem = |sparse: &str| {
+        format!(
+            "problem Logistic {{\n    dim N, p;\n    data X: {sparse}real[N, p];\n    data t: real[N];\n    \
+             upper lam: real;\n    lower w: real[p];\n    \
+             minimize lower: mean(i in 0..N: softplus(-t[i] * dot(X[i], w))) + exp(lam) * norm2(w);\n    \
+             minimize upper: mean(i in 0..N: (dot(X[i], w) - t[i])^2);\n}}\n"
+        )
+    };
+    let (sparse, dense) = (dir.join("sparse.bl"), dir.join("dense.bl"));
+    std::fs::write(&sparse, problem("sparse ")).unwrap();
+    std::fs::write(&dense, problem("")).unwrap();
+    // Four samples of four features, half of the entries zero; feature 4 only in the last sample.
+    let svm = dir.join("train.svm");
+    std::fs::write(&svm, "+1 1:0.5 3:-1.2\n-1 2:0.8\n-1 1:-0.3 2:0.4\n+1 3:0.9 4:1.5 # last\n").unwrap();
+    let (x, t) = (dir.join("X.csv"), dir.join("t.csv"));
+    std::fs::write(&x, "0.5,0,-1.2,0\n0,0.8,0,0\n-0.3,0.4,0,0\n0,0,0.9,1.5\n").unwrap();
+    std::fs::write(&t, "1\n-1\n-1\n1\n").unwrap();
+    let run = |file: &std::path::Path, data: [String; 2]| {
+        let args = ["--algo", "aid", "--xi", "cg", "--warmup", "20", "--iters", "50", "--json"];
+        let data = ["--data", &data[0], "--data", &data[1]];
+        let out = bilevel().arg("solve").arg(file).args(args).args(data).assert().success();
+        serde_json::from_slice::<Value>(&out.get_output().stdout).unwrap()
+    };
+    let a = run(&sparse, [format!("X={}", svm.display()), format!("t={}:labels", svm.display())]);
+    let b = run(&dense, [format!("X={}", x.display()), format!("t={}", t.display())]);
+    assert!((number(&a, "upper") - number(&b, "upper")).abs() < 1e-12, "{} vs {}", a["upper"], b["upper"]);
+    for i in 0..4 {
+        assert!((component(&a, "y", i) - component(&b, "y", i)).abs() < 1e-12, "w[{i}]");
+    }
+    assert!(number(&a, "upper").is_finite() && component(&a, "x", 0) != 0.0, "the run moved: {a}");
+    // A file too large to store densely is bad input saying why.
+    let wide = dir.join("wide.svm");
+    std::fs::write(&wide, "1 100000000:1\n").unwrap();
+    bilevel().arg("check").arg(&sparse).assert().success();
+    let out = bilevel()
+        .arg("solve")
+        .arg(&sparse)
+        .args([
+            "--algo",
+            "itd",
+            "--data",
+            &format!("X={}", wide.display()),
+            "--data",
+            &format!("t={}:labels", wide.display()),
+        ])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("once stored densely") && err.contains("bilevel!"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -51,17 +51,13 @@ pub struct DataTapeProblem {
 
 impl DataTapeProblem {
     /// The problem `model` with its data items given by name (every `data` item once, a matrix for a matrix
-    /// item, a vector for a vector item); the `dim`s are bound by the data's sizes.
+    /// item, a vector for a vector item); the `dim`s are bound by the data's sizes. A `sparse` item is given
+    /// densely (e.g. `Sparse::to_dense`) and read like a dense one: the same values, at O(N·p) where the compiled
+    /// code reads the stored entries only.
     pub fn new(model: &Model, data: Vec<(String, DataArray)>) -> Result<DataTapeProblem, String> {
         let mut sizes: Vec<Option<(usize, String)>> = vec![None; model.dims.len()];
         let mut values = Vec::new();
         for item in &model.data {
-            if item.sparse {
-                return Err(format!(
-                    "data item `{}` is sparse: sparse data run compiled (`bilevel!`) for now",
-                    item.name
-                ));
-            }
             let Some((_, array)) = data.iter().find(|(name, _)| *name == item.name) else {
                 return Err(format!("data item `{}` is not given: give --data {}=PATH", item.name, item.name));
             };
