@@ -6,8 +6,8 @@
 //! `cargo bench --bench tape`; the ratios are in BENCHMARKS.md.
 
 use bilevel::nalgebra::{DVector, Vector1, Vector2};
-use bilevel::tape::TapeProblem;
-use bilevel::{Algorithm, BgsOpt, Problem, XiSolver};
+use bilevel::tape::{Slices, TapeProblem};
+use bilevel::{Algorithm, BgsOpt, Dense, MatrixFreeProblem, Problem, XiSolver};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
@@ -33,7 +33,7 @@ use common::numbers;
 fn data_problem(c: &mut Criterion) {
     use bilevel::data::Array;
     use bilevel::tape::DataTapeProblem;
-    use bilevel::MatrixFreeProblem;
+
     let (n, p, nv) = (10_000, 100, 100);
     let x = Array::matrix(n, p, numbers(n * p, 1)).unwrap();
     let t = Array::vector(numbers(n, 2).iter().map(|v| v.signum()).collect());
@@ -92,6 +92,23 @@ where
     let mut group = c.benchmark_group(format!("{label} upper_grad"));
     group.bench_function("compiled", |bch| bch.iter(|| compiled.upper_grad(black_box(&cx), black_box(&cy))));
     group.bench_function("tape", |bch| bch.iter(|| tape.upper_grad(black_box(&tx), black_box(&ty))));
+    // The tape's results into slices (`Slices`, the matrix-free trait): no allocation per call.
+    let (mut gx, mut gy) = (vec![0.0; x.len()], vec![0.0; y.len()]);
+    group.bench_function("tape into slices", |bch| {
+        bch.iter(|| Slices(tape).upper_grad(black_box(x), black_box(y), &mut gx, &mut gy))
+    });
+    group.finish();
+    // A Hessian–vector product: compiled, the fused Hessian blocks times the vector (on the stack); the tape, the
+    // blocks' entries times the vector into slices.
+    let v: Vec<f64> = (0..y.len()).map(|i| 0.5 - i as f64).collect();
+    let (mut hx, mut hy) = (vec![0.0; x.len()], vec![0.0; y.len()]);
+    let mut group = c.benchmark_group(format!("{label} lower_hvp_y"));
+    group.bench_function("compiled", |bch| {
+        bch.iter(|| Dense(compiled).lower_hvp_y(black_box(x), black_box(y), &v, &mut hx, &mut hy))
+    });
+    group.bench_function("tape into slices", |bch| {
+        bch.iter(|| Slices(tape).lower_hvp_y(black_box(x), black_box(y), &v, &mut hx, &mut hy))
+    });
     group.finish();
 }
 

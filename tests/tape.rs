@@ -3,8 +3,8 @@
 //! points around the start (1e-12, relative).
 
 use bilevel::nalgebra::{DVector, DefaultAllocator, Dim, OMatrix, OVector};
-use bilevel::tape::{TapeError, TapeProblem};
-use bilevel::{Alloc, Problem};
+use bilevel::tape::{Slices, TapeError, TapeProblem};
+use bilevel::{Alloc, Dense, Problem};
 
 #[allow(dead_code)]
 #[path = "../examples/counter_example.rs"]
@@ -110,6 +110,34 @@ fn the_tape_computes_what_the_compiled_code_computes_on_every_reference_problem(
     same_problem(&mexican_hat::MexicanHat::default(), "mexican_hat");
     same_problem(&galet_example::GaletExample, "galet_example");
     same_problem(&huber_bilevel::HuberBilevel::default(), "huber_bilevel");
+}
+
+/// The tape behind the matrix-free trait ([`Slices`]: results into slices, no allocation) gives what the
+/// compiled problem gives through [`Dense`], in every method, at 20 points with random directions.
+fn same_products<P: Problem>(compiled: &P, name: &str)
+where
+    DefaultAllocator: Alloc<P::N, P::M>,
+{
+    let tape = tape(name);
+    let (x0, y0) = tape.start();
+    let mut state = 29u64;
+    let mut next = move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 2.0
+    };
+    let mut shifted = |v: &DVector<f64>| v.iter().map(|a| a + next()).collect::<Vec<f64>>();
+    for _ in 0..20 {
+        let (x, y, u, v) = (shifted(&x0), shifted(&y0), shifted(&x0), shifted(&y0));
+        let worst = matrix_free_gap(&Dense(compiled), &Slices(&tape), (&x, &y), (&u, &v), true);
+        assert!(worst <= 1e-12, "{name} at x = {x:?}, y = {y:?}: slices and compiled differ by {worst:e}");
+    }
+}
+
+#[test]
+fn the_tape_behind_slices_computes_the_compiled_products() {
+    same_products(&counter_example::CounterExample, "counter_example");
+    same_products(&mexican_hat::MexicanHat::default(), "mexican_hat");
+    same_products(&galet_example::GaletExample, "galet_example");
 }
 
 #[test]

@@ -28,8 +28,10 @@ mod data;
 mod loops;
 mod params;
 mod scalar;
+mod slices;
 
 pub use data::DataTapeProblem;
+pub use slices::Slices;
 
 use bilevel_dsl::codegen::differentiate;
 use bilevel_dsl::dag::{Array, Dag, ExprId, Node};
