@@ -25,6 +25,15 @@ fn tape(name: &str) -> TapeProblem {
     TapeProblem::from_text(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
+/// Numbers uniform in [−2, 2) from `seed` (a linear congruential generator: the same points on every machine).
+fn uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut state = seed;
+    move || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 2.0
+    }
+}
+
 /// The largest relative difference between two lists of numbers.
 fn gap(a: &[f64], b: &[f64]) -> f64 {
     assert_eq!(a.len(), b.len());
@@ -91,11 +100,7 @@ where
         bounds(tape.bounds().map(|b| (b.lo.as_slice().to_vec(), b.hi.as_slice().to_vec()))),
         "{name}: box"
     );
-    let mut state = 17u64;
-    let mut next = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((state >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 2.0
-    };
+    let mut next = uniform(17);
     for _ in 0..20 {
         let x: Vec<f64> = cx.iter().map(|v| v + next()).collect();
         let y: Vec<f64> = cy.iter().map(|v| v + next()).collect();
@@ -120,11 +125,7 @@ where
 {
     let tape = tape(name);
     let (x0, y0) = tape.start();
-    let mut state = 29u64;
-    let mut next = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((state >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 2.0
-    };
+    let mut next = uniform(29);
     let mut shifted = |v: &DVector<f64>| v.iter().map(|a| a + next()).collect::<Vec<f64>>();
     for _ in 0..20 {
         let (x, y, u, v) = (shifted(&x0), shifted(&y0), shifted(&x0), shifted(&y0));
