@@ -226,10 +226,17 @@ fn a_lower_step_not_given_is_one_over_the_curvature() {
     assert!(err.to_string().contains("the start has lengths (2, 3)"), "{err}");
 }
 
-/// A matrix-free problem that counts the products `H v` asked of it.
+/// A matrix-free problem that counts the products `H v` asked of it, and answers NaN once `poisoned`.
 struct CountingProducts<'a, P> {
     inner: &'a P,
     products: std::cell::Cell<usize>,
+    poisoned: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl<'a, P> CountingProducts<'a, P> {
+    fn new(inner: &'a P) -> Self {
+        CountingProducts { inner, products: std::cell::Cell::new(0), poisoned: Default::default() }
+    }
 }
 
 impl<P: MatrixFreeProblem> MatrixFreeProblem for CountingProducts<'_, P> {
@@ -265,7 +272,10 @@ impl<P: MatrixFreeProblem> MatrixFreeProblem for CountingProducts<'_, P> {
     }
     fn lower_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
         self.products.set(self.products.get() + 1);
-        self.inner.lower_hvp_y(x, y, v, hx, hy)
+        self.inner.lower_hvp_y(x, y, v, hx, hy);
+        if self.poisoned.get() {
+            hy.fill(f64::NAN);
+        }
     }
     fn lower_hvp_x(&self, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
         self.inner.lower_hvp_x(x, y, u, hx, hy)
@@ -280,13 +290,13 @@ fn the_curvature_at_the_start_is_estimated_once() {
     let (x0, y0) = ([0.1, -0.2, 0.0], [0.5, 0.5, -0.5]);
     let alpha = bilevel::matrix_free::safe_lower_step(&data, &x0, &y0);
     let products = |m: Method| {
-        let counting = CountingProducts { inner: &data, products: std::cell::Cell::new(0) };
+        let counting = CountingProducts::new(&data);
         m.solve_matrix_free(&counting, &x0, &y0).unwrap();
         counting.products.get()
     };
     let itd = |lower_step| BgsOpt { outer_iters: 3, lower_step, ..BgsOpt::itd(4) };
     let estimate = {
-        let counting = CountingProducts { inner: &data, products: std::cell::Cell::new(0) };
+        let counting = CountingProducts::new(&data);
         bilevel::matrix_free::lower_lipschitz(&counting, &x0, &y0);
         counting.products.get()
     };
@@ -294,6 +304,33 @@ fn the_curvature_at_the_start_is_estimated_once() {
     assert_eq!(products(itd(None).into()), products(itd(Some(alpha)).into()));
     let galet = |lower_step| Galet { outer_iters: 3, lower_step, ..Galet::default() };
     assert_eq!(products(galet(None).into()), products(galet(Some(alpha)).into()));
+}
+
+/// The BGS residual of a matrix-free run's last record is computed after the iterations (by LSQR); a residual
+/// that is not finite there (the products turned NaN after the last iteration) is a fault at that iteration, the
+/// record dropped, not a run that ends as if nothing happened.
+#[test]
+fn a_final_residual_that_is_not_finite_is_a_fault_at_the_last_iteration() {
+    let data = common::logistic::small();
+    let (x0, y0) = ([0.1, -0.2, 0.0], [0.5, 0.5, -0.5]);
+    let counting = CountingProducts::new(&data);
+    let poison = counting.poisoned.clone();
+    let itd = BgsOpt { outer_iters: 5, lower_step: Some(0.1), ..BgsOpt::itd(2) };
+    // The products turn NaN once the last iteration is done (the progress observer hears of it first).
+    let result =
+        bilevel::progress::observe(move |k, n| poison.set(k == n), || itd.solve_matrix_free(&counting, &x0, &y0));
+    match result {
+        Err(SolveError::Fault { iteration, cause, run }) => {
+            assert_eq!(iteration, 5);
+            assert!(cause.contains("BGS residual is not finite"), "{cause}");
+            assert_eq!(run.trace.len(), 1, "the start only: the last record is dropped");
+            assert!(run.trace.iter().all(|r| r.bgs_residual.is_finite()));
+        }
+        other => panic!("expected a fault, got {other:?}"),
+    }
+    // Without the poison the same run ends normally with a finite residual.
+    let run = BgsOpt { outer_iters: 5, lower_step: Some(0.1), ..BgsOpt::itd(2) }.solve_matrix_free(&data, &x0, &y0);
+    assert!(run.unwrap().trace.last().unwrap().bgs_residual.is_finite());
 }
 
 bilevel::bilevel! {
