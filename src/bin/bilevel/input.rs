@@ -1,6 +1,6 @@
 //! Reading a problem file, and the problem-dependent arguments (`--set`, `--start`).
 
-use bilevel::tape::{DataTapeProblem, TapeProblem};
+use bilevel::tape::{DataTapeProblem, TapeError, TapeProblem};
 use bilevel_dsl::Model;
 use std::path::Path;
 
@@ -16,6 +16,30 @@ pub fn problem(file: &Path) -> Result<(Model, String), Failure> {
         Ok(model) => Ok((model, text)),
         Err(errors) => Err(Failure::Input(diagnostics(&file.display().to_string(), &text, &errors))),
     }
+}
+
+/// A failure whose diagnostics have positions in the problem text, rendered at them.
+pub fn positioned(failure: Failure, file: &Path, text: &str) -> Failure {
+    match failure {
+        Failure::Positioned(errors) => Failure::Input(diagnostics(&file.display().to_string(), text, &errors)),
+        other => other,
+    }
+}
+
+/// The problem of `file` checked, its derivatives within the limits (an error: neither the tool nor `bilevel!`
+/// can run it), and with a note when only the Rust that `bilevel!` would generate is over its limit (the tool
+/// runs the problem; the macro refuses it).
+pub fn check(file: &Path) -> Result<(Model, Option<String>), Failure> {
+    let (model, text) = problem(file)?;
+    let name = file.display().to_string();
+    if !model.has_data() {
+        bilevel_dsl::codegen::differentiate(&model, &mut model.dag.clone())
+            .map_err(|e| Failure::Input(diagnostics(&name, &text, &[e])))?;
+    }
+    let note = bilevel_dsl::generate(&model, &"::bilevel".parse().expect("a path"))
+        .err()
+        .map(|e| format!("note: the tool runs it, but `bilevel!` would refuse it: {}", e.text()));
+    Ok((model, note))
 }
 
 /// A one-line description: sizes, params, data.
@@ -88,7 +112,10 @@ pub fn evaluator(model: &Model, data: &[String], sets: &[String]) -> Result<Eval
         if let Some(given) = data.first() {
             return Err(bad(format!("--data {given}: the problem has no `data` items")));
         }
-        Evaluator::Dense(TapeProblem::from_model(model).map_err(|e| Failure::Input(format!("error: {e}")))?)
+        Evaluator::Dense(TapeProblem::from_model(model).map_err(|e| match e {
+            TapeError::Text(errors) => Failure::Positioned(errors),
+            other => Failure::Input(format!("error: {other}")),
+        })?)
     };
     for set in sets {
         let (name, values) =

@@ -23,6 +23,8 @@ use args::{Cli, Command};
 pub enum Failure {
     /// Bad input: the message is printed to stderr, exit code 2.
     Input(String),
+    /// Bad input found in the problem text, to be rendered at its positions ([`input::positioned`]).
+    Positioned(Vec<bilevel_dsl::Diagnostic>),
     /// The run failed: what was to be printed has been, exit code 1.
     Run,
 }
@@ -30,8 +32,11 @@ pub enum Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
-        Command::Check { file } => input::problem(&file).map(|(model, _)| {
+        Command::Check { file } => input::check(&file).map(|(model, note)| {
             println!("{}: problem `{}` is valid ({})", file.display(), model.name, input::describe(&model));
+            if let Some(note) = note {
+                eprintln!("{note}");
+            }
         }),
         Command::Derive { file } => {
             input::problem(&file).map(|(model, _)| print!("{}", bilevel_dsl::math::derivation(&model)))
@@ -49,6 +54,11 @@ fn main() -> ExitCode {
         Err(Failure::Run) => ExitCode::from(1),
         Err(Failure::Input(message)) => {
             eprintln!("{message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Positioned(errors)) => {
+            let texts: Vec<String> = errors.iter().map(|d| format!("error: {}", d.text())).collect();
+            eprintln!("{}", texts.join("\n"));
             ExitCode::from(2)
         }
     }

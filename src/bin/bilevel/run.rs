@@ -22,8 +22,8 @@ pub struct Prepared {
 
 /// Reads, checks and prepares the problem of `args`.
 pub fn prepare(args: &ProblemArgs) -> Result<Prepared, Failure> {
-    let (model, _) = input::problem(&args.file)?;
-    let tape = input::evaluator(&model, &args.data, &args.set)?;
+    let (model, text) = input::problem(&args.file)?;
+    let tape = input::evaluator(&model, &args.data, &args.set).map_err(|e| input::positioned(e, &args.file, &text))?;
     let start = input::start(&model, args.start.as_deref(), tape.start())?;
     Ok(Prepared { model, tape, start })
 }
