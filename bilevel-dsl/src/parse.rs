@@ -394,20 +394,8 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     let end = (pos + found_len(source, pos)).max(pos);
     let semicolon = list.iter().any(|t| t == "`;`");
     let next_word = &source[pos..end];
-    let before = end_of_previous_token(source, pos);
-    let last = source[..before].chars().next_back();
-    // pest does not list `;` before a doc comment (it tries the comment rules further on), so a doc comment after
-    // the end of an expression or a type counts as a missing `;` too.
-    let doc_next = source[pos..].starts_with("///")
-        && last.is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, ')' | ']' | '_' | '.'));
-    let statement_next = semicolon && (STATEMENT_WORDS.contains(&next_word) || next_word == "}");
-    if let (Some(last), true) = (last, statement_next || doc_next) {
-        // The statement before ended without `;`: point just after it, as rustc does.
-        let last = last.len_utf8();
-        let next_word = if doc_next { "///" } else { next_word };
-        let msg = format!("expected `;`, found `{next_word}`");
-        return Diagnostic::new(before - last..before, msg)
-            .hint("add `;` here: every declaration and objective ends with `;`");
+    if let Some(missing) = missing_semicolon(source, pos, next_word, semicolon) {
+        return missing;
     }
     let diag = Diagnostic::new(pos..end, message);
     if semicolon {
@@ -417,6 +405,27 @@ fn syntax_error(source: &str, e: pest::error::Error<Rule>) -> Diagnostic {
     } else {
         diag
     }
+}
+
+/// A statement that ended without `;` before the next one (`next_word` at `pos`), reported just after its last
+/// token as rustc does, rather than at the next line's first word.
+fn missing_semicolon(source: &str, pos: usize, next_word: &str, semicolon_expected: bool) -> Option<Diagnostic> {
+    let before = end_of_previous_token(source, pos);
+    let last = source[..before].chars().next_back()?;
+    // pest does not list `;` before a doc comment (it tries the comment rules further on), so a doc comment after
+    // the end of an expression or a type counts as a missing `;` too.
+    let doc_next =
+        source[pos..].starts_with("///") && (last.is_ascii_alphanumeric() || matches!(last, ')' | ']' | '_' | '.'));
+    let statement_next = semicolon_expected && (STATEMENT_WORDS.contains(&next_word) || next_word == "}");
+    if !(statement_next || doc_next) {
+        return None;
+    }
+    let found = if doc_next { "///" } else { next_word };
+    let at = before - last.len_utf8()..before;
+    Some(
+        Diagnostic::new(at, format!("expected `;`, found `{found}`"))
+            .hint("add `;` here: every declaration and objective ends with `;`"),
+    )
 }
 
 /// The words that begin a declaration or an objective.
