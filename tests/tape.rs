@@ -141,6 +141,35 @@ fn the_tape_behind_slices_computes_the_compiled_products() {
     same_products(&galet_example::GaletExample, "galet_example");
 }
 
+bilevel::bilevel!(file = "tests/bl/separable_large.bl");
+
+/// A problem above `MAX_STACK_VARIABLES` is generated with `Dyn` sizes: it computes what its tape computes, and
+/// the dense algorithms run it on a test thread (2 MB of stack) that its fixed-size blocks used to overflow.
+#[test]
+fn a_large_fixed_problem_has_heap_sizes_and_runs_on_a_small_stack() {
+    let compiled = SeparableLarge;
+    let (x0, y0): (DVector<f64>, DVector<f64>) = compiled.start();
+    let text = std::fs::read_to_string(format!("{}/tests/bl/separable_large.bl", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let tape = TapeProblem::from_text(&text).unwrap();
+    let mut next = uniform(41);
+    for _ in 0..3 {
+        let x: Vec<f64> = x0.iter().map(|v| v + next()).collect();
+        let y: Vec<f64> = y0.iter().map(|v| v + next()).collect();
+        let worst = agree(&compiled, &tape, &x, &y);
+        assert!(worst <= 1e-12, "compiled and tape differ by {worst:e}");
+    }
+    use bilevel::{Algorithm, Bda, BgsOpt, Galet, Method, XiSolver};
+    let methods: [Method; 3] = [
+        BgsOpt { outer_iters: 3, lower_step: Some(0.1), ..BgsOpt::corrected_itd(2, XiSolver::PINV) }.into(),
+        Bda { outer_iters: 3, inner_iters: 2, lower_inner_step: Some(0.1), ..Bda::default() }.into(),
+        Galet { outer_iters: 3, lower_step: Some(0.1), ..Galet::default() }.into(),
+    ];
+    for m in methods {
+        let run = m.solve(&compiled, &x0, &y0).unwrap_or_else(|e| panic!("{}: {e}", m.name()));
+        assert!(run.x().iter().all(|v| v.is_finite()) && run.trace.len() == 2, "{}", m.name());
+    }
+}
+
 #[test]
 fn a_param_set_on_the_tape_is_the_field_set_on_the_compiled_problem() {
     let mut tape = tape("mexican_hat");

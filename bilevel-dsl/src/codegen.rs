@@ -14,18 +14,20 @@ use crate::model::Model;
 pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagnostic> {
     let mut dag = model.dag.clone();
     let (upper, lower) = differentiate(model, &mut dag)?;
-    let g = Gen { dag: &dag, model, krate };
+    let shapes = Shapes::of(model, krate);
+    let g = Gen { dag: &dag, model, krate, shapes: &shapes };
     let name = format_ident!("{}", model.name);
     let name_str = &model.name;
-    let (n, m) = (Literal::usize_unsuffixed(model.x.dim), Literal::usize_unsuffixed(model.y.dim));
-    let na = quote!(#krate::nalgebra);
-    let sig = quote!(&self, x: &#na::SVector<f64, #n>, y: &#na::SVector<f64, #m>);
+    let (n, m) = (model.x.dim, model.y.dim);
+    let (vn, vm, xx_type) = (shapes.vector_type(n), shapes.vector_type(m), shapes.matrix_type(n, n));
+    let (dim_n, dim_m, size_n, size_m) = (shapes.dim_type(n), shapes.dim_type(m), shapes.dim(n), shapes.dim(m));
+    let sig = quote!(&self, x: &#vn, y: &#vm);
     let item = g.item();
-    let start_x = vector(&model.start.0, &na);
-    let start_y = vector(&model.start.1, &na);
+    let constant = |values: &[f64]| shapes.vector(values.iter().map(|v| number(*v).0).collect());
+    let (start_x, start_y) = (constant(&model.start.0), constant(&model.start.1));
     let bounds = match &model.bounds {
         Some((lo, hi)) => {
-            let (lo, hi) = (vector(lo, &na), vector(hi, &na));
+            let (lo, hi) = (constant(lo), constant(hi));
             quote!(::core::option::Option::Some(#krate::Bounds { lo: #lo, hi: #hi }))
         }
         None => quote!(::core::option::Option::None),
@@ -42,18 +44,18 @@ pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagn
         // comma), and an objective need not use both variables.
         #[allow(clippy::all, clippy::pedantic, unused_variables)]
         impl #krate::Problem for #name {
-            type N = #na::Const<#n>;
-            type M = #na::Const<#m>;
+            type N = #dim_n;
+            type M = #dim_m;
 
             fn name(&self) -> &str {
                 #name_str
             }
 
             fn dims(&self) -> (Self::N, Self::M) {
-                (#na::Const::<#n>, #na::Const::<#m>)
+                (#size_n, #size_m)
             }
 
-            fn start(&self) -> (#na::SVector<f64, #n>, #na::SVector<f64, #m>) {
+            fn start(&self) -> (#vn, #vm) {
                 (#start_x, #start_y)
             }
 
@@ -85,11 +87,11 @@ pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagn
                 #lower_hess
             }
 
-            fn upper_hess_xx(#sig) -> #na::SMatrix<f64, #n, #n> {
+            fn upper_hess_xx(#sig) -> #xx_type {
                 #upper_xx
             }
 
-            fn lower_hess_xx(#sig) -> #na::SMatrix<f64, #n, #n> {
+            fn lower_hess_xx(#sig) -> #xx_type {
                 #lower_xx
             }
         }
@@ -117,17 +119,88 @@ pub fn differentiate(model: &Model, dag: &mut Dag) -> Result<(Derivatives, Deriv
     Ok((upper, lower))
 }
 
-/// `SVector::<f64, k>::from([..])` of constants.
-fn vector(values: &[f64], na: &TokenStream) -> TokenStream {
-    let k = Literal::usize_unsuffixed(values.len());
-    let items = values.iter().map(|v| number(*v).0);
-    quote!(#na::SVector::<f64, #k>::from([#(#items),*]))
+/// The most variables (`n + m`) of a problem whose vectors and matrices are fixed-size, on the stack. The dense
+/// algorithms keep many `n × m`, `m × m` blocks (Jacobians, Hessians, eigendecompositions) on the stack: measured
+/// in a debug build, `n = m = 96` overflowed the 2 MB stack of a test thread and `n = m = 192` the 8 MB of a main
+/// thread (release: 256). Larger problems get `Dyn` sizes, their blocks on the heap.
+pub const MAX_STACK_VARIABLES: usize = 96;
+
+/// How the generated code spells vectors and matrices: `SVector`/`SMatrix` with `Const` sizes for small
+/// problems, `DVector`/`DMatrix` with `Dyn` sizes above [`MAX_STACK_VARIABLES`].
+struct Shapes {
+    heap: bool,
+    na: TokenStream,
+}
+
+impl Shapes {
+    fn of(model: &Model, krate: &TokenStream) -> Shapes {
+        Shapes { heap: model.x.dim + model.y.dim > MAX_STACK_VARIABLES, na: quote!(#krate::nalgebra) }
+    }
+
+    fn vector_type(&self, k: usize) -> TokenStream {
+        let (na, k) = (&self.na, Literal::usize_unsuffixed(k));
+        if self.heap {
+            quote!(#na::DVector<f64>)
+        } else {
+            quote!(#na::SVector<f64, #k>)
+        }
+    }
+
+    fn matrix_type(&self, r: usize, c: usize) -> TokenStream {
+        let (na, r, c) = (&self.na, Literal::usize_unsuffixed(r), Literal::usize_unsuffixed(c));
+        if self.heap {
+            quote!(#na::DMatrix<f64>)
+        } else {
+            quote!(#na::SMatrix<f64, #r, #c>)
+        }
+    }
+
+    /// The type of a size (`Const<k>` or `Dyn`).
+    fn dim_type(&self, k: usize) -> TokenStream {
+        let (na, k) = (&self.na, Literal::usize_unsuffixed(k));
+        if self.heap {
+            quote!(#na::Dyn)
+        } else {
+            quote!(#na::Const<#k>)
+        }
+    }
+
+    /// A size as a value.
+    fn dim(&self, k: usize) -> TokenStream {
+        let (na, k) = (&self.na, Literal::usize_unsuffixed(k));
+        if self.heap {
+            quote!(#na::Dyn(#k))
+        } else {
+            quote!(#na::Const::<#k>)
+        }
+    }
+
+    /// A vector of these elements.
+    fn vector(&self, items: Vec<TokenStream>) -> TokenStream {
+        let (na, k) = (&self.na, Literal::usize_unsuffixed(items.len()));
+        if self.heap {
+            quote!(#na::DVector::<f64>::from_vec(::std::vec![#(#items),*]))
+        } else {
+            quote!(#na::SVector::<f64, #k>::from([#(#items),*]))
+        }
+    }
+
+    /// An `r × c` matrix of zeros.
+    fn zeros(&self, r: usize, c: usize) -> TokenStream {
+        let (na, r, c) = (&self.na, Literal::usize_unsuffixed(r), Literal::usize_unsuffixed(c));
+        if self.heap {
+            quote!(#na::DMatrix::<f64>::zeros(#r, #c))
+        } else {
+            quote!(#na::SMatrix::<f64, #r, #c>::zeros())
+        }
+    }
 }
 
 struct Gen<'a> {
     dag: &'a Dag,
     model: &'a Model,
     krate: &'a TokenStream,
+    shapes: &'a Shapes,
 }
 
 impl Gen<'_> {
@@ -182,16 +255,11 @@ impl Gen<'_> {
         let (n, m) = (self.model.x.dim, self.model.y.dim);
         let (value, gx, gy) = (&exprs[0], &exprs[1..1 + n], &exprs[1 + n..]);
         let krate = self.krate;
-        let na = quote!(#krate::nalgebra);
-        let (nl, ml) = (Literal::usize_unsuffixed(n), Literal::usize_unsuffixed(m));
         debug_assert_eq!(gy.len(), m);
+        let (x, y) = (self.shapes.vector(gx.to_vec()), self.shapes.vector(gy.to_vec()));
         quote! {
             #(#stmts)*
-            #krate::Grad {
-                value: #value,
-                x: #na::SVector::<f64, #nl>::from([#(#gx),*]),
-                y: #na::SVector::<f64, #ml>::from([#(#gy),*]),
-            }
+            #krate::Grad { value: #value, x: #x, y: #y }
         }
     }
 
@@ -208,17 +276,11 @@ impl Gen<'_> {
         let writes = matrix_writes(Some("hess"), &entries, &exprs[1 + n + m..]);
         let mutable = if entries.is_empty() { quote!() } else { quote!(mut) };
         let krate = self.krate;
-        let na = quote!(#krate::nalgebra);
-        let (nl, ml) = (Literal::usize_unsuffixed(n), Literal::usize_unsuffixed(m));
+        let (grad_x, grad_y) = (self.shapes.vector(gx.to_vec()), self.shapes.vector(gy.to_vec()));
+        let (yy, xy) = (self.shapes.zeros(m, m), self.shapes.zeros(n, m));
         quote! {
             #(#stmts)*
-            let #mutable hess = #krate::Hess {
-                value: #value,
-                grad_x: #na::SVector::<f64, #nl>::from([#(#gx),*]),
-                grad_y: #na::SVector::<f64, #ml>::from([#(#gy),*]),
-                yy: #na::SMatrix::<f64, #ml, #ml>::zeros(),
-                xy: #na::SMatrix::<f64, #nl, #ml>::zeros(),
-            };
+            let #mutable hess = #krate::Hess { value: #value, grad_x: #grad_x, grad_y: #grad_y, yy: #yy, xy: #xy };
             #(#writes)*
             hess
         }
@@ -228,10 +290,8 @@ impl Gen<'_> {
     /// `∇²xx · e_j` (its upper triangle mirrored). Each product costs what the gradient costs, so the code grows like the gradient's, where the
     /// block itself can have n² entries (`norm(x)`); no algorithm calls it.
     fn hess_xx(&self, d: &Derivatives) -> TokenStream {
-        let krate = self.krate;
-        let na = quote!(#krate::nalgebra);
+        let zeros = self.shapes.zeros(self.model.x.dim, self.model.x.dim);
         let n = Literal::usize_unsuffixed(self.model.x.dim);
-        let zeros = quote!(#na::SMatrix::<f64, #n, #n>::zeros());
         if d.xx_u.iter().all(|&id| self.dag.as_const(id) == Some(0.0)) {
             return zeros;
         }
