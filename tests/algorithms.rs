@@ -1,9 +1,10 @@
 //! Behaviour every algorithm shares: box constraints, faults that keep the work done, solver guards, and trace
 //! export.
 
-use bilevel::nalgebra::{Vector1, Vector2};
+use bilevel::nalgebra::{DefaultAllocator, Dim, Vector1, Vector2};
 use bilevel::{
-    bilevel, Algorithm, Bda, BgsOpt, Dense, Dpbg, Galet, Method, Metrics, Problem, SolveError, Status, Stop, XiSolver,
+    bilevel, Algorithm, Alloc, Bda, BgsOpt, Dense, Dpbg, Galet, Method, Metrics, Problem, SolveError, SolveResult,
+    Status, Stop, XiSolver,
 };
 
 bilevel! {
@@ -306,36 +307,33 @@ fn a_start_where_the_curvature_is_not_finite_is_refused_not_run() {
 fn every_algorithm_stops_at_a_start_where_the_curvature_is_not_finite() {
     let p = InfiniteCurvature;
     let (x0, y0) = p.start();
-    let stopped =
-        |algo: &str, path: &str, refused: Option<String>, fault: Option<(usize, usize, bool)>| match (refused, fault) {
-            (Some(why), _) => assert!(why.contains("the start point cannot be used"), "{algo} ({path}): {why}"),
-            (None, Some((iteration, records, finite))) => {
-                assert_eq!((iteration, records), (1, 1), "{algo} ({path}): a fault at iteration 1, the start kept");
-                assert!(finite, "{algo} ({path}): the trace holds finite records only");
-            }
-            (None, None) => panic!("{algo} ({path}) ran from a start with an infinite Hessian"),
-        };
     for algo in bilevel::options::ALGORITHMS {
         let mut options = vec![("lower-step", "0.1"), ("iters", "20")];
         if matches!(algo, "corrected-itd" | "aid") {
             options.push(("xi", "pinv"));
         }
         let m = Method::from_options(algo, &options).unwrap();
-        match m.solve(&p, &x0, &y0) {
-            Err(SolveError::Options(why)) => stopped(algo, "dense", Some(why), None),
-            Err(SolveError::Fault { iteration, run, .. }) => {
-                let finite = run.trace.iter().all(|r| r.x.iter().chain(&r.y).all(|v| v.is_finite()));
-                stopped(algo, "dense", None, Some((iteration, run.trace.len(), finite)))
-            }
-            other => panic!("{algo} (dense): {other:?}"),
+        stopped_at_the_start(m.solve(&p, &x0, &y0), &format!("{algo} (dense)"));
+        stopped_at_the_start(
+            m.solve_matrix_free(&Dense(p), x0.as_slice(), y0.as_slice()),
+            &format!("{algo} (matrix-free)"),
+        );
+    }
+}
+
+/// A run refused before its first iteration, or faulted at iteration 1 with the finite start as its only record.
+fn stopped_at_the_start<N: Dim, M: Dim>(result: SolveResult<N, M>, what: &str)
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    match result {
+        Err(SolveError::Options(why)) => assert!(why.contains("the start point cannot be used"), "{what}: {why}"),
+        Err(SolveError::Fault { iteration, run, .. }) => {
+            assert_eq!((iteration, run.trace.len()), (1, 1), "{what}: a fault at iteration 1, the start kept");
+            let finite = run.trace.iter().all(|r| r.x.iter().chain(r.y.iter()).all(|v| v.is_finite()));
+            assert!(finite, "{what}: the trace holds finite records only");
         }
-        match m.solve_matrix_free(&Dense(p), x0.as_slice(), y0.as_slice()) {
-            Err(SolveError::Options(why)) => stopped(algo, "matrix-free", Some(why), None),
-            Err(SolveError::Fault { iteration, run, .. }) => {
-                let finite = run.trace.iter().all(|r| r.x.iter().chain(&r.y).all(|v| v.is_finite()));
-                stopped(algo, "matrix-free", None, Some((iteration, run.trace.len(), finite)))
-            }
-            other => panic!("{algo} (matrix-free): {other:?}"),
-        }
+        Err(other) => panic!("{what}: {other}"),
+        Ok(_) => panic!("{what} ran from a start with an infinite Hessian"),
     }
 }
