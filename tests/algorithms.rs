@@ -333,7 +333,6 @@ where
             let finite = run.trace.iter().all(|r| r.x.iter().chain(r.y.iter()).all(|v| v.is_finite()));
             assert!(finite, "{what}: the trace holds finite records only");
         }
-        Err(other) => panic!("{what}: {other}"),
         Ok(_) => panic!("{what} ran from a start with an infinite Hessian"),
     }
 }
