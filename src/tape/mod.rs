@@ -44,78 +44,134 @@ use std::collections::HashMap;
 use params::Params;
 use scalar::{binary, scalar, truth, unary, Binary, Scalar, Unary};
 
-/// One instruction of a tape: its result goes to the next register; operands are earlier registers.
+/// One instruction of a tape: its result goes to the next register; operands are earlier registers. The leaves
+/// (constants, `x`, `y`, the params, `u`) have no instructions: their registers are filled before the run. The
+/// arithmetic operations are one variant each, so that an instruction is one dispatch.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Op {
-    Const(f64),
-    X(u32),
-    Y(u32),
-    /// Component of the direction `u` of a product `∇²xx · u`.
-    U(u32),
-    Param(u32),
+    Add(u32, u32),
+    Sub(u32, u32),
+    Mul(u32, u32),
+    Div(u32, u32),
+    Neg(u32),
+    /// `a²` as `a * a` (what `powi(2)` computes, without the call).
+    Square(u32),
     Unary(Unary, u32),
     Binary(Binary, u32, u32),
     Select(u32, u32, u32),
 }
 
-/// The instructions computing some nodes of a DAG, and the registers holding them.
+/// The instructions computing some nodes of a DAG, and the registers holding them: first the tape's constants,
+/// then `x` (n), `y` (m), the params and, for a product `∇²xx · u`, `u` (n), then one per instruction.
 #[derive(Clone, Debug, PartialEq)]
 struct Tape {
+    constants: Vec<f64>,
+    /// `(n, m, params, u)`: how many registers each input fills (`u`: n or 0).
+    inputs: (usize, usize, usize, usize),
     ops: Vec<Op>,
     outputs: Vec<u32>,
 }
 
 impl Tape {
     /// The tape of `roots`: every node they depend on, once, in dependency order (node ids grow from children
-    /// to parents in the hash-consed DAG, so the sorted cone is an evaluation order).
-    fn new(dag: &Dag, roots: &[ExprId]) -> Tape {
+    /// to parents in the hash-consed DAG, so the sorted cone is an evaluation order), for `n` upper and `m`
+    /// lower variables and `params` parameter values.
+    fn new(dag: &Dag, roots: &[ExprId], (n, m, params): (usize, usize, usize)) -> Tape {
         let cone = dag.cone(roots);
+        let constants: Vec<f64> = cone
+            .iter()
+            .filter_map(|&id| match dag.node(id) {
+                Node::Const(bits) => Some(f64::from_bits(bits)),
+                Node::Bool(b) => Some(truth(b)),
+                _ => None,
+            })
+            .collect();
+        let uses_u = cone.iter().any(|&id| matches!(dag.node(id), Node::At(Array::DirX, ..)));
+        let inputs = (n, m, params, if uses_u { n } else { 0 });
+        let leaf = |offset: usize, i: u32| (constants.len() + offset) as u32 + i;
+        let first = constants.len() + n + m + params + inputs.3;
         let mut register: HashMap<ExprId, u32> = HashMap::with_capacity(cone.len());
-        let mut ops = Vec::with_capacity(cone.len());
+        let (mut ops, mut next_constant) = (Vec::with_capacity(cone.len()), 0u32);
         for &id in &cone {
             let r = |e: ExprId| register[&e];
             let node = dag.node(id);
             let op = match node {
-                Node::Const(bits) => Op::Const(f64::from_bits(bits)),
-                Node::Bool(b) => Op::Const(truth(b)),
-                Node::X(i) => Op::X(i),
-                Node::Y(i) => Op::Y(i),
-                Node::Param(k) => Op::Param(k),
-                Node::At(Array::DirX, i, None) => Op::U(dag.as_const(i).expect("a direction index is a number") as u32),
-                Node::Select(c, a, b) => Op::Select(r(c), r(a), r(b)),
+                Node::Const(_) | Node::Bool(_) => {
+                    register.insert(id, next_constant);
+                    next_constant += 1;
+                    continue;
+                }
+                Node::X(i) | Node::Y(i) | Node::Param(i) => {
+                    let offset = match node {
+                        Node::X(_) => 0,
+                        Node::Y(_) => n,
+                        _ => n + m,
+                    };
+                    register.insert(id, leaf(offset, i));
+                    continue;
+                }
+                Node::At(Array::DirX, i, None) => {
+                    let i = dag.as_const(i).expect("a direction index is a number") as u32;
+                    register.insert(id, leaf(n + m + params, i));
+                    continue;
+                }
                 // A shift that only steadies the evaluation: its value, as the compiled code computes it.
                 Node::Detach(a) => {
                     register.insert(id, r(a));
                     continue;
                 }
+                Node::Select(c, a, b) => Op::Select(r(c), r(a), r(b)),
                 node @ (Node::Idx(_) | Node::Size(_) | Node::At(..) | Node::Sum(..) | Node::Max(..)) => {
                     unreachable!("{node:?}: loops and data only occur in problems with data, which are refused")
                 }
                 _ => match scalar(node) {
+                    Some(Scalar::Unary(Unary::Neg, a)) => Op::Neg(r(a)),
+                    Some(Scalar::Unary(Unary::Powi(2), a)) => Op::Square(r(a)),
                     Some(Scalar::Unary(f, a)) => Op::Unary(f, r(a)),
-                    Some(Scalar::Binary(f, a, b)) => Op::Binary(f, r(a), r(b)),
+                    Some(Scalar::Binary(f, a, b)) => match f {
+                        Binary::Add => Op::Add(r(a), r(b)),
+                        Binary::Sub => Op::Sub(r(a), r(b)),
+                        Binary::Mul => Op::Mul(r(a), r(b)),
+                        Binary::Div => Op::Div(r(a), r(b)),
+                        _ => Op::Binary(f, r(a), r(b)),
+                    },
                     None => unreachable!("{node:?} is handled above"),
                 },
             };
-            register.insert(id, ops.len() as u32);
+            register.insert(id, (first + ops.len()) as u32);
             ops.push(op);
         }
         let outputs = roots.iter().map(|r| register[r]).collect();
-        Tape { ops, outputs }
+        Tape { constants, inputs, ops, outputs }
     }
 
     /// Runs the tape at `(x, y)` with parameter values `params` (and direction `u`, for `∇²xx · u`), leaving every
     /// register in `regs`.
     fn run(&self, [x, y, u]: [&[f64]; 3], params: &[f64], regs: &mut Vec<f64>) {
+        let (n, m, np, nu) = self.inputs;
+        assert!(x.len() == n && y.len() == m, "a tape of n = {n}, m = {m} called with {} and {}", x.len(), y.len());
+        assert!(
+            params.len() == np && u.len() >= nu,
+            "a tape called with {} params and |u| = {}",
+            params.len(),
+            u.len()
+        );
         regs.clear();
+        regs.reserve(self.constants.len() + n + m + np + nu + self.ops.len());
+        regs.extend_from_slice(&self.constants);
+        regs.extend_from_slice(x);
+        regs.extend_from_slice(y);
+        regs.extend_from_slice(params);
+        regs.extend_from_slice(&u[..nu]);
         for op in &self.ops {
             let at = |k: u32| regs[k as usize];
             let v = match *op {
-                Op::Const(c) => c,
-                Op::X(i) => x[i as usize],
-                Op::Y(i) => y[i as usize],
-                Op::U(i) => u[i as usize],
-                Op::Param(k) => params[k as usize],
+                Op::Add(a, b) => at(a) + at(b),
+                Op::Sub(a, b) => at(a) - at(b),
+                Op::Mul(a, b) => at(a) * at(b),
+                Op::Div(a, b) => at(a) / at(b),
+                Op::Neg(a) => -at(a),
+                Op::Square(a) => at(a) * at(a),
                 Op::Unary(f, a) => unary(f, at(a)),
                 Op::Binary(f, a, b) => binary(f, at(a), at(b)),
                 Op::Select(c, a, b) => {
@@ -151,17 +207,18 @@ struct ObjectiveTapes {
 }
 
 impl ObjectiveTapes {
-    fn new(dag: &Dag, d: &Derivatives) -> ObjectiveTapes {
+    /// The tapes of one objective's derivatives `d`, for `sizes = (n, m, params)`.
+    fn new(dag: &Dag, d: &Derivatives, sizes: (usize, usize, usize)) -> ObjectiveTapes {
         let grads: Vec<ExprId> =
             std::iter::once(d.value).chain(d.grad_x.iter().copied()).chain(d.grad_y.iter().copied()).collect();
         let ids = |b: &Block| b.entries.iter().map(|&(_, _, id)| id).collect::<Vec<_>>();
         let places = |b: &Block| b.entries.iter().map(|&(i, j, _)| (i, j)).collect::<Vec<_>>();
         let hess_roots: Vec<ExprId> = grads.iter().copied().chain(ids(&d.yy)).chain(ids(&d.xy)).collect();
         ObjectiveTapes {
-            value: Tape::new(dag, &[d.value]),
-            grad: Tape::new(dag, &grads),
-            hess: Tape::new(dag, &hess_roots),
-            xx_u: Tape::new(dag, &d.xx_u),
+            value: Tape::new(dag, &[d.value], sizes),
+            grad: Tape::new(dag, &grads, sizes),
+            hess: Tape::new(dag, &hess_roots, sizes),
+            xx_u: Tape::new(dag, &d.xx_u, sizes),
             yy: places(&d.yy),
             xy: places(&d.xy),
         }
@@ -222,15 +279,17 @@ impl TapeProblem {
         let (n, m) = (model.x.dim, model.y.dim);
         let mut dag = model.dag.clone();
         let (upper, lower) = differentiate(model, &mut dag).map_err(|d| TapeError::Text(vec![d]))?;
+        let params = Params::new(model);
+        let sizes = (n, m, params.values.len());
         Ok(TapeProblem {
             name: model.name.clone(),
             n,
             m,
             start: model.start.clone(),
             bounds: model.bounds.clone(),
-            params: Params::new(model),
-            upper: ObjectiveTapes::new(&dag, &upper),
-            lower: ObjectiveTapes::new(&dag, &lower),
+            params,
+            upper: ObjectiveTapes::new(&dag, &upper, sizes),
+            lower: ObjectiveTapes::new(&dag, &lower, sizes),
         })
     }
 
