@@ -17,7 +17,7 @@ use crate::{codegen, compile, products};
 pub const MAX_CODE_BYTES: usize = 4 << 20;
 
 /// The generated code of a checked problem: loops and derivative products for a problem with data, straight-line
-/// code and dense blocks otherwise. An error when the code would be too large to compile ([`MAX_CODE_BYTES`],
+/// code and dense blocks otherwise. An error when the code would be too large to compile ([`MAX_CODE_BYTES`](crate::MAX_CODE_BYTES),
 /// [`diff::MAX_NODES`](crate::diff::MAX_NODES)).
 pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagnostic> {
     let code = if model.has_data() { products::generate(model, krate) } else { codegen::generate(model, krate)? };

@@ -30,7 +30,7 @@ pub mod products;
 pub mod tokens;
 
 pub use diag::Diagnostic;
-pub use expand::{expand, generate};
+pub use expand::{expand, generate, MAX_CODE_BYTES};
 pub use model::Model;
 
 /// Parses and checks a problem text.

@@ -1,16 +1,4 @@
-//! A landscape: a function of two variables as a heat map, with marked points (a critical set), a field of
-//! arrows (a gradient flow) and a path (a run's trajectory) on top — the picture of Arbel & Mairal's Fig. 1.
-//!
-//! ```
-//! use bilevel_runtime::plot::Landscape;
-//!
-//! // f(a, b) = (a² + b² − 1)²: a ring of minima.
-//! let f = |a: f64, b: f64| (a * a + b * b - 1.0).powi(2);
-//! let mut map = Landscape::sample("G(x, ·)", ("y[0]", -2.0..2.0), ("y[1]", -2.0..2.0), 40, f);
-//! map.path = vec![(0.6, 0.8), (0.7, 0.7)];
-//! let svg = map.to_svg().unwrap();
-//! assert!(svg.starts_with("<svg") && svg.contains("y[0]"));
-//! ```
+//! A landscape: a heat map with marks, arrows and a path (see [`Landscape`]).
 
 use std::ops::Range;
 use std::path::Path;
@@ -19,7 +7,19 @@ use plotters::prelude::*;
 
 use super::{error, tick, PlotError};
 
-/// A heat map with marks, arrows and a path (see the [module](self) documentation).
+/// A landscape: a function of two variables as a heat map, with marked points (a critical set), a field of
+/// arrows (a gradient flow) and a path (a run's trajectory) on top — the picture of Arbel & Mairal's Fig. 1.
+///
+/// ```
+/// use bilevel_runtime::plot::Landscape;
+///
+/// // f(a, b) = (a² + b² − 1)²: a ring of minima.
+/// let f = |a: f64, b: f64| (a * a + b * b - 1.0).powi(2);
+/// let mut map = Landscape::sample("G(x, ·)", ("y[0]", -2.0..2.0), ("y[1]", -2.0..2.0), 40, f);
+/// map.path = vec![(0.6, 0.8), (0.7, 0.7)];
+/// let svg = map.to_svg().unwrap();
+/// assert!(svg.starts_with("<svg") && svg.contains("y[0]"));
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Landscape {
     /// The title.
