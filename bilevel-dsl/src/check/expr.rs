@@ -12,7 +12,7 @@ impl Checker {
             return Value::Error;
         }
         let value = self.expand(e);
-        if self.over_budget(&e.span) {
+        if self.check_budget(&e.span) {
             return Value::Error;
         }
         value
@@ -20,7 +20,7 @@ impl Checker {
 
     /// Whether the expansion went over [`super::MAX_EXPANSION`]; reports it once, at the outermost `sum` being
     /// expanded (the loop that multiplies the work) or else at `span`.
-    fn over_budget(&mut self, span: &Span) -> bool {
+    fn check_budget(&mut self, span: &Span) -> bool {
         if !self.over_budget && self.dag.requests() > super::MAX_EXPANSION {
             self.over_budget = true;
             let span = self.sums.first().unwrap_or(span).clone();
@@ -42,7 +42,7 @@ impl Checker {
             ExprKind::Sum { mean, var, lo, hi, body } => {
                 self.sums.push(e.span.clone());
                 let value = self.sum(var, lo, hi, body, *mean);
-                let over = self.over_budget(&e.span);
+                let over = self.check_budget(&e.span);
                 self.sums.pop();
                 if over {
                     Value::Error
