@@ -284,6 +284,19 @@ fn sweep_lists_every_setting_best_first_and_the_same_whatever_the_threads() {
     assert_eq!(runs.len(), 4 * 3, "4 settings × (the start and 2 random starts)");
     let key = |r: &Value| r["upper_at_solution"].as_f64().or(r["upper"].as_f64()).unwrap();
     assert!(runs.windows(2).all(|w| key(&w[0]) <= key(&w[1])), "best first");
+    // Ranked by another final metric: the same runs in its order.
+    let out = bilevel()
+        .arg("sweep")
+        .arg(&p2)
+        .args(["--algo", "corrected-itd", "--grid", "rtol=1e-10,1e-3;inner=1,10", "--rank-by", "bgs-residual"])
+        .args(["--lower-step", "0.05", "--upper-step", "0.1", "--iters", "300", "--json"])
+        .assert()
+        .success();
+    let by_residual: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    let residual = |r: &Value| r["bgs_residual"].as_f64().unwrap();
+    let by_residual = by_residual.as_array().unwrap();
+    assert_eq!(by_residual.len(), 4);
+    assert!(by_residual.windows(2).all(|w| residual(&w[0]) <= residual(&w[1])), "least residual first");
     let bad = bilevel().arg("sweep").arg(&p2).args(["--algo", "itd", "--grid", "step=1,2"]).assert().code(2);
     assert!(String::from_utf8_lossy(&bad.get_output().stderr).contains("--grid: unknown option `step`"));
 }

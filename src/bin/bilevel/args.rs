@@ -1,7 +1,7 @@
 //! The command line: subcommands and options (clap). The algorithm options are named as in
 //! `bilevel::options::OPTIONS` and passed on to `Method::from_options`, the parser Rust code uses too.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 /// Bilevel optimization of problems written in `.bl` files: min_x F(x, y) where y minimizes G(x, y).
@@ -135,6 +135,25 @@ pub struct SweepArgs {
     /// Print one JSON array of the runs, best first, instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// What "best" means: the final value of this metric, least first (failed runs last).
+    #[arg(long, value_enum, default_value_t = RankBy::UpperAtSolution)]
+    pub rank_by: RankBy,
+}
+
+/// The metric `sweep` sorts its runs by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RankBy {
+    /// `F` at the lower level solved from the final `y` (`F` where that solve did not converge): compares runs that
+    /// end at different `y` fairly.
+    UpperAtSolution,
+    /// `F` at the final `(x, y)`.
+    Upper,
+    /// The BGS residual `‖∇x F − B H† ∇y F‖`: how far from an equilibrium.
+    BgsResidual,
+    /// `‖∇y G‖`: how far `y` is from solving the lower level.
+    LowerGradNorm,
+    /// The run's time.
+    Seconds,
 }
 
 /// `bilevel solve`.

@@ -1,7 +1,7 @@
 //! `bilevel sweep`: one algorithm over every combination of a grid of settings, each from the start and from K
-//! random starts, run in parallel (rayon); the runs are listed best first by `F` at the solved lower level
-//! (`upper_at_solution`, which compares runs that end at different `y` fairly; `F` where the lower solve did not
-//! converge), failed runs last. Every run is deterministic and independent, so the results do not depend on the
+//! random starts, run in parallel (rayon); the runs are listed best first by a final metric (`--rank-by`; by
+//! default `F` at the solved lower level, `upper_at_solution`, which compares runs that end at different `y`
+//! fairly; `F` where the lower solve did not converge), failed runs last. Every run is deterministic and independent, so the results do not depend on the
 //! number of threads (only the times do).
 
 use bilevel::nalgebra::Dyn;
@@ -9,7 +9,7 @@ use bilevel::report::aligned;
 use bilevel::Method;
 use rayon::prelude::*;
 
-use crate::args::SweepArgs;
+use crate::args::{RankBy, SweepArgs};
 use crate::compare::{row, HEADER};
 use crate::input::bad;
 use crate::report::{report, Report};
@@ -67,7 +67,8 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
         plots::convergence(&labelled).save(path).map_err(|e| bad(e.to_string()))?;
     }
     let mut order: Vec<usize> = (0..done.len()).collect();
-    order.sort_by(|&a, &b| rank(&done[a].0, &points[a]).total_cmp(&rank(&done[b].0, &points[b])).then(a.cmp(&b)));
+    let key = |i: usize| rank(&done[i].0, args.rank_by);
+    order.sort_by(|&a, &b| key(a).total_cmp(&key(b)).then(a.cmp(&b)));
     if args.json {
         let reports: Vec<&Report> = order.iter().map(|&i| &done[i].0).collect();
         println!("{}", serde_json::to_string(&reports).expect("numbers and strings serialize"));
@@ -86,13 +87,18 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The sort key: `F` at the solved lower level (the upper objective where that was not computed); failed runs
-/// (and NaN) last.
-fn rank(r: &Report, _point: &Point) -> f64 {
+/// The sort key: the final value of the metric `by`; failed runs (and NaN) last.
+fn rank(r: &Report, by: RankBy) -> f64 {
     if r.error.is_some() {
         return f64::INFINITY;
     }
-    let value = r.upper_at_solution.unwrap_or(r.upper);
+    let value = match by {
+        RankBy::UpperAtSolution => r.upper_at_solution.unwrap_or(r.upper),
+        RankBy::Upper => r.upper,
+        RankBy::BgsResidual => r.bgs_residual,
+        RankBy::LowerGradNorm => r.lower_grad_norm,
+        RankBy::Seconds => r.seconds,
+    };
     if value.is_nan() {
         f64::INFINITY
     } else {
