@@ -15,7 +15,7 @@
 //!
 //! Run with `cargo bench --bench data_products`; the ratios are in BENCHMARKS.md.
 
-use bilevel::data::{Array, Sparse};
+use bilevel::data::{numbers, Array, Sparse};
 use bilevel::{bilevel, MatrixFreeProblem};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
@@ -48,17 +48,6 @@ const SAMPLES: usize = 100_000;
 /// Nonzero features per sample in the sparse case.
 const PER_ROW: usize = 20;
 const FEATURES: usize = 100;
-
-/// Deterministic numbers in [-1, 1] (a linear congruential generator).
-fn numbers(count: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed;
-    (0..count)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
 
 struct Data {
     x: Vec<f64>,

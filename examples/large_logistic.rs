@@ -8,22 +8,11 @@
 
 use std::time::Instant;
 
-use bilevel::data::Array;
+use bilevel::data::{numbers, Array};
 use bilevel::nalgebra::Dyn;
 use bilevel::{bilevel, Algorithm, BgsOpt, Metrics, Run, XiSolver};
 
 bilevel!(file = "tests/bl/logistic_regression.bl");
-
-/// Deterministic numbers in [-1, 1] (a linear congruential generator).
-fn numbers(count: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed;
-    (0..count)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
 
 /// Synthetic data: N training and N/10 validation samples of p features; labels from a random linear model.
 fn problem(samples: usize, features: usize) -> LogisticRegression {

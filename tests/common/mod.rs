@@ -7,16 +7,8 @@ pub mod logistic;
 use bilevel::nalgebra::{DefaultAllocator, Dim, OVector, U1};
 use bilevel::{Alloc, MatrixFreeProblem, Problem};
 
-/// Deterministic numbers in [-1, 1] (a linear congruential generator).
-pub fn numbers(count: usize, seed: u64) -> Vec<f64> {
-    let mut state = seed;
-    (0..count)
-        .map(|_| {
-            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-        })
-        .collect()
-}
+/// Deterministic numbers in [-1, 1) (the runtime's linear congruential generator).
+pub use bilevel::data::numbers;
 
 /// `a` and `b` agree to `tol`, relative to the larger magnitude plus one.
 pub fn assert_close(a: &[f64], b: &[f64], tol: f64, what: &str) {

@@ -23,10 +23,12 @@ use nalgebra::{DMatrix, DVector};
 
 mod file_error;
 mod npy;
+mod random;
 mod sparse;
 mod table;
 
 pub use file_error::FileError;
+pub use random::{numbers, Lcg};
 pub use sparse::{Libsvm, Sparse};
 pub use table::Table;
 

@@ -147,11 +147,8 @@ fn starts(
     k: usize,
     seed: u64,
 ) -> Vec<(Vec<f64>, Vec<f64>)> {
-    let mut state = seed.wrapping_mul(0x9E3779B97F4A7C15).wrapping_add(1);
-    let mut uniform = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        (state >> 11) as f64 / (1u64 << 53) as f64
-    };
+    let mut lcg = bilevel::data::Lcg::new(seed.wrapping_mul(0x9E3779B97F4A7C15).wrapping_add(1));
+    let mut uniform = move || lcg.unit();
     let mut out = vec![(x0.clone(), y0.clone())];
     for _ in 0..k {
         let x = x0
