@@ -28,14 +28,10 @@ bilevel! {
 type X = SVector<f64, 2>;
 type Y = SVector<f64, 3>;
 
-/// Deterministic points in [-1, 1]⁵ (a linear congruential generator).
+/// Deterministic points in [-1, 1]⁵ (the runtime's linear congruential generator).
 fn points(count: usize) -> Vec<(X, Y)> {
-    let mut state: u64 = 0x2545F4914F6CDD1D;
-    let mut next = move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((state >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
-    };
-    (0..count).map(|_| (X::from_fn(|_, _| next()), Y::from_fn(|_, _| next()))).collect()
+    let mut lcg = bilevel::data::Lcg::new(0x2545F4914F6CDD1D);
+    (0..count).map(|_| (X::from_fn(|_, _| lcg.signed()), Y::from_fn(|_, _| lcg.signed()))).collect()
 }
 
 fn close(a: f64, b: f64, tol: f64) -> bool {

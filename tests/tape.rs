@@ -25,13 +25,10 @@ fn tape(name: &str) -> TapeProblem {
     TapeProblem::from_text(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
-/// Numbers uniform in [−2, 2) from `seed` (a linear congruential generator: the same points on every machine).
+/// Numbers uniform in [−2, 2) from `seed` (the runtime's generator: the same points on every machine).
 fn uniform(seed: u64) -> impl FnMut() -> f64 {
-    let mut state = seed;
-    move || {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((state >> 11) as f64 / (1u64 << 53) as f64) * 4.0 - 2.0
-    }
+    let mut lcg = bilevel::data::Lcg::new(seed);
+    move || lcg.unit() * 4.0 - 2.0
 }
 
 /// The largest relative difference between two lists of numbers.
