@@ -3,6 +3,7 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
+use crate::ast::Span;
 use crate::dag::{Dag, ExprId};
 use crate::diag::Diagnostic;
 use crate::diff::{self, derivatives, Derivatives};
@@ -98,23 +99,24 @@ pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagn
     })
 }
 
-/// The derivatives of both objectives, or an error at the objective whose derivatives exceed [`diff::MAX_NODES`].
+/// The derivatives of both objectives, or an error at the objective whose derivatives took the DAG past
+/// [`diff::MAX_NODES`] (differentiation stops growing the DAG there, so the first one over is the one to blame).
 pub fn differentiate(model: &Model, dag: &mut Dag) -> Result<(Derivatives, Derivatives), Diagnostic> {
     let dims = (model.x.dim, model.y.dim);
-    let upper = derivatives(dag, dims, model.upper);
-    let lower = derivatives(dag, dims, model.lower);
-    if diff::too_large(dag) {
-        let (upper_span, lower_span) = model.objective_spans.clone();
-        let lower_alone = {
-            let mut alone = model.dag.clone();
-            derivatives(&mut alone, dims, model.lower);
-            diff::too_large(&alone)
-        };
-        let span = if lower_alone { lower_span } else { upper_span };
+    let (upper_span, lower_span) = &model.objective_spans;
+    let too_large = |dag: &Dag, span: &Span| {
         let msg = format!("the derivatives of this objective take more than {} expression nodes", dag.node_limit());
         let hint = "straight-line code holds every Hessian entry (a dense `real[k]` has k² of them); declare large \
                     arrays as `data` with `dim` sizes, whose derivatives are matrix-free products";
-        return Err(Diagnostic::new(span, msg).hint(hint));
+        Diagnostic::new(span.clone(), msg).hint(hint)
+    };
+    let upper = derivatives(dag, dims, model.upper);
+    if diff::too_large(dag) {
+        return Err(too_large(dag, upper_span));
+    }
+    let lower = derivatives(dag, dims, model.lower);
+    if diff::too_large(dag) {
+        return Err(too_large(dag, lower_span));
     }
     Ok((upper, lower))
 }
