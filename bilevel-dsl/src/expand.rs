@@ -199,6 +199,8 @@ fn data_stub(name: &syn::Ident, items: &[(syn::Ident, bool)]) -> TokenStream {
 
         #[allow(unused_variables)]
         impl ::bilevel::MatrixFreeProblem for #name {
+            type X = ::std::vec::Vec<f64>;
+            type Y = ::std::vec::Vec<f64>;
             fn name(&self) -> &str { unreachable!() }
             fn dims(&self) -> (usize, usize) { unreachable!() }
             fn start(&self) -> (::bilevel::nalgebra::DVector<f64>, ::bilevel::nalgebra::DVector<f64>) { unreachable!() }

@@ -57,6 +57,9 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
         // the user gave them (`N`, `X`), and loops index several arrays at once.
         #[allow(clippy::all, clippy::pedantic, unused_variables, unused_mut, non_snake_case)]
         impl #krate::MatrixFreeProblem for #name {
+            type X = ::std::vec::Vec<f64>;
+            type Y = ::std::vec::Vec<f64>;
+
             fn name(&self) -> &str {
                 #name_str
             }

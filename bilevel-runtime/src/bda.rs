@@ -1,14 +1,13 @@
 //! BDA, Bilevel Descent Aggregation (Liu et al., ICML 2020, eq. 10).
 
-use nalgebra::{DefaultAllocator, Dyn, OMatrix, OVector};
+use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
+use crate::driver::{check_steps, Metrics, Schedule, Stop};
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::{with_auto_lower_step, Dense, MatrixFreeProblem};
-use crate::problem::Problem;
-use crate::upper::{step_text, with_optimizer, UpperOptimizer, UpperState};
+use crate::matrix_free::{with_auto_lower_step, MatrixFreeProblem};
+use crate::upper::{step_text, with_optimizer, UpperOptimizer};
 
 /// BDA: the inner steps descend an aggregation of the upper and lower objectives, so that among the lower-level
 /// solutions the one that is best for the upper level is selected.
@@ -115,46 +114,6 @@ impl Algorithm for Bda {
             self.outer_iters
         );
         with_optimizer(s, &self.upper_optimizer)
-    }
-
-    /// Runs from `x0`; `y0` is the inner start of every outer iteration.
-    fn solve<P: Problem>(
-        &self,
-        problem: &P,
-        x0: &OVector<f64, P::N>,
-        y0: &OVector<f64, P::M>,
-    ) -> SolveResult<P::N, P::M>
-    where
-        DefaultAllocator: Alloc<P::N, P::M>,
-    {
-        if self.lower_inner_step.is_none() {
-            let start = (&Dense(problem), x0.as_slice(), y0.as_slice());
-            let given = |alpha| Self { lower_inner_step: Some(alpha), ..self.clone() };
-            return with_auto_lower_step("s_l", start, |alpha| given(alpha).solve(problem, x0, y0));
-        }
-        self.check()?;
-        let (n, m) = problem.dims();
-        let (su, sl) = (self.upper_inner_step, self.alpha());
-        let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
-        run(problem, x0, y0, self.schedule(), Vec::new(), |_, x, _, _| {
-            let mut y = y0.clone();
-            let mut j = OMatrix::<f64, P::N, P::M>::zeros_generic(n, m);
-            for k in 1..=self.inner_iters {
-                let a = self.mu / k as f64;
-                let (f, g) = (problem.upper_hess(x, &y), problem.lower_hess(x, &y));
-                let (wf, wg) = (a * su, (1.0 - a) * sl);
-                let hyy = f.yy.scale(wf) + g.yy.scale(wg);
-                let hxy = f.xy.scale(wf) + g.xy.scale(wg);
-                j = &j - &j * hyy - hxy;
-                y -= f.grad_y.scale(wf) + g.grad_y.scale(wg);
-            }
-            let f = problem.upper_grad(x, &y);
-            let d = f.x + j * f.y;
-            let mut s = d.clone();
-            upper.direction(&self.upper_optimizer, d.as_slice(), s.as_mut_slice());
-            let (x_next, moved) = upper_step(problem, x, &s, self.upper_step);
-            Step { x: x_next, y, dir_norm: d.norm(), moved, extras: Vec::new() }
-        })
     }
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {

@@ -1,16 +1,14 @@
 //! BGS-Opt (Arbel & Mairal 2022, Algorithm 1): `itd`, `rhg`, `truncated-itd`, `corrected-itd` and `aid`.
 
-use nalgebra::{DefaultAllocator, Dyn, OVector};
+use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
+use crate::driver::{check_steps, Metrics, Schedule, Stop};
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::{with_auto_lower_step, Dense, MatrixFreeProblem};
-use crate::problem::Problem;
-use crate::unroll::{descend, unroll};
-use crate::upper::{step_text, with_optimizer, UpperOptimizer, UpperState};
-use crate::xi::{XiSolver, XiState};
+use crate::matrix_free::{with_auto_lower_step, MatrixFreeProblem};
+use crate::upper::{step_text, with_optimizer, UpperOptimizer};
+use crate::xi::XiSolver;
 
 /// BGS-Opt: unrolled (ITD) hypergradient descent, optionally truncated, cold-started or corrected.
 ///
@@ -169,48 +167,6 @@ impl Algorithm for BgsOpt {
             s.push_str(&c.describe());
         }
         with_optimizer(s, &self.upper_optimizer)
-    }
-
-    /// Runs from `(x0, y0)`. `y0` is also the cold-start point of `rhg`.
-    fn solve<P: Problem>(
-        &self,
-        problem: &P,
-        x0: &OVector<f64, P::N>,
-        y0: &OVector<f64, P::M>,
-    ) -> SolveResult<P::N, P::M>
-    where
-        DefaultAllocator: Alloc<P::N, P::M>,
-    {
-        if self.lower_step.is_none() {
-            let start = (&Dense(problem), x0.as_slice(), y0.as_slice());
-            let given = |alpha| Self { lower_step: Some(alpha), ..self.clone() };
-            return with_auto_lower_step("α", start, |alpha| given(alpha).solve(problem, x0, y0));
-        }
-        self.check()?;
-        let (_, m) = problem.dims();
-        let mut xi_state = XiState::<P::N, P::M>::new(m);
-        let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
-        run(problem, x0, y0, self.schedule(), Vec::new(), |_, x, y_prev, kept| {
-            let y_init = if self.warm { y_prev.clone() } else { y0.clone() };
-            let y_tilde = descend(problem, x, y_init, self.warm_steps, self.alpha());
-            let u = unroll(problem, x, y_tilde, self.unrolled_steps, self.alpha(), self.correction.is_some());
-            let f = problem.upper_grad(x, &u.y);
-            let mut d = &f.x + &u.jx * &f.y;
-            let mut extras = Vec::new();
-            if let (Some(solver), Some(jy)) = (&self.correction, &u.jy) {
-                let v = jy * &f.y;
-                let g = problem.lower_hess(x, &u.y);
-                let (xi, more) = xi_state.solve(solver, &g.yy, &v, g.grad_y.norm());
-                d += &g.xy * xi;
-                if kept {
-                    extras = more.named();
-                }
-            }
-            let mut s = d.clone();
-            upper.direction(&self.upper_optimizer, d.as_slice(), s.as_mut_slice());
-            let (x_next, moved) = upper_step(problem, x, &s, self.upper_step);
-            Step { x: x_next, y: u.y, dir_norm: d.norm(), moved, extras }
-        })
     }
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {

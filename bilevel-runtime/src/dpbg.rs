@@ -1,14 +1,12 @@
 //! DPBG, differentiable programming bilevel gradient (Bolte, Lê, Pauwels & Vaiter 2025, Algorithm DPBG).
 
-use nalgebra::{DefaultAllocator, Dyn, OVector};
+use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, project, run, upper_step, Metrics, Schedule, Step, Stop};
+use crate::driver::{check_steps, Metrics, Schedule, Stop};
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::{with_auto_lower_step, Dense, MatrixFreeProblem};
-use crate::problem::Problem;
-use crate::unroll::{descend, unroll};
+use crate::matrix_free::{with_auto_lower_step, MatrixFreeProblem};
 use crate::upper::step_text;
 
 /// DPBG: joint gradient descent on `x` and on the initialization `z` of `k` lower gradient steps.
@@ -88,44 +86,6 @@ impl Algorithm for Dpbg {
 
     fn settings(&self) -> String {
         format!("k={} α={} α_f={} L={}", self.lower_iters, step_text(self.lower_step), self.step, self.iters)
-    }
-
-    /// Runs from `x0` and the initialization `z0` (passed as `y0`).
-    fn solve<P: Problem>(
-        &self,
-        problem: &P,
-        x0: &OVector<f64, P::N>,
-        z0: &OVector<f64, P::M>,
-    ) -> SolveResult<P::N, P::M>
-    where
-        DefaultAllocator: Alloc<P::N, P::M>,
-    {
-        if self.lower_step.is_none() {
-            let start = (&Dense(problem), x0.as_slice(), z0.as_slice());
-            let given = |alpha| Self { lower_step: Some(alpha), ..self.clone() };
-            return with_auto_lower_step("α", start, |alpha| given(alpha).solve(problem, x0, z0));
-        }
-        self.check()?;
-        let (k, alpha) = (self.lower_iters, self.alpha());
-        let x0 = project(problem, x0.clone());
-        let y0 = descend(problem, &x0, z0.clone(), k, alpha);
-        let mut z = z0.clone();
-        let z_extras =
-            |z: &OVector<f64, P::M>| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]").into(), *v)).collect();
-        let first = z_extras(&z);
-        run(problem, &x0, &y0, self.schedule(), first, |_, x, _, kept| {
-            let u = unroll(problem, x, z.clone(), k, alpha, true);
-            let f = problem.upper_grad(x, &u.y);
-            let dz = u.jy.expect("asked for J_z") * &f.y;
-            let dx = f.x + u.jx * &f.y;
-            z -= dz.scale(self.step);
-            let (x_next, moved_x) = upper_step(problem, x, &dx, self.step);
-            let y_next = descend(problem, &x_next, z.clone(), k, alpha);
-            let dir_norm = (dx.norm_squared() + dz.norm_squared()).sqrt();
-            let moved = (moved_x.powi(2) + dz.norm_squared()).sqrt();
-            let extras = if kept { z_extras(&z) } else { Vec::new() };
-            Step { x: x_next, y: y_next, dir_norm, moved, extras }
-        })
     }
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {

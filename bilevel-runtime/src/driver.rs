@@ -1,32 +1,15 @@
 //! The outer loop every algorithm shares: records the metrics of each iterate, stops on faults and tolerances,
 //! and keeps everything computed before a fault.
 
-use nalgebra::{DefaultAllocator, OVector};
+use nalgebra::{DVector, DefaultAllocator, Dyn};
 
 use crate::dims::Alloc;
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::{step_from_curvature, step_warning, upper_at_solution, Dense};
-use crate::metrics::record;
-use crate::problem::Problem;
+use crate::matrix_free::vector::{axpy, finite, norm, Buf};
+use crate::matrix_free::{lower_lipschitz, step_from_curvature, step_warning, upper_at_solution, MatrixFreeProblem};
+use crate::metrics::bgs_residual;
+use crate::problem::Bounds;
 use crate::trace::{Extra, Record, Run, Status};
-
-/// What one outer iteration produced.
-pub(crate) struct Step<P: Problem>
-where
-    DefaultAllocator: Alloc<P::N, P::M>,
-{
-    /// The new upper variable (already projected onto the box).
-    pub x: OVector<f64, P::N>,
-    /// The new lower variable.
-    pub y: OVector<f64, P::M>,
-    /// `‖d_k‖`.
-    pub dir_norm: f64,
-    /// The norm of the projected direction `(x_{k-1} − x_k) / γ` (equal to `‖d_k‖` when the box is not active),
-    /// which the stopping tolerance tests.
-    pub moved: f64,
-    /// Algorithm-specific metrics of this iteration.
-    pub extras: Vec<Extra>,
-}
 
 /// When a run stops besides its iteration count; every algorithm has one as its field `stop`.
 ///
@@ -126,129 +109,6 @@ pub(crate) struct Schedule {
     pub lower_step: (&'static str, f64),
     /// Which iterates the trace keeps.
     pub metrics: Metrics,
-}
-
-/// The projected upper step `x_k = Π_X(x − γ d)` and the norm of `(x − x_k) / γ`, the projected direction the
-/// stopping tolerance tests.
-pub(crate) fn upper_step<P: Problem>(
-    problem: &P,
-    x: &OVector<f64, P::N>,
-    d: &OVector<f64, P::N>,
-    gamma: f64,
-) -> (OVector<f64, P::N>, f64)
-where
-    DefaultAllocator: Alloc<P::N, P::M>,
-{
-    let next = project(problem, x - d.scale(gamma));
-    let moved = (x - &next).norm() / gamma;
-    (next, moved)
-}
-
-/// Projects onto the problem's box, if it has one.
-pub(crate) fn project<P: Problem>(problem: &P, x: OVector<f64, P::N>) -> OVector<f64, P::N>
-where
-    DefaultAllocator: Alloc<P::N, P::M>,
-{
-    match problem.bounds() {
-        Some(b) => b.project(&x),
-        None => x,
-    }
-}
-
-/// Runs `iters` iterations of `step` from `(x0, y0)` (x0 is projected first; `extras0` are the start's extra
-/// metrics). `step(k, x, y, kept)` computes iteration `k` from the previous iterate; `kept` says whether its record
-/// is kept (so whether its extra metrics are wanted).
-pub(crate) fn run<P: Problem>(
-    problem: &P,
-    x0: &OVector<f64, P::N>,
-    y0: &OVector<f64, P::M>,
-    schedule: Schedule,
-    extras0: Vec<Extra>,
-    mut step: impl FnMut(usize, &OVector<f64, P::N>, &OVector<f64, P::M>, bool) -> Step<P>,
-) -> SolveResult<P::N, P::M>
-where
-    DefaultAllocator: Alloc<P::N, P::M>,
-{
-    check_schedule(&schedule)?;
-    let Schedule { iters, stop, lower_step: (name, alpha), metrics } = schedule;
-    let x0 = project(problem, x0.clone());
-    let warnings = match step_from_curvature() {
-        true => Vec::new(),
-        false => lower_lipschitz(problem, &x0, y0).and_then(|l| step_warning(name, alpha, l)).into_iter().collect(),
-    };
-    let mut trace = Vec::with_capacity(metrics.records(iters));
-    trace.push(record(problem, x0.clone(), y0.clone(), (0, 0.0), extras0));
-    check_start_record(&trace[0], stop.divergence_bound)?;
-    if metrics.full() {
-        trace[0].upper_at_solution = upper_at_solution(&Dense(problem), x0.as_slice(), y0.as_slice());
-    }
-    let (mut x, mut y) = (x0, y0.clone());
-    let mut clock = Clock::new(metrics.records(iters));
-    let mut last_dir = 0.0;
-    // The record of the previous iterate, kept when a fault ends the run before it was recorded.
-    let previous = |trace: &mut Vec<Record<P::N, P::M>>,
-                    clock: &mut Clock,
-                    x: &OVector<f64, P::N>,
-                    y: &OVector<f64, P::M>,
-                    k,
-                    d| {
-        clock.pause();
-        let make = || record(problem, x.clone(), y.clone(), (k - 1, d), Vec::new());
-        keep_last(trace, k, (stop.divergence_bound, true), make);
-        clock.resume(trace.len());
-    };
-    for k in 1..=iters {
-        let kept = metrics.keeps(k, iters);
-        let s = step(k, &x, &y, kept);
-        if let Some(cause) = iterate_fault(s.x.as_slice(), s.y.as_slice(), s.dir_norm, stop.divergence_bound) {
-            previous(&mut trace, &mut clock, &x, &y, k, last_dir);
-            finish(problem, &mut trace);
-            return End::Fault(k, cause).outcome(trace, clock.seconds, warnings);
-        }
-        let converged = stop.tol.is_some_and(|tol| s.moved < tol && problem.lower_grad(&s.x, &s.y).y.norm() < tol);
-        if kept || converged {
-            clock.pause();
-            let mut rec = record(problem, s.x.clone(), s.y.clone(), (k, s.dir_norm), s.extras);
-            if metrics.full() {
-                rec.upper_at_solution = upper_at_solution(&Dense(problem), rec.x.as_slice(), rec.y.as_slice());
-            }
-            let end = accept(&mut trace, rec, stop, (s.moved, true), k);
-            clock.resume(trace.len());
-            if matches!(end, Some(End::Fault(..))) {
-                previous(&mut trace, &mut clock, &x, &y, k, last_dir);
-            }
-            if let Some(end) = end {
-                finish(problem, &mut trace);
-                return end.outcome(trace, clock.seconds, warnings);
-            }
-        }
-        (x, y, last_dir) = (s.x, s.y, s.dir_norm);
-        crate::progress::tick(k, iters);
-    }
-    finish(problem, &mut trace);
-    Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new(), seconds: clock.seconds })
-}
-
-/// The upper objective at the lower solution for the last record (see [`Record::upper_at_solution`]).
-fn finish<P: Problem>(problem: &P, trace: &mut [Record<P::N, P::M>])
-where
-    DefaultAllocator: Alloc<P::N, P::M>,
-{
-    if let Some(last) = trace.last_mut().filter(|r| r.upper_at_solution.is_none()) {
-        last.upper_at_solution = upper_at_solution(&Dense(problem), last.x.as_slice(), last.y.as_slice());
-    }
-}
-
-/// `L_G = max |λ(∇²yy G(x, y))|` from the dense lower Hessian (None if it is not finite).
-fn lower_lipschitz<P: Problem>(problem: &P, x: &OVector<f64, P::N>, y: &OVector<f64, P::M>) -> Option<f64>
-where
-    DefaultAllocator: Alloc<P::N, P::M>,
-{
-    let h = problem.lower_hess(x, y).yy;
-    if !h.iter().all(|v| v.is_finite()) {
-        return None;
-    }
-    Some(crate::linalg::symmetric_eigen(&h).0.iter().fold(0.0f64, |acc, l| acc.max(l.abs())))
 }
 
 /// Why a run ends before its iteration count.
@@ -468,6 +328,192 @@ where
         Some((name, v)) => Err(SolveError::Options(format!("{name} must be finite and positive, not {v}"))),
         None => Ok(()),
     }
+}
+
+/// What one outer iteration produced: the new point is in the driver's `x` and `y`.
+pub(crate) struct Step {
+    /// `‖d_k‖`.
+    pub dir_norm: f64,
+    /// `‖(x_{k-1} − x_k)/γ‖`, which the stopping tolerance tests.
+    pub moved: f64,
+    /// Algorithm-specific metrics.
+    pub extras: Vec<Extra>,
+}
+
+/// Checks that the start has the problem's lengths.
+pub(crate) fn check_start<P: MatrixFreeProblem, N: nalgebra::Dim, M: nalgebra::Dim>(
+    problem: &P,
+    x0: &[f64],
+    y0: &[f64],
+) -> Result<(), SolveError<N, M>>
+where
+    nalgebra::DefaultAllocator: crate::Alloc<N, M>,
+{
+    let (n, m) = problem.dims();
+    if x0.len() != n || y0.len() != m {
+        let why =
+            format!("the start has lengths ({}, {}), but the problem's data make them ({n}, {m})", x0.len(), y0.len());
+        return Err(SolveError::Options(why));
+    }
+    Ok(())
+}
+
+/// Projects `x` onto the box, if there is one.
+#[inline]
+pub(crate) fn project(bounds: Option<&Bounds<Dyn>>, x: &mut [f64]) {
+    if let Some(b) = bounds {
+        x.iter_mut().zip(b.lo.iter().zip(b.hi.iter())).for_each(|(v, (lo, hi))| *v = v.max(*lo).min(*hi));
+    }
+}
+
+/// `x ← Π_X(x − γ d)` (`bounds`: the problem's box, read once per run); returns `‖(x_old − x_new)/γ‖`.
+#[inline]
+pub(crate) fn upper_step(bounds: Option<&Bounds<Dyn>>, x: &mut [f64], d: &[f64], gamma: f64, old: &mut [f64]) -> f64 {
+    old.copy_from_slice(x);
+    axpy(x, -gamma, d);
+    project(bounds, x);
+    axpy(old, -1.0, x);
+    norm(old) / gamma
+}
+
+/// The metrics of `(x, y)` (the BGS residual when `residual` or when the problem has dense blocks, which make it
+/// cheap), with `gx`, `gy` as scratch.
+fn record<P: MatrixFreeProblem>(
+    problem: &P,
+    (x, y): (&[f64], &[f64]),
+    (iteration, step): (usize, Step),
+    residual: bool,
+    (gx, gy): (&mut [f64], &mut [f64]),
+) -> Record<Dyn, Dyn> {
+    let lower = problem.lower_grad(x, y, gx, gy);
+    Record {
+        iteration,
+        x: DVector::from_column_slice(x),
+        y: DVector::from_column_slice(y),
+        upper: problem.upper(x, y),
+        lower,
+        lower_grad_norm: norm(gy),
+        dir_norm: step.dir_norm,
+        bgs_residual: if residual || problem.has_blocks() { bgs_residual(problem, x, y) } else { f64::NAN },
+        upper_at_solution: None,
+        extras: step.extras,
+    }
+}
+
+/// Runs `iters` iterations of `step` from `(x0, y0)` (x0 projected first; `extras0` are the start's extra
+/// metrics). `step(k, x, y, kept)` updates `x` and `y` in place from iteration `k − 1` to `k`; `kept` says whether
+/// the iterate's record is kept (so whether its extra metrics are wanted). Iterations whose record is not kept
+/// allocate nothing here.
+#[inline(always)]
+pub(crate) fn run<P: MatrixFreeProblem>(
+    problem: &P,
+    (x0, y0): (&[f64], &[f64]),
+    schedule: Schedule,
+    extras0: Vec<Extra>,
+    mut step: impl FnMut(usize, &mut [f64], &mut [f64], bool) -> Step,
+) -> SolveResult<Dyn, Dyn> {
+    let (n, m) = problem.dims();
+    check_start(problem, x0, y0)?;
+    check_schedule(&schedule)?;
+    let Schedule { iters, stop, lower_step: (name, alpha), metrics } = schedule;
+    let (mut x, mut y) = (Buf::<P::X>::from_slice(x0), Buf::<P::Y>::from_slice(y0));
+    project(problem.bounds().as_ref(), &mut x);
+    let warnings = match step_from_curvature() {
+        true => Vec::new(),
+        false => step_warning(name, alpha, lower_lipschitz(problem, &x, &y)).into_iter().collect(),
+    };
+    let (mut gx, mut gy) = (Buf::<P::X>::zeros(n), Buf::<P::Y>::zeros(m));
+    let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };
+    let mut trace = Vec::with_capacity(metrics.records(iters));
+    trace.push(record(problem, (&x, &y), (0, start), true, (&mut gx, &mut gy)));
+    check_start_record(&trace[0], stop.divergence_bound)?;
+    if metrics.full() {
+        trace[0].upper_at_solution = upper_at_solution(problem, &x, &y);
+    }
+    let mut clock = Clock::new(metrics.records(iters));
+    // The previous iterate, recorded when a fault ends the run before it was.
+    let (mut px, mut py, mut last_dir) = (x.clone(), y.clone(), 0.0);
+    let previous = |trace: &mut Vec<Record<Dyn, Dyn>>, clock: &mut Clock, (px, py): (&[f64], &[f64]), k, d| {
+        clock.pause();
+        let step = Step { dir_norm: d, moved: 0.0, extras: Vec::new() };
+        let scratch = (&mut vec![0.0; n][..], &mut vec![0.0; m][..]);
+        let make = || record(problem, (px, py), (k - 1, step), false, scratch);
+        keep_last(trace, k, (stop.divergence_bound, problem.has_blocks()), make);
+        clock.resume(trace.len());
+    };
+    for k in 1..=iters {
+        let kept = metrics.keeps(k, iters);
+        px.copy_from_slice(&x);
+        py.copy_from_slice(&y);
+        let s = step(k, &mut x, &mut y, kept);
+        let dir_norm = s.dir_norm;
+        if let Some(cause) = iterate_fault(&x, &y, s.dir_norm, stop.divergence_bound) {
+            previous(&mut trace, &mut clock, (&px, &py), k, last_dir);
+            // A fault already ends the run; a last record whose residual is not finite is dropped too.
+            let _ = finish(problem, &mut trace);
+            return End::Fault(k, cause).outcome(trace, clock.seconds, warnings);
+        }
+        let converged = stop.tol.is_some_and(|tol| {
+            s.moved < tol && {
+                problem.lower_grad(&x, &y, &mut gx, &mut gy);
+                norm(&gy) < tol
+            }
+        });
+        if kept || converged {
+            clock.pause();
+            let moved = s.moved;
+            let mut rec = record(problem, (&x, &y), (k, s), metrics.full(), (&mut gx, &mut gy));
+            if metrics.full() {
+                rec.upper_at_solution = upper_at_solution(problem, &x, &y);
+            }
+            let end = accept(&mut trace, rec, stop, (moved, metrics.full() || problem.has_blocks()), k);
+            clock.resume(trace.len());
+            if matches!(end, Some(End::Fault(..))) {
+                previous(&mut trace, &mut clock, (&px, &py), k, last_dir);
+            }
+            if let Some(end) = end {
+                let end = match (finish(problem, &mut trace), end) {
+                    (Err(fault), End::Converged(_)) => fault,
+                    (_, end) => end,
+                };
+                return end.outcome(trace, clock.seconds, warnings);
+            }
+        }
+        last_dir = dir_norm;
+        crate::progress::tick(k, iters);
+    }
+    if let Err(fault) = finish(problem, &mut trace) {
+        return fault.outcome(trace, clock.seconds, warnings);
+    }
+    Ok(Run { status: Status::MaxIterations, trace, warnings, notes: Vec::new(), seconds: clock.seconds })
+}
+
+/// The BGS residual of the last record (if it is not the start, whose residual is computed already) and its
+/// upper objective at the lower solution. A residual that is not finite (an infinite Hessian–vector product where
+/// the gradients are finite) is a fault at that record's iteration: the record is dropped, so that the trace
+/// holds finite records only and the run does not end as if nothing happened.
+fn finish<P: MatrixFreeProblem>(problem: &P, trace: &mut Vec<Record<Dyn, Dyn>>) -> Result<(), End> {
+    let at_start = trace.len() == 1;
+    if let Some(last) = trace.last_mut() {
+        let (x, y) = (last.x.as_slice(), last.y.as_slice());
+        if finite(x) && finite(y) {
+            if !at_start && last.bgs_residual.is_nan() {
+                last.bgs_residual = bgs_residual(problem, x, y);
+                if !last.bgs_residual.is_finite() {
+                    let k = last.iteration;
+                    trace.pop();
+                    return Err(End::Fault(
+                        k,
+                        "the BGS residual is not finite (an infinite or NaN Hessian product)".into(),
+                    ));
+                }
+            }
+            if last.upper_at_solution.is_none() {
+                last.upper_at_solution = upper_at_solution(problem, x, y);
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

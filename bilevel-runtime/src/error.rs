@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use nalgebra::{DefaultAllocator, Dim};
+use nalgebra::{DefaultAllocator, Dim, Dyn};
 
 use crate::dims::Alloc;
 use crate::trace::Run;
@@ -48,3 +48,17 @@ impl<N: Dim + fmt::Debug, M: Dim + fmt::Debug> std::error::Error for SolveError<
 
 /// What `solve` returns: the run, or why it stopped early (with the work done so far).
 pub type SolveResult<N, M> = Result<Run<N, M>, SolveError<N, M>>;
+
+/// A result on `Dyn` vectors (the algorithms' own) in the vector types of a problem of dimensions `(n, m)`.
+pub(crate) fn with_dims<N: Dim, M: Dim>(result: SolveResult<Dyn, Dyn>, (n, m): (N, M)) -> SolveResult<N, M>
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    match result {
+        Ok(run) => Ok(run.with_dims((n, m))),
+        Err(SolveError::Options(why)) => Err(SolveError::Options(why)),
+        Err(SolveError::Fault { iteration, cause, run }) => {
+            Err(SolveError::Fault { iteration, cause, run: Box::new(run.with_dims((n, m))) })
+        }
+    }
+}

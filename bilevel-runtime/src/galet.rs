@@ -1,15 +1,13 @@
 //! GALET (Xiao, Lu & Chen, NeurIPS 2023, Algorithm 1): alternating steps on y, the shadow implicit gradient w, and x.
 
-use nalgebra::{DefaultAllocator, Dyn, OVector, U1};
+use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
+use crate::driver::{check_steps, Metrics, Schedule, Stop};
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::{with_auto_lower_step, Dense, MatrixFreeProblem};
-use crate::problem::Problem;
-use crate::unroll::descend;
-use crate::upper::{step_text, with_optimizer, UpperOptimizer, UpperState};
+use crate::matrix_free::{with_auto_lower_step, MatrixFreeProblem};
+use crate::upper::{step_text, with_optimizer, UpperOptimizer};
 
 /// GALET: for lower levels that satisfy the PL condition (possibly with a singular Hessian).
 ///
@@ -118,51 +116,6 @@ impl Algorithm for Galet {
             if self.warm_w { "warm-w" } else { "reset-w" }
         );
         with_optimizer(s, &self.upper_optimizer)
-    }
-
-    fn solve<P: Problem>(
-        &self,
-        problem: &P,
-        x0: &OVector<f64, P::N>,
-        y0: &OVector<f64, P::M>,
-    ) -> SolveResult<P::N, P::M>
-    where
-        DefaultAllocator: Alloc<P::N, P::M>,
-    {
-        if self.lower_step.is_none() {
-            let start = (&Dense(problem), x0.as_slice(), y0.as_slice());
-            let given = |alpha| Self { lower_step: Some(alpha), ..self.clone() };
-            return with_auto_lower_step("β", start, |alpha| given(alpha).solve(problem, x0, y0));
-        }
-        self.check()?;
-        let (_, m) = problem.dims();
-        let zero = OVector::<f64, P::M>::zeros_generic(m, U1);
-        let mut w = zero.clone();
-        let mut upper = UpperState::new(nalgebra::Dim::value(&problem.dims().0));
-        run(problem, x0, y0, self.schedule(), Vec::new(), |_, x, y_prev, kept| {
-            let y = descend(problem, x, y_prev.clone(), self.lower_iters, self.alpha());
-            let (f, g) = (problem.upper_grad(x, &y), problem.lower_hess(x, &y));
-            if !self.warm_w {
-                w = zero.clone();
-            }
-            for _ in 0..self.w_iters {
-                w -= (&g.yy * (&f.y + &g.yy * &w)).scale(self.w_step);
-            }
-            let d = &f.x + &g.xy * &w;
-            let mut extras = Vec::with_capacity(if kept { 2 + usize::from(self.r_y_steps > 0) } else { 0 });
-            if kept {
-                extras.push(("R_x".into(), d.norm_squared()));
-                extras.push(("R_w".into(), (&g.yy * (&f.y + &g.yy * &w)).norm_squared()));
-            }
-            if kept && self.r_y_steps > 0 {
-                let y_star = descend(problem, x, y.clone(), self.r_y_steps, self.alpha());
-                extras.push(("R_y".into(), g.value - problem.lower(x, &y_star)));
-            }
-            let mut s = d.clone();
-            upper.direction(&self.upper_optimizer, d.as_slice(), s.as_mut_slice());
-            let (x_next, moved) = upper_step(problem, x, &s, self.upper_step);
-            Step { x: x_next, y, dir_norm: d.norm(), moved, extras }
-        })
     }
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {

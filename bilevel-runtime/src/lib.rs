@@ -32,7 +32,6 @@ mod problem;
 pub mod progress;
 pub mod report;
 mod trace;
-mod unroll;
 mod upper;
 mod xi;
 

@@ -8,7 +8,8 @@ use nalgebra::{DefaultAllocator, Dim, OMatrix, OVector, U1};
 /// The eigendecomposition is cyclic Jacobi ([`symmetric_eigen`]) on matrices of `A`'s own dimension type, so a
 /// fixed-size `A` is decomposed on the stack: the pseudo-inverse allocates nothing. A non-finite entry in `A` or
 /// `v` gives a vector of NaN (not a finite number the rotations happened to produce), so that the run using it
-/// faults at that iteration instead of going on with a wrong step.
+/// faults at that iteration instead of going on with a wrong step. The same computation as [`Pinv::apply`]
+/// (the algorithms' version on slices, with its buffers kept from call to call).
 ///
 /// ```
 /// use bilevel_runtime::linalg::pinv_apply;
@@ -21,19 +22,15 @@ where
     DefaultAllocator: Allocator<M> + Allocator<M, M>,
 {
     let (m, _) = a.shape_generic();
-    if !(a.iter().all(|c| c.is_finite()) && v.iter().all(|c| c.is_finite())) {
-        return OVector::<f64, M>::from_element_generic(m, U1, f64::NAN);
-    }
-    let (values, vectors) = symmetric_eigen(a);
-    let largest = values.iter().fold(0.0f64, |acc, l| acc.max(l.abs()));
-    let cutoff = (rtol * largest).max(floor);
+    let (mut s, mut vectors) = (a.clone(), a.clone());
     let mut out = OVector::<f64, M>::zeros_generic(m, U1);
-    for (i, lambda) in values.iter().enumerate() {
-        if lambda.abs() > cutoff {
-            let u = vectors.column(i);
-            out.axpy(u.dot(v) / lambda, &u, 1.0);
-        }
-    }
+    pinv_into(
+        a.as_slice(),
+        v.as_slice(),
+        (rtol, floor),
+        (s.as_mut_slice(), vectors.as_mut_slice()),
+        out.as_mut_slice(),
+    );
     out
 }
 
@@ -41,58 +38,137 @@ where
 /// its own dimension type (no allocation for fixed sizes). Sweeps until the off-diagonal part is below
 /// `1e-15 ‖A‖_F`, at most 64 sweeps; each rotation zeroes one off-diagonal entry exactly as in Golub & Van Loan
 /// §8.5 (tangent of the smaller angle). Accurate to a few ulps of `‖A‖` in every eigenvalue.
+///
+/// ```
+/// use bilevel_runtime::linalg::symmetric_eigen;
+/// use bilevel_runtime::nalgebra::Matrix2;
+/// let (values, _) = symmetric_eigen(&Matrix2::new(2.0, 1.0, 1.0, 2.0));
+/// let mut values: Vec<f64> = values.iter().copied().collect();
+/// values.sort_by(f64::total_cmp);
+/// assert!((values[0] - 1.0).abs() < 1e-15 && (values[1] - 3.0).abs() < 1e-15);
+/// ```
 pub fn symmetric_eigen<M: Dim>(a: &OMatrix<f64, M, M>) -> (OVector<f64, M>, OMatrix<f64, M, M>)
 where
     DefaultAllocator: Allocator<M> + Allocator<M, M>,
 {
     let (m, _) = a.shape_generic();
+    let (mut s, mut v) = (a.clone(), a.clone());
+    jacobi(a.as_slice(), s.as_mut_slice(), v.as_mut_slice());
     let n = a.nrows();
+    (OVector::<f64, M>::from_iterator_generic(m, U1, (0..n).map(|i| s[(i, i)])), v)
+}
+
+/// The pseudo-inverse of symmetric `m × m` matrices applied to vectors, on slices, with the buffers of the
+/// eigendecomposition kept from call to call (what the algorithms use: no allocation per iteration).
+///
+/// ```
+/// use bilevel_runtime::linalg::Pinv;
+/// let mut pinv = Pinv::new(2);
+/// let mut x = [0.0; 2];
+/// // [[1, 1], [1, 1]] has eigenvalues 2 and 0: the minimum-norm least-squares solution of A x = (3, 1).
+/// pinv.apply(&[1.0, 1.0, 1.0, 1.0], &[3.0, 1.0], (1e-12, 0.0), &mut x);
+/// assert!((x[0] - 1.0).abs() < 1e-14 && (x[1] - 1.0).abs() < 1e-14);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Pinv {
+    /// The matrix being diagonalized, column-major.
+    s: Vec<f64>,
+    /// Its eigenvectors, column-major.
+    vectors: Vec<f64>,
+}
+
+impl Pinv {
+    /// The buffers for `m × m` matrices.
+    pub fn new(m: usize) -> Pinv {
+        Pinv { s: vec![0.0; m * m], vectors: vec![0.0; m * m] }
+    }
+
+    /// `out ← A† v` for the symmetric `A` (`m × m`, column-major), eigenvalues with
+    /// `|λ| ≤ max(rtol · max|λ|, floor)` treated as zero; NaN everywhere if `A` or `v` has a non-finite entry.
+    pub fn apply(&mut self, a: &[f64], v: &[f64], (rtol, floor): (f64, f64), out: &mut [f64]) {
+        pinv_into(a, v, (rtol, floor), (&mut self.s, &mut self.vectors), out);
+    }
+}
+
+/// The side of a square matrix stored in `a`.
+fn side(a: &[f64]) -> usize {
+    let m = a.len().isqrt();
+    debug_assert_eq!(m * m, a.len(), "a square matrix");
+    m
+}
+
+/// `out ← A† v` (see [`Pinv::apply`]) with `s` and `vectors` as the eigendecomposition's buffers.
+fn pinv_into(a: &[f64], v: &[f64], (rtol, floor): (f64, f64), (s, vectors): (&mut [f64], &mut [f64]), out: &mut [f64]) {
+    let m = v.len();
+    if !(a.iter().all(|c| c.is_finite()) && v.iter().all(|c| c.is_finite())) {
+        out.iter_mut().for_each(|o| *o = f64::NAN);
+        return;
+    }
+    jacobi(a, s, vectors);
+    let largest = (0..m).fold(0.0f64, |acc, i| acc.max(s[i * m + i].abs()));
+    let cutoff = (rtol * largest).max(floor);
+    out.iter_mut().for_each(|o| *o = 0.0);
+    for i in 0..m {
+        let lambda = s[i * m + i];
+        if lambda.abs() > cutoff {
+            let u = &vectors[i * m..(i + 1) * m];
+            let coef = u.iter().zip(v).fold(0.0, |acc, (p, q)| acc + p * q) / lambda;
+            out.iter_mut().zip(u).for_each(|(o, p)| *o += coef * p);
+        }
+    }
+}
+
+/// Cyclic Jacobi on `a` (`n × n`, column-major): leaves the eigenvalues on the diagonal of `s` and the
+/// eigenvectors in the columns of `v` (see [`symmetric_eigen`]).
+fn jacobi(a: &[f64], s: &mut [f64], v: &mut [f64]) {
+    let n = side(a);
     // The symmetric part, so a slightly asymmetric input is read as what it stands for.
-    let mut s = (a + a.transpose()) * 0.5;
-    let mut v = OMatrix::<f64, M, M>::identity_generic(m, m);
-    let scale = s.norm();
+    for j in 0..n {
+        for i in 0..n {
+            s[j * n + i] = (a[j * n + i] + a[i * n + j]) * 0.5;
+            v[j * n + i] = if i == j { 1.0 } else { 0.0 };
+        }
+    }
+    let scale = s.iter().fold(0.0, |acc, c| acc + c * c).sqrt();
     for _ in 0..64 {
-        let off: f64 = (0..n).flat_map(|p| (p + 1..n).map(move |q| (p, q))).map(|(p, q)| s[(p, q)].powi(2)).sum();
+        let off: f64 = (0..n).flat_map(|p| (p + 1..n).map(move |q| (p, q))).map(|(p, q)| s[q * n + p].powi(2)).sum();
         if off.sqrt() <= 1e-15 * scale || off == 0.0 {
             break;
         }
         for p in 0..n {
             for q in p + 1..n {
-                if s[(p, q)] != 0.0 {
-                    rotate(&mut s, &mut v, p, q);
+                if s[q * n + p] != 0.0 {
+                    rotate(s, v, n, (p, q));
                 }
             }
         }
     }
-    (OVector::<f64, M>::from_iterator_generic(m, U1, (0..n).map(|i| s[(i, i)])), v)
 }
 
-/// One Jacobi rotation of rows and columns `p`, `q` that zeroes `s[(p, q)]`, applied to the eigenvectors too.
-fn rotate<M: Dim>(s: &mut OMatrix<f64, M, M>, v: &mut OMatrix<f64, M, M>, p: usize, q: usize)
-where
-    DefaultAllocator: Allocator<M, M>,
-{
-    let theta = (s[(q, q)] - s[(p, p)]) / (2.0 * s[(p, q)]);
+/// One Jacobi rotation of rows and columns `p`, `q` of `s` (`n × n`, column-major) that zeroes `s[p, q]`,
+/// applied to the eigenvectors `v` too.
+fn rotate(s: &mut [f64], v: &mut [f64], n: usize, (p, q): (usize, usize)) {
+    let at = |i: usize, j: usize| j * n + i;
+    let theta = (s[at(q, q)] - s[at(p, p)]) / (2.0 * s[at(p, q)]);
     let t = theta.signum() / (theta.abs() + theta.hypot(1.0));
     let c = 1.0 / t.hypot(1.0);
     let sn = t * c;
-    let n = s.nrows();
     for k in 0..n {
-        let (kp, kq) = (s[(k, p)], s[(k, q)]);
-        s[(k, p)] = c * kp - sn * kq;
-        s[(k, q)] = sn * kp + c * kq;
+        let (kp, kq) = (s[at(k, p)], s[at(k, q)]);
+        s[at(k, p)] = c * kp - sn * kq;
+        s[at(k, q)] = sn * kp + c * kq;
     }
     for k in 0..n {
-        let (pk, qk) = (s[(p, k)], s[(q, k)]);
-        s[(p, k)] = c * pk - sn * qk;
-        s[(q, k)] = sn * pk + c * qk;
+        let (pk, qk) = (s[at(p, k)], s[at(q, k)]);
+        s[at(p, k)] = c * pk - sn * qk;
+        s[at(q, k)] = sn * pk + c * qk;
     }
-    s[(p, q)] = 0.0;
-    s[(q, p)] = 0.0;
+    s[at(p, q)] = 0.0;
+    s[at(q, p)] = 0.0;
     for k in 0..n {
-        let (kp, kq) = (v[(k, p)], v[(k, q)]);
-        v[(k, p)] = c * kp - sn * kq;
-        v[(k, q)] = sn * kp + c * kq;
+        let (kp, kq) = (v[at(k, p)], v[at(k, q)]);
+        v[at(k, p)] = c * kp - sn * kq;
+        v[at(k, q)] = sn * kp + c * kq;
     }
 }
 

@@ -1,12 +1,10 @@
 //! [`Method`]: any of the algorithms, chosen at run time.
 
-use nalgebra::{DefaultAllocator, Dyn, OVector};
+use nalgebra::Dyn;
 
 use crate::algorithm::Algorithm;
-use crate::dims::Alloc;
 use crate::error::SolveResult;
 use crate::matrix_free::MatrixFreeProblem;
-use crate::problem::Problem;
 use crate::{Bda, BgsOpt, Dpbg, Galet, Metrics};
 
 /// One of the algorithms, for lists of runs to compare (the trait [`Algorithm`] has a generic method, so it
@@ -91,18 +89,6 @@ impl Algorithm for Method {
 
     fn settings(&self) -> String {
         each!(self, a => a.settings())
-    }
-
-    fn solve<P: Problem>(
-        &self,
-        problem: &P,
-        x0: &OVector<f64, P::N>,
-        y0: &OVector<f64, P::M>,
-    ) -> SolveResult<P::N, P::M>
-    where
-        DefaultAllocator: Alloc<P::N, P::M>,
-    {
-        each!(self, a => a.solve(problem, x0, y0))
     }
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {

@@ -1,74 +1,82 @@
-//! The metrics every run records at every iterate.
+//! The metrics of a record: the BGS residual, by an exact pseudo-inverse where the problem has dense blocks and by
+//! LSQR on products otherwise.
 
-use nalgebra::{DefaultAllocator, Dim, OVector};
-
-use crate::dims::Alloc;
-use crate::linalg::pinv_apply;
-use crate::problem::{Grad, Hess, Problem};
-use crate::trace::{Extra, Record};
+use crate::driver::project;
+use crate::linalg::Pinv;
+use crate::matrix_free::curvature::matvec;
+use crate::matrix_free::krylov::Krylov;
+use crate::matrix_free::vector::{axpy, norm};
+use crate::matrix_free::MatrixFreeProblem;
 
 /// The fixed cutoff of the pseudo-inverse in [`bgs_residual`], independent of any solver's options.
 pub const BGS_RESIDUAL_RTOL: f64 = 1e-6;
 
-/// `‖∇x F(x, y) − B H† ∇y F(x, y)‖` with `H = ∇²yy G`, `B = ∇²xy G` and an exact pseudo-inverse at the fixed
-/// relative cutoff [`BGS_RESIDUAL_RTOL`]; with a box on `x`, the norm of the projected step
-/// `x − Π_X(x − (∇x F − B H† ∇y F))` instead, so that it is zero at a constrained equilibrium too. It is zero exactly at equilibria of the Bilevel Game with Selection
-/// (Arbel & Mairal, condition (SC)) when `y` is a local minimizer of `G(x, ·)`.
-pub fn bgs_residual<P: Problem>(problem: &P, x: &OVector<f64, P::N>, y: &OVector<f64, P::M>) -> f64
-where
-    DefaultAllocator: Alloc<P::N, P::M>,
-{
-    let d = direction_of(&problem.upper_grad(x, y), &problem.lower_hess(x, y));
-    projected(problem, x, d)
-}
+/// Iterations of LSQR for the BGS residual of matrix-free runs (see [`bgs_residual`]).
+pub const BGS_RESIDUAL_ITERS: usize = 200;
 
-/// The implicit hypergradient `∇x F − B H† ∇y F` from `F`'s gradients and `G`'s Hessian blocks at one point.
-fn direction_of<N: Dim, M: Dim>(f: &Grad<N, M>, g: &Hess<N, M>) -> OVector<f64, N>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
-    let h_pinv_fy = pinv_apply(&g.yy, &f.y, BGS_RESIDUAL_RTOL, 0.0);
-    &f.x - &g.xy * h_pinv_fy
-}
-
-/// `‖d‖` without a box; with one, the norm of the projected step `x − Π_X(x − d)`, which is zero at a
-/// constrained stationary point.
-fn projected<P: Problem>(problem: &P, x: &OVector<f64, P::N>, d: OVector<f64, P::N>) -> f64
-where
-    DefaultAllocator: Alloc<P::N, P::M>,
-{
-    match problem.bounds() {
-        Some(b) => (x - b.project(&(x - &d))).norm(),
-        None => d.norm(),
+/// `‖∇x F(x, y) − B H† ∇y F(x, y)‖` with `H = ∇²yy G`, `B = ∇²xy G`; with a box on `x`, the norm of the projected
+/// step `x − Π_X(x − d)` instead, so that it is zero at a constrained equilibrium too. It is zero exactly at
+/// equilibria of the Bilevel Game with Selection (Arbel & Mairal, condition (SC)) when `y` is a local minimizer of
+/// `G(x, ·)`.
+///
+/// On a problem with dense blocks ([`MatrixFreeProblem::has_blocks`]: every problem without data) `H†` is an
+/// exact pseudo-inverse at the fixed relative cutoff [`BGS_RESIDUAL_RTOL`], cheap enough for every record. On a
+/// problem with products only, `H† ∇y F` is [`BGS_RESIDUAL_ITERS`] iterations of LSQR from 0 (which converges to
+/// the minimum-norm least-squares solution; eigenvalues of `H` far below the largest are reached last, as a
+/// cutoff), about `2·BGS_RESIDUAL_ITERS + 2` products, so runs on such problems compute it at the start and at the
+/// final iterate only (NaN in between).
+///
+/// ```
+/// use bilevel_runtime::metrics::bgs_residual;
+/// use bilevel_runtime::Dense;
+/// # use bilevel_runtime::nalgebra::{Const, OVector, Matrix1, Vector1};
+/// # use bilevel_runtime::{Bounds, Grad, Hess, Problem};
+/// # struct Q;
+/// # type V = OVector<f64, Const<1>>;
+/// # impl Problem for Q {
+/// #     type N = Const<1>; type M = Const<1>;
+/// #     fn name(&self) -> &str { "Q" }
+/// #     fn dims(&self) -> (Const<1>, Const<1>) { (Const, Const) }
+/// #     fn start(&self) -> (V, V) { (V::zeros(), V::zeros()) }
+/// #     fn bounds(&self) -> Option<Bounds<Const<1>>> { None }
+/// #     fn upper(&self, x: &V, y: &V) -> f64 { 0.5 * (x[0] * x[0] + y[0] * y[0]) }
+/// #     fn lower(&self, x: &V, y: &V) -> f64 { 0.5 * (y[0] - x[0]).powi(2) }
+/// #     fn upper_grad(&self, x: &V, y: &V) -> Grad<Const<1>, Const<1>> { Grad { value: self.upper(x, y), x: *x, y: *y } }
+/// #     fn lower_grad(&self, x: &V, y: &V) -> Grad<Const<1>, Const<1>> { unimplemented!() }
+/// #     fn upper_hess(&self, x: &V, y: &V) -> Hess<Const<1>, Const<1>> { unimplemented!() }
+/// #     fn lower_hess(&self, x: &V, y: &V) -> Hess<Const<1>, Const<1>> {
+/// #         let d = y[0] - x[0];
+/// #         Hess { value: 0.5 * d * d, grad_x: Vector1::new(-d), grad_y: Vector1::new(d), yy: Matrix1::new(1.0), xy: Matrix1::new(-1.0) }
+/// #     }
+/// #     fn upper_hess_xx(&self, x: &V, y: &V) -> Matrix1<f64> { unimplemented!() }
+/// #     fn lower_hess_xx(&self, x: &V, y: &V) -> Matrix1<f64> { unimplemented!() }
+/// # }
+/// // F = ½(x² + y²), G = ½(y − x)²: H = 1, B = −1, so the residual is |x + y|.
+/// assert_eq!(bgs_residual(&Dense(Q), &[0.5], &[0.25]), 0.75);
+/// ```
+pub fn bgs_residual<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) -> f64 {
+    let (n, m) = problem.dims();
+    let v = |k: usize| vec![0.0; k];
+    let (mut fx, mut fy, mut z, mut bz, mut hz) = (v(n), v(m), v(m), v(n), v(m));
+    problem.upper_grad(x, y, &mut fx, &mut fy);
+    if problem.has_blocks() {
+        let (mut h, mut b) = (v(m * m), v(n * m));
+        problem.lower_blocks(x, y, &mut bz, &mut hz, &mut h, &mut b);
+        Pinv::new(m).apply(&h, &fy, (BGS_RESIDUAL_RTOL, 0.0), &mut z);
+        matvec(&b, &z, &mut bz);
+    } else {
+        let mut h = |u: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, u, &mut bz, out);
+        Krylov::new(m).lsqr(&mut h, &fy, &mut z, BGS_RESIDUAL_ITERS, 1e-12);
+        problem.lower_hvp_y(x, y, &z, &mut bz, &mut hz);
     }
-}
-
-/// The record of `(x, y)`: the objectives, `‖∇y G‖` and the BGS residual there.
-pub(crate) fn record<P: Problem>(
-    problem: &P,
-    x: OVector<f64, P::N>,
-    y: OVector<f64, P::M>,
-    (iteration, dir_norm): (usize, f64),
-    extras: Vec<Extra>,
-) -> Record<P::N, P::M>
-where
-    DefaultAllocator: Alloc<P::N, P::M>,
-{
-    // One fused call per objective gives every metric.
-    let (f, g) = (problem.upper_grad(&x, &y), problem.lower_hess(&x, &y));
-    let bgs_residual = direction_of(&f, &g);
-    let bgs_residual = projected(problem, &x, bgs_residual);
-    let lower_grad_norm = g.grad_y.norm();
-    Record {
-        iteration,
-        upper: f.value,
-        lower: g.value,
-        lower_grad_norm,
-        dir_norm,
-        bgs_residual,
-        upper_at_solution: None,
-        extras,
-        x,
-        y,
+    axpy(&mut fx, -1.0, &bz);
+    if problem.bounds().is_some() {
+        // The projected step x − Π_X(x − d), zero at a constrained equilibrium.
+        let mut stepped = x.to_vec();
+        axpy(&mut stepped, -1.0, &fx);
+        project(problem.bounds().as_ref(), &mut stepped);
+        axpy(&mut stepped, -1.0, x);
+        return norm(&stepped);
     }
+    norm(&fx)
 }

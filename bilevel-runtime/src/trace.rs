@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use nalgebra::{DefaultAllocator, Dim, OVector};
+use nalgebra::{DefaultAllocator, Dim, Dyn, OVector, U1};
 
 use crate::dims::Alloc;
 
@@ -115,5 +115,31 @@ where
     /// The number of iterations done (the iteration of the last record).
     pub fn iterations(&self) -> usize {
         self.last().iteration
+    }
+}
+
+impl Run<Dyn, Dyn> {
+    /// The same run with its vectors in the types of dimensions `(n, m)` (`n` and `m` long).
+    pub(crate) fn with_dims<N: Dim, M: Dim>(self, (n, m): (N, M)) -> Run<N, M>
+    where
+        DefaultAllocator: Alloc<N, M>,
+    {
+        let trace = self
+            .trace
+            .into_iter()
+            .map(|r| Record {
+                iteration: r.iteration,
+                x: OVector::from_iterator_generic(n, U1, r.x.iter().copied()),
+                y: OVector::from_iterator_generic(m, U1, r.y.iter().copied()),
+                upper: r.upper,
+                lower: r.lower,
+                lower_grad_norm: r.lower_grad_norm,
+                dir_norm: r.dir_norm,
+                bgs_residual: r.bgs_residual,
+                upper_at_solution: r.upper_at_solution,
+                extras: r.extras,
+            })
+            .collect();
+        Run { status: self.status, trace, warnings: self.warnings, notes: self.notes, seconds: self.seconds }
     }
 }

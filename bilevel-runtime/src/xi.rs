@@ -1,11 +1,11 @@
 //! Solvers for the correction `ξ ≈ −H† v` of corrected ITD and AID (Arbel & Mairal, eq. 5–7 and 36).
 
-use crate::trace::Extra;
-use nalgebra::{DefaultAllocator, OMatrix, OVector};
-
-use crate::dims::Alloc;
-use crate::linalg::pinv_apply;
+use crate::linalg::Pinv;
+use crate::matrix_free::curvature::Curvature;
 use crate::matrix_free::krylov::{Krylov, Outcome};
+use crate::matrix_free::vector::{axpy, norm, scale};
+use crate::matrix_free::MatrixFreeProblem;
+use crate::trace::Extra;
 
 /// How the correction `ξ_k ≈ −H(x_{k-1}, y_k)† v_k` (the minimum-norm least-squares solution of `H ξ = −v`) is
 /// computed. The correction adds `B ξ_k` to the direction.
@@ -135,74 +135,88 @@ impl XiMetrics {
     }
 }
 
-/// What a warm-started solver carries from one outer iteration to the next (`z` for z-cg, `ξ` for gd).
-pub(crate) struct XiState<N: nalgebra::Dim, M: nalgebra::Dim>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
-    warm: OVector<f64, M>,
+/// What the ξ-solvers keep over a run: the warm start (`z` for z-cg, `ξ` for gd and cg), the Krylov buffers and,
+/// for the pseudo-inverses, those of the eigendecomposition (and of `H`, for a problem without native blocks).
+pub(crate) struct XiState {
+    warm: Vec<f64>,
     krylov: Krylov,
-    _n: std::marker::PhantomData<N>,
+    dense: Option<DenseBlocks>,
 }
 
-impl<N: nalgebra::Dim, M: nalgebra::Dim> XiState<N, M>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
-    pub fn new(m: M) -> Self {
-        XiState {
-            warm: OVector::zeros_generic(m, nalgebra::U1),
-            krylov: Krylov::new(m.value()),
-            _n: std::marker::PhantomData,
-        }
+/// The buffers of the pseudo-inverse solvers.
+struct DenseBlocks {
+    pinv: Pinv,
+    /// `H` and `B` built from `m` products, for a problem without native blocks.
+    h: Vec<f64>,
+    b: Vec<f64>,
+}
+
+impl XiState {
+    /// The buffers `solver` needs on a problem of sizes `(n, m)`.
+    pub fn new(solver: &XiSolver, (n, m): (usize, usize)) -> XiState {
+        let dense = matches!(solver, XiSolver::Pinv { .. } | XiSolver::AdaptivePinv { .. }).then(|| DenseBlocks {
+            pinv: Pinv::new(m),
+            h: vec![0.0; m * m],
+            b: vec![0.0; n * m],
+        });
+        XiState { warm: vec![0.0; m], krylov: Krylov::new(m), dense }
     }
 
-    /// `ξ` for `H`, `v` (and `‖∇y G‖` for the adaptive cutoff), with the metrics the solver reports.
-    pub fn solve(
+    /// `ξ ≈ −H† v` (into `xi`) with `H = ∇²yy G(x, y)`, the point kept in slot 0 of `at` (`lower_grad_norm`:
+    /// `‖∇y G(x, y)‖`, for the adaptive cutoff), and the metrics the solver reports; `(bv, hv)` are scratch. `v` is
+    /// left as it was given.
+    pub fn solve<P: MatrixFreeProblem>(
         &mut self,
         solver: &XiSolver,
-        h: &OMatrix<f64, M, M>,
-        v: &OVector<f64, M>,
-        lower_grad_norm: f64,
-    ) -> (OVector<f64, M>, XiMetrics) {
+        (problem, at, x, y): (&P, &Curvature, &[f64], &[f64]),
+        (v, lower_grad_norm): (&mut [f64], f64),
+        xi: &mut [f64],
+        (bv, hv): (&mut [f64], &mut [f64]),
+    ) -> XiMetrics {
+        let XiState { warm, krylov, dense } = self;
+        let mut h = |u: &[f64], out: &mut [f64]| at.apply(problem, 0, x, u, (&mut *bv, out));
         match *solver {
-            XiSolver::Pinv { rtol } => (-pinv_apply(h, v, rtol, 0.0), XiMetrics::default()),
-            XiSolver::AdaptivePinv { rtol, kappa } => {
-                (-pinv_apply(h, v, rtol, kappa * lower_grad_norm), XiMetrics::default())
+            XiSolver::Pinv { rtol } | XiSolver::AdaptivePinv { rtol, .. } => {
+                let floor = match *solver {
+                    XiSolver::AdaptivePinv { kappa, .. } => kappa * lower_grad_norm,
+                    _ => 0.0,
+                };
+                let DenseBlocks { pinv, h: built, b } = dense.as_mut().expect("made for the pseudo-inverses");
+                let h = match at.hessian(0) {
+                    Some(h) => h,
+                    None => {
+                        problem.lower_blocks(x, y, &mut *bv, hv, built, b);
+                        built
+                    }
+                };
+                pinv.apply(h, v, (rtol, floor), xi);
+                scale(xi, -1.0);
+                XiMetrics::default()
             }
             XiSolver::ZCg { iters } => {
-                let mut apply = |u: &[f64], out: &mut [f64]| product(h, u, out);
-                let out = self.krylov.cgls_square(&mut apply, v.as_slice(), self.warm.as_mut_slice(), iters);
-                (h * &self.warm, XiMetrics::of(&[("cg_breakdown", f64::from(u8::from(out.breakdown)))]))
+                let out = krylov.cgls_square(&mut h, v, warm, iters);
+                h(warm, xi);
+                XiMetrics::of(&[("cg_breakdown", f64::from(u8::from(out.breakdown)))])
             }
             XiSolver::Gd { step } => {
-                self.warm = &self.warm - (h * &self.warm + v).scale(step);
-                (self.warm.clone(), XiMetrics::of(&[("xi_norm", self.warm.norm())]))
+                h(warm, xi);
+                axpy(xi, 1.0, v);
+                axpy(warm, -step, xi);
+                xi.copy_from_slice(warm);
+                XiMetrics::of(&[("xi_norm", norm(xi))])
             }
             XiSolver::Cg { iters } => {
-                let mut apply = |u: &[f64], out: &mut [f64]| product(h, u, out);
-                let minus_v = -v;
-                let out = self.krylov.cg(&mut apply, minus_v.as_slice(), self.warm.as_mut_slice(), iters, CG_TOL);
-                (self.warm.clone(), XiMetrics::cg(out, self.warm.norm()))
+                scale(v, -1.0);
+                let out = krylov.cg(&mut h, v, warm, iters, CG_TOL);
+                scale(v, -1.0);
+                xi.copy_from_slice(warm);
+                XiMetrics::cg(out, norm(xi))
             }
             XiSolver::Lsqr { iters } => {
-                let mut apply = |u: &[f64], out: &mut [f64]| product(h, u, out);
-                let mut xi = v.clone();
-                let out = self.krylov.lsqr(&mut apply, v.as_slice(), xi.as_mut_slice(), iters, 1e-12);
-                (-xi, XiMetrics::of(&[("lsqr_iterations", out.iterations as f64)]))
+                let out = krylov.lsqr(&mut h, v, xi, iters, 1e-12);
+                scale(xi, -1.0);
+                XiMetrics::of(&[("lsqr_iterations", out.iterations as f64)])
             }
         }
-    }
-}
-
-/// `out ← H u` for slices, accumulated column by column as nalgebra's matrix–vector product does (so that the
-/// dense and the matrix-free runs of a problem round alike).
-fn product<M: nalgebra::Dim>(h: &OMatrix<f64, M, M>, u: &[f64], out: &mut [f64])
-where
-    DefaultAllocator: nalgebra::allocator::Allocator<M, M>,
-{
-    out.iter_mut().for_each(|o| *o = 0.0);
-    for (column, &scale) in h.column_iter().zip(u) {
-        out.iter_mut().zip(column.iter()).for_each(|(o, h)| *o += scale * h);
     }
 }

@@ -185,6 +185,9 @@ fn bind(
 }
 
 impl MatrixFreeProblem for DataTapeProblem {
+    type X = Vec<f64>;
+    type Y = Vec<f64>;
+
     fn name(&self) -> &str {
         &self.name
     }

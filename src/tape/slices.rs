@@ -78,6 +78,9 @@ impl Slices<'_> {
 }
 
 impl MatrixFreeProblem for Slices<'_> {
+    type X = Vec<f64>;
+    type Y = Vec<f64>;
+
     fn name(&self) -> &str {
         Problem::name(self.0)
     }

@@ -118,3 +118,51 @@ pub fn agrees_with_differences<P: MatrixFreeProblem>(p: &P) {
         }
     }
 }
+
+/// A problem seen through its products only: every method forwarded but the dense blocks, which stay at the
+/// trait's defaults (`has_blocks` false, blocks built from `m` products). Runs on it take the products-only
+/// way through the algorithms (points kept, each product the problem's own, the BGS residual by LSQR), so that
+/// it can be checked against the blocks' way on the same small problem.
+pub struct ProductsOnly<P>(pub P);
+
+impl<P: MatrixFreeProblem> MatrixFreeProblem for ProductsOnly<P> {
+    type X = P::X;
+    type Y = P::Y;
+
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+    fn dims(&self) -> (usize, usize) {
+        self.0.dims()
+    }
+    fn start(&self) -> (bilevel::nalgebra::DVector<f64>, bilevel::nalgebra::DVector<f64>) {
+        self.0.start()
+    }
+    fn bounds(&self) -> Option<bilevel::Bounds<bilevel::nalgebra::Dyn>> {
+        self.0.bounds()
+    }
+    fn upper(&self, x: &[f64], y: &[f64]) -> f64 {
+        self.0.upper(x, y)
+    }
+    fn lower(&self, x: &[f64], y: &[f64]) -> f64 {
+        self.0.lower(x, y)
+    }
+    fn upper_grad(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
+        self.0.upper_grad(x, y, gx, gy)
+    }
+    fn lower_grad(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
+        self.0.lower_grad(x, y, gx, gy)
+    }
+    fn upper_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        self.0.upper_hvp_y(x, y, v, hx, hy)
+    }
+    fn upper_hvp_x(&self, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        self.0.upper_hvp_x(x, y, u, hx, hy)
+    }
+    fn lower_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        self.0.lower_hvp_y(x, y, v, hx, hy)
+    }
+    fn lower_hvp_x(&self, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        self.0.lower_hvp_x(x, y, u, hx, hy)
+    }
+}

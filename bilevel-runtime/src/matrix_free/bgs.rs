@@ -1,48 +1,47 @@
 //! BGS-Opt on products: the unrolled steps differentiated in reverse over the stored trajectory, and the
 //! correction solved with Krylov methods.
 
-use crate::trace::Extra;
-use nalgebra::{DMatrix, DVector, Dyn};
+use nalgebra::Dyn;
 
-use super::driver::{run, upper_step, Step};
-use super::krylov::Krylov;
+use super::curvature::{Curvature, Objective};
 use super::unroll::{descend, reverse, unroll, Scratch};
-use super::vector::{axpy, norm, scale};
+use super::vector::{axpy, norm, Buf};
 use super::MatrixFreeProblem;
 use crate::bgs::BgsOpt;
+use crate::driver::{run, upper_step, Step};
 use crate::error::SolveResult;
-use crate::linalg::pinv_apply;
+use crate::trace::Extra;
 use crate::upper::UpperState;
-use crate::xi::{XiMetrics, XiSolver, CG_TOL};
+use crate::xi::{XiSolver, XiState};
 
 /// Every buffer one run needs, allocated once.
-struct Work {
-    s: Scratch,
+struct Work<P: MatrixFreeProblem> {
+    s: Scratch<P>,
     /// The direction `d` (length n) and the adjoint `a` (length m) of the reverse sweep.
-    d: Vec<f64>,
-    a: Vec<f64>,
-    /// `y_0 … y_{T−1}` of the unrolled steps, row by row (T·m).
-    trajectory: Vec<f64>,
+    d: Buf<P::X>,
+    a: Buf<P::Y>,
+    /// `G`'s curvature at `y_0 … y_{T−1}` of the unrolled steps, and at the last iterate (for the correction).
+    lower: Curvature,
+    at_end: Curvature,
     /// The previous `x` (for the projected step's norm).
-    old: Vec<f64>,
-    /// `ξ`, and what a warm-started solver keeps (`z` of z-cg, `ξ` of gd and cg).
-    xi: Vec<f64>,
-    warm: Vec<f64>,
-    krylov: Krylov,
+    old: Buf<P::X>,
+    /// `ξ`, and what the solver keeps.
+    xi: Buf<P::Y>,
+    xi_state: Option<XiState>,
 }
 
-impl Work {
-    fn new(n: usize, m: usize, steps: usize) -> Work {
-        let v = |k: usize| vec![0.0; k];
+impl<P: MatrixFreeProblem> Work<P> {
+    fn new(problem: &P, steps: usize, correction: Option<&XiSolver>) -> Self {
+        let (n, m) = problem.dims();
         Work {
             s: Scratch::new(n, m),
-            d: v(n),
-            a: v(m),
-            trajectory: v(steps * m),
-            old: v(n),
-            xi: v(m),
-            warm: v(m),
-            krylov: Krylov::new(m),
+            d: Buf::zeros(n),
+            a: Buf::zeros(m),
+            lower: Curvature::trajectory(problem, Objective::Lower, steps),
+            at_end: Curvature::point(problem, Objective::Lower),
+            old: Buf::zeros(n),
+            xi: Buf::zeros(m),
+            xi_state: correction.map(|solver| XiState::new(solver, (n, m))),
         }
     }
 }
@@ -67,26 +66,27 @@ impl BgsOpt {
         y0: &[f64],
     ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
-        let (n, m) = problem.dims();
-        let mut w = Work::new(n, m, self.unrolled_steps);
-        let y_start = y0.to_vec();
-        let (mut upper, mut step) = (UpperState::new(n), vec![0.0; n]);
+        let (n, _) = problem.dims();
+        let mut w = Work::new(problem, self.unrolled_steps, self.correction.as_ref());
+        let y_start = Buf::<P::Y>::from_slice(y0);
+        let (mut upper, mut step) = (UpperState::new(n), Buf::<P::X>::zeros(n));
+        let bounds = problem.bounds();
         run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y, kept| {
             if !self.warm {
                 y.copy_from_slice(&y_start);
             }
             let (alpha, steps) = (self.alpha(), self.unrolled_steps);
             descend(problem, x, y, self.warm_steps, alpha, &mut w.s);
-            unroll(problem, x, y, (steps, alpha), &mut w.trajectory, &mut w.s);
+            unroll(problem, x, y, (steps, alpha), &mut w.lower, &mut w.s);
             // d = ∇x F + J_x ∇y F and a = J_y ∇y F, backwards over the trajectory.
             problem.upper_grad(x, y, &mut w.d, &mut w.a);
-            reverse(problem, x, (steps, alpha), &w.trajectory, &mut w.d, &mut w.a, &mut w.s);
+            reverse(problem, x, (steps, alpha), &w.lower, (&mut w.d, &mut w.a), &mut w.s);
             let mut extras = Vec::new();
             if let Some(solver) = &self.correction {
-                extras = correct(problem, solver, x, y, &mut w, kept);
+                extras = correct(problem, solver, (x, y), &mut w, kept);
             }
             upper.direction(&self.upper_optimizer, &w.d, &mut step);
-            let moved = upper_step(problem, x, &step, self.upper_step, &mut w.old);
+            let moved = upper_step(bounds.as_ref(), x, &step, self.upper_step, &mut w.old);
             Step { dir_norm: norm(&w.d), moved, extras }
         })
     }
@@ -97,71 +97,28 @@ impl BgsOpt {
 fn correct<P: MatrixFreeProblem>(
     problem: &P,
     solver: &XiSolver,
-    x: &[f64],
-    y: &[f64],
-    w: &mut Work,
+    (x, y): (&[f64], &[f64]),
+    w: &mut Work<P>,
     kept: bool,
 ) -> Vec<Extra> {
-    let Work { s: Scratch { gx, gy, hx, hy }, a: v, xi, warm, krylov, .. } = w;
-    let mut h = |u: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, u, hx, out);
-    let metrics = match *solver {
-        XiSolver::Pinv { rtol } => {
-            pinv(&mut h, v, xi, rtol, 0.0);
-            XiMetrics::default()
+    let Work { s: Scratch { gx, gy, hx, hy }, a: v, d, xi, xi_state, at_end, .. } = w;
+    let xi_state = xi_state.as_mut().expect("made for the correction");
+    let lower_grad_norm = match solver {
+        XiSolver::AdaptivePinv { .. } => {
+            at_end.keep(problem, 0, (x, y), (gx, gy));
+            norm(gy)
         }
-        XiSolver::AdaptivePinv { rtol, kappa } => {
-            problem.lower_grad(x, y, gx, gy);
-            let floor = kappa * norm(gy);
-            let mut h = |u: &[f64], out: &mut [f64]| problem.lower_hvp_y(x, y, u, hx, out);
-            pinv(&mut h, v, xi, rtol, floor);
-            XiMetrics::default()
-        }
-        XiSolver::ZCg { iters } => {
-            let out = krylov.cgls_square(&mut h, v, warm, iters);
-            h(warm, xi);
-            XiMetrics::of(&[("cg_breakdown", f64::from(u8::from(out.breakdown)))])
-        }
-        XiSolver::Gd { step } => {
-            h(warm, xi);
-            axpy(xi, 1.0, v);
-            axpy(warm, -step, xi);
-            xi.copy_from_slice(warm);
-            XiMetrics::of(&[("xi_norm", norm(xi))])
-        }
-        XiSolver::Cg { iters } => {
-            scale(v, -1.0);
-            let out = krylov.cg(&mut h, v, warm, iters, CG_TOL);
-            scale(v, -1.0);
-            xi.copy_from_slice(warm);
-            XiMetrics::cg(out, norm(xi))
-        }
-        XiSolver::Lsqr { iters } => {
-            let out = krylov.lsqr(&mut h, v, xi, iters, 1e-12);
-            scale(xi, -1.0);
-            XiMetrics::of(&[("lsqr_iterations", out.iterations as f64)])
+        _ => {
+            at_end.place(problem, 0, (x, y), (gx, gy));
+            f64::NAN
         }
     };
-    problem.lower_hvp_y(x, y, xi, hx, hy);
-    axpy(&mut w.d, 1.0, &w.s.hx);
+    let metrics = xi_state.solve(solver, (problem, &*at_end, x, y), (v, lower_grad_norm), xi, (hx, hy));
+    at_end.apply(problem, 0, x, xi, (hx, hy));
+    axpy(d, 1.0, hx);
     if kept {
         metrics.named()
     } else {
         Vec::new()
     }
-}
-
-/// `ξ = −H† v` with `H` built column by column from `m` products, then the exact pseudo-inverse.
-fn pinv(h: &mut dyn FnMut(&[f64], &mut [f64]), v: &[f64], xi: &mut [f64], rtol: f64, floor: f64) {
-    let m = v.len();
-    let mut dense = DMatrix::zeros(m, m);
-    let mut unit = vec![0.0; m];
-    let mut column = vec![0.0; m];
-    for j in 0..m {
-        unit[j] = 1.0;
-        h(&unit, &mut column);
-        dense.column_mut(j).copy_from_slice(&column);
-        unit[j] = 0.0;
-    }
-    let solution = pinv_apply(&dense, &DVector::from_column_slice(v), rtol, floor);
-    xi.iter_mut().zip(solution.iter()).for_each(|(p, q)| *p = -q);
 }

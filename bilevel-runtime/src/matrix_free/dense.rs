@@ -4,12 +4,13 @@ use nalgebra::{DVector, DefaultAllocator, Dim, Dyn, OVector, U1};
 
 use super::MatrixFreeProblem;
 use crate::dims::Alloc;
-use crate::problem::{Bounds, Problem};
+use crate::problem::{Bounds, Hess, Problem};
 
-/// A problem with dense blocks ([`Problem`], e.g. compiled by `bilevel!` without data) used through the
-/// matrix-free interface: each product computes the blocks at the point and multiplies. This lets the
-/// matrix-free algorithms run on every problem, and on small problems their results be compared with the dense
-/// implementations.
+/// A problem with dense blocks ([`Problem`], e.g. compiled by `bilevel!` without data) seen through the
+/// products interface the algorithms use, with its blocks as a native capability
+/// ([`MatrixFreeProblem::has_blocks`]): the algorithms compute the blocks once at each point and take that
+/// point's products from them. This is how [`Algorithm::solve`](crate::Algorithm::solve) runs a [`Problem`];
+/// each product called directly computes the blocks at the point and multiplies.
 ///
 /// ```
 /// use bilevel_runtime::{Dense, MatrixFreeProblem, Problem};
@@ -46,10 +47,12 @@ impl<P: Problem> Dense<P>
 where
     DefaultAllocator: Alloc<P::N, P::M>,
 {
+    #[inline(always)]
     fn x(&self, x: &[f64]) -> OVector<f64, P::N> {
         OVector::from_iterator_generic(self.0.dims().0, U1, x.iter().copied())
     }
 
+    #[inline(always)]
     fn y(&self, y: &[f64]) -> OVector<f64, P::M> {
         OVector::from_iterator_generic(self.0.dims().1, U1, y.iter().copied())
     }
@@ -66,6 +69,9 @@ impl<P: Problem> MatrixFreeProblem for Dense<P>
 where
     DefaultAllocator: Alloc<P::N, P::M>,
 {
+    type X = OVector<f64, P::N>;
+    type Y = OVector<f64, P::M>;
+
     fn name(&self) -> &str {
         self.0.name()
     }
@@ -84,14 +90,17 @@ where
         self.0.bounds().map(|b| Bounds { lo: dynamic(&b.lo), hi: dynamic(&b.hi) })
     }
 
+    #[inline(always)]
     fn upper(&self, x: &[f64], y: &[f64]) -> f64 {
         self.0.upper(&self.x(x), &self.y(y))
     }
 
+    #[inline(always)]
     fn lower(&self, x: &[f64], y: &[f64]) -> f64 {
         self.0.lower(&self.x(x), &self.y(y))
     }
 
+    #[inline(always)]
     fn upper_grad(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
         let g = self.0.upper_grad(&self.x(x), &self.y(y));
         gx.copy_from_slice(g.x.as_slice());
@@ -99,6 +108,7 @@ where
         g.value
     }
 
+    #[inline(always)]
     fn lower_grad(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
         let g = self.0.lower_grad(&self.x(x), &self.y(y));
         gx.copy_from_slice(g.x.as_slice());
@@ -106,6 +116,7 @@ where
         g.value
     }
 
+    #[inline(always)]
     fn upper_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
         let h = self.0.upper_hess(&self.x(x), &self.y(y));
         let v = self.y(v);
@@ -120,6 +131,7 @@ where
         hy.copy_from_slice((self.0.upper_hess(&px, &py).xy.transpose() * &u).as_slice());
     }
 
+    #[inline(always)]
     fn lower_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
         let h = self.0.lower_hess(&self.x(x), &self.y(y));
         let v = self.y(v);
@@ -133,4 +145,35 @@ where
         hx.copy_from_slice((self.0.lower_hess_xx(&px, &py) * &u).as_slice());
         hy.copy_from_slice((self.0.lower_hess(&px, &py).xy.transpose() * &u).as_slice());
     }
+
+    fn has_blocks(&self) -> bool {
+        true
+    }
+
+    #[inline(always)]
+    fn lower_blocks(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64], h: &mut [f64], b: &mut [f64]) -> f64 {
+        write_blocks(&self.0.lower_hess(&self.x(x), &self.y(y)), (gx, gy), (h, b))
+    }
+
+    #[inline(always)]
+    fn upper_blocks(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64], h: &mut [f64], b: &mut [f64]) -> f64 {
+        write_blocks(&self.0.upper_hess(&self.x(x), &self.y(y)), (gx, gy), (h, b))
+    }
+}
+
+#[inline(always)]
+/// Copies a fused evaluation into slices: the gradients, then `∇²yy` and `∇²xy` column by column; returns the value.
+fn write_blocks<N: Dim, M: Dim>(
+    e: &Hess<N, M>,
+    (gx, gy): (&mut [f64], &mut [f64]),
+    (h, b): (&mut [f64], &mut [f64]),
+) -> f64
+where
+    DefaultAllocator: Alloc<N, M>,
+{
+    gx.copy_from_slice(e.grad_x.as_slice());
+    gy.copy_from_slice(e.grad_y.as_slice());
+    h.copy_from_slice(e.yy.as_slice());
+    b.copy_from_slice(e.xy.as_slice());
+    e.value
 }

@@ -2,10 +2,11 @@
 
 use nalgebra::Dyn;
 
-use super::driver::{run, upper_step, Step};
+use super::curvature::{Curvature, Objective};
 use super::unroll::{descend, Scratch};
-use super::vector::{axpy, dot, norm};
+use super::vector::{axpy, dot, norm, Buf};
 use super::MatrixFreeProblem;
+use crate::driver::{run, upper_step, Step};
 use crate::error::SolveResult;
 use crate::galet::Galet;
 use crate::upper::UpperState;
@@ -24,28 +25,26 @@ impl Galet {
     ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, m) = problem.dims();
-        let v = |k: usize| vec![0.0; k];
-        let mut s = Scratch::new(n, m);
-        let (mut fx, mut fy, mut w, mut r, mut hr) = (v(n), v(m), v(m), v(m), v(m));
-        let (mut bw, mut old, mut y_star) = (v(n), v(n), v(m));
-        let (mut upper, mut step) = (UpperState::new(n), vec![0.0; n]);
+        let (xs, ys) = (Buf::<P::X>::zeros, Buf::<P::Y>::zeros);
+        let mut s = Scratch::<P>::new(n, m);
+        let (mut fx, mut fy, mut w, mut r, mut hr) = (xs(n), ys(m), ys(m), ys(m), ys(m));
+        let (mut bw, mut old, mut y_star) = (xs(n), xs(n), ys(m));
+        let mut at = Curvature::point(problem, Objective::Lower);
+        let (mut upper, mut step) = (UpperState::new(n), xs(n));
+        let bounds = problem.bounds();
         run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y, kept| {
             descend(problem, x, y, self.lower_iters, self.alpha(), &mut s);
             problem.upper_grad(x, y, &mut fx, &mut fy);
+            at.place(problem, 0, (x, y), (&mut s.gx, &mut s.gy));
             if !self.warm_w {
                 w.iter_mut().for_each(|c| *c = 0.0);
             }
-            // r = ∇y F + H w (and B w); hr = H r.
-            let residual = |w: &[f64], r: &mut [f64], hr: &mut [f64], bw: &mut [f64], s: &mut Scratch| {
-                problem.lower_hvp_y(x, y, w, bw, r);
-                axpy(r, 1.0, &fy);
-                problem.lower_hvp_y(x, y, r, &mut s.hx, hr);
-            };
+            let at = (problem, &at, &*x, &fy[..]);
             for _ in 0..self.w_iters {
-                residual(&w, &mut r, &mut hr, &mut bw, &mut s);
+                residual(at, &w, (&mut r, &mut hr, &mut bw, &mut s.hx));
                 axpy(&mut w, -self.w_step, &hr);
             }
-            residual(&w, &mut r, &mut hr, &mut bw, &mut s);
+            residual(at, &w, (&mut r, &mut hr, &mut bw, &mut s.hx));
             axpy(&mut fx, 1.0, &bw); // d = ∇x F + B w
             let mut extras = Vec::new();
             if kept {
@@ -57,8 +56,20 @@ impl Galet {
                 extras.push(("R_y".into(), problem.lower(x, y) - problem.lower(x, &y_star)));
             }
             upper.direction(&self.upper_optimizer, &fx, &mut step);
-            let moved = upper_step(problem, x, &step, self.upper_step, &mut old);
+            let moved = upper_step(bounds.as_ref(), x, &step, self.upper_step, &mut old);
             Step { dir_norm: norm(&fx), moved, extras }
         })
     }
+}
+
+/// `r = ∇y F + H w` (and `B w` into `bw`), then `hr = H r`, at the point kept in `at` (`hx` is scratch).
+#[inline(always)]
+fn residual<P: MatrixFreeProblem>(
+    (problem, at, x, fy): (&P, &Curvature, &[f64], &[f64]),
+    w: &[f64],
+    (r, hr, bw, hx): (&mut [f64], &mut [f64], &mut [f64], &mut [f64]),
+) {
+    at.apply(problem, 0, x, w, (bw, r));
+    axpy(r, 1.0, fy);
+    at.apply(problem, 0, x, r, (hx, hr));
 }

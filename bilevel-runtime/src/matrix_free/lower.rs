@@ -189,9 +189,9 @@ where
     nalgebra::DefaultAllocator: crate::Alloc<N, M>,
 {
     use crate::SolveError;
-    super::driver::check_start(problem, x0, y0)?;
+    crate::driver::check_start(problem, x0, y0)?;
     let mut x = x0.to_vec();
-    super::driver::project(problem, &mut x);
+    crate::driver::project(problem.bounds().as_ref(), &mut x);
     let l_g = lower_lipschitz(problem, &x, y0);
     if !(l_g.is_finite() && l_g > 0.0) {
         return Err(SolveError::Options(format!(

@@ -6,17 +6,18 @@ use crate::problem::Bounds;
 
 mod bda;
 mod bgs;
+pub(crate) mod curvature;
 mod dense;
 mod dpbg;
-mod driver;
 mod galet;
 pub(crate) mod krylov;
 mod lower;
 mod unroll;
 pub(crate) mod vector;
 
+pub use vector::Vector;
+
 pub use dense::Dense;
-pub use driver::{bgs_residual, BGS_RESIDUAL_ITERS};
 pub(crate) use lower::with_auto_lower_step;
 pub use lower::{lower_lipschitz, safe_lower_step, solve_lower, upper_at_solution, LowerSolve};
 pub(crate) use lower::{step_from_curvature, step_warning};
@@ -30,6 +31,13 @@ pub(crate) use lower::{step_from_curvature, step_warning};
 /// ([`MatrixFreeProblem::dims`]); a matrix variable is stored row by row. Every method panics with a clear
 /// message if a slice has the wrong length.
 pub trait MatrixFreeProblem {
+    /// What the algorithms keep vectors of the space of `x` in: `Vec<f64>` for problems with data; fixed-size
+    /// vectors for problems of fixed size ([`Dense`]), so that the algorithms' own vector operations are
+    /// compiled for their length.
+    type X: Vector;
+    /// The same for the space of `y`.
+    type Y: Vector;
+
     /// The problem's name, as written after `problem`.
     fn name(&self) -> &str;
     /// The dimensions `(n, m)`, as bound by the data.
@@ -55,4 +63,42 @@ pub trait MatrixFreeProblem {
     fn lower_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]);
     /// For a direction `u` in the space of `x`: writes `∇²xx G·u` into `hx` and `Bᵀ·u = ∇²yx G·u` into `hy`.
     fn lower_hvp_x(&self, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]);
+
+    /// Whether [`lower_blocks`](Self::lower_blocks) and [`upper_blocks`](Self::upper_blocks) are native: the
+    /// problem computes its dense second-derivative blocks in one fused call, as problems without data do
+    /// ([`Dense`]). The algorithms then take every product at a point from that point's blocks, computed once,
+    /// and the BGS residual of every record by an exact pseudo-inverse. The default, `false`, is right for
+    /// problems with data, whose blocks would cost `m` products.
+    fn has_blocks(&self) -> bool {
+        false
+    }
+
+    /// Writes `∇x G` into `gx`, `∇y G` into `gy`, `H = ∇²yy G` (`m × m`) into `h` and `B = ∇²xy G` (`n × m`) into
+    /// `b`, both column by column; returns `G`. The default builds the blocks from `m` products `(B e_j, H e_j)`
+    /// (what the `pinv` ξ-solver does on a problem with data); problems with [`has_blocks`](Self::has_blocks)
+    /// compute them directly.
+    fn lower_blocks(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64], h: &mut [f64], b: &mut [f64]) -> f64 {
+        from_products(self.dims(), |v, bv, hv| self.lower_hvp_y(x, y, v, bv, hv), gy, (h, b));
+        self.lower_grad(x, y, gx, gy)
+    }
+
+    /// [`lower_blocks`](Self::lower_blocks) for `F`: `∇x F`, `∇y F`, `∇²yy F` and `∇²xy F`; returns `F`.
+    fn upper_blocks(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64], h: &mut [f64], b: &mut [f64]) -> f64 {
+        from_products(self.dims(), |v, bv, hv| self.upper_hvp_y(x, y, v, bv, hv), gy, (h, b));
+        self.upper_grad(x, y, gx, gy)
+    }
+}
+
+/// The blocks `H` (`m × m`) and `B` (`n × m`), column by column, from the `m` products `(B e_j, H e_j)` of
+/// `product(v, B v, H v)`; `unit` (length m) is scratch for `e_j`.
+fn from_products(
+    (n, m): (usize, usize),
+    mut product: impl FnMut(&[f64], &mut [f64], &mut [f64]),
+    unit: &mut [f64],
+    (h, b): (&mut [f64], &mut [f64]),
+) {
+    for j in 0..m {
+        unit.iter_mut().enumerate().for_each(|(i, c)| *c = f64::from(i == j));
+        product(unit, &mut b[j * n..(j + 1) * n], &mut h[j * m..(j + 1) * m]);
+    }
 }
