@@ -1,7 +1,7 @@
 //! Whole runs through the runtime against a hand-written loop of the same update rule, in the same run: the three
 //! cases of issue 8 — corrected ITD on P2, BDA on P1, GALET on P3.
 //!
-//! Corrected ITD on the Mexican hat (P2 of REFERENCE.md: `G = (‖y − x‖² − 1)²`, `F = ½‖y − c‖² + ½‖x‖²`,
+//! Corrected ITD on the Mexican hat (P2 of docs/algorithms.md: `G = (‖y − x‖² − 1)²`, `F = ½‖y − c‖² + ½‖x‖²`,
 //! n = m = 2) with T = 10 unrolled steps, α = 0.05, γ = 0.1, warm start, the pseudo-inverse with rtol = 1e-3, for
 //! K = 10⁴ outer iterations. The hand-written loop is what a user would write with nalgebra's fixed-size types:
 //! the closed-form gradient and Hessian, the forward Jacobian recursion, `SymmetricEigen` for the pseudo-inverse,

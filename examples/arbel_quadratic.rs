@@ -1,4 +1,4 @@
-//! P5 of REFERENCE.md: Arbel & Mairal's quadratic problem (App. E.1) at the paper's scale, d_x = 2000 and
+//! P5 of docs/algorithms.md: Arbel & Mairal's quadratic problem (App. E.1) at the paper's scale, d_x = 2000 and
 //! d_y = 1000, with a lower Hessian of rank 900. Corrected ITD reaches the closed-form equilibrium
 //! x* = A_f⁻¹ B_gᵀ A_g† C_f whatever T; plain ITD settles at another point, far from x* for small T.
 //!
@@ -81,7 +81,7 @@ pub struct Instance {
     pub af: DMatrix<f64>,
 }
 
-/// REFERENCE.md's construction with the given sizes and seed (the paper's: 2000, 1000, 900).
+/// The construction of docs/algorithms.md with the given sizes and seed (the paper's: 2000, 1000, 900).
 pub fn instance(n: usize, m: usize, rank: usize, seed: u64) -> Instance {
     let mut g = Gaussian::new(seed);
     let (qf, lf) = (orthogonal(&mut g, n), spectrum(n));
@@ -108,7 +108,7 @@ impl Instance {
     }
 }
 
-/// REFERENCE.md's runs: x0 = 0, y0 = 0, α = 0.9, γ = 1, M = 0, warm, K outer iterations.
+/// The runs of docs/algorithms.md: x0 = 0, y0 = 0, α = 0.9, γ = 1, M = 0, warm, K outer iterations.
 pub fn methods(unrolled: &[usize], outer_iters: usize) -> Vec<Method> {
     // Every iterate is recorded: the table reads k = 1, 10, 100 and the figure every record.
     let set = |m: BgsOpt| {

@@ -1,4 +1,4 @@
-//! P1 of REFERENCE.md: the counter-example of Liu et al. (ICML 2020, Example 1). The lower level
+//! P1 of docs/algorithms.md: the counter-example of Liu et al. (ICML 2020, Example 1). The lower level
 //! `G = ½ y[0]² − x y[0]` does not determine `y[1]`, so its solution set is a line. The optimistic solution is
 //! `x* = 1, y* = (1, 1)`; unrolled methods settle at points that depend on their settings, corrected methods at
 //! an equilibrium of the Bilevel Game with Selection (`x = (1 + y[1]_0)/2`), and BDA approaches `x* = 1` as its
@@ -21,12 +21,12 @@ bilevel! {
     }
 }
 
-/// REFERENCE.md's settings for the BGS-Opt rows: α = 0.2, γ = 0.5, K = 3000.
+/// The settings of docs/algorithms.md for the BGS-Opt rows: α = 0.2, γ = 0.5, K = 3000.
 pub fn reference_settings(preset: BgsOpt) -> BgsOpt {
     BgsOpt { lower_step: Some(0.2), upper_step: 0.5, outer_iters: 3000, ..preset }
 }
 
-/// Every row of REFERENCE.md's P1 table, from x0 = 0.
+/// Every row of the P1 table, from x0 = 0.
 pub fn cases() -> Vec<Case<CounterExample>> {
     let c = 1.0 - 0.8f64.powi(5);
     let case = |method: Method, y0: [f64; 2], expected: String| Case {

@@ -1,4 +1,4 @@
-//! P3 of REFERENCE.md: Example 1 of the GALET paper. The lower objective satisfies the PL condition but its
+//! P3 of docs/algorithms.md: Example 1 of the GALET paper. The lower objective satisfies the PL condition but its
 //! Hessian is singular everywhere on the solution set; the global solutions are `x = 0.5` with
 //! `0.5 + y[0] − sin(y[1]) = 0`. GALET with a warm-started `w` converges from every start; with `w` reset to 0
 //! at every iteration (as the paper writes) it does not.
@@ -25,7 +25,7 @@ pub fn optimality_gap(x: f64, y: &[f64]) -> f64 {
     (x - 0.5).powi(2) + (0.5 + y[0] - y[1].sin()).powi(2)
 }
 
-/// The starts of REFERENCE.md: (x, y) = (0, (0, 0)), (2, (1, 1)), (−3, (2, −1)).
+/// The starts of docs/algorithms.md: (x, y) = (0, (0, 0)), (2, (1, 1)), (−3, (2, −1)).
 pub const STARTS: [(f64, [f64; 2]); 3] = [(0.0, [0.0, 0.0]), (2.0, [1.0, 1.0]), (-3.0, [2.0, -1.0])];
 
 /// GALET with the paper's defaults (α = 0.3, β = 1, N = 1, ρ = 0.1, T = 1) for K = 30 and 300, warm and reset

@@ -1,4 +1,4 @@
-//! P4 of REFERENCE.md: the Huber illustration of Bolte et al. (Sec. 5.4). The lower objective `G = h(y² − 1)`
+//! P4 of docs/algorithms.md: the Huber illustration of Bolte et al. (Sec. 5.4). The lower objective `G = h(y² − 1)`
 //! with Huber's `h` has minimizers `y = ±1`; the upper variable does not appear. Single-step multi-step ITD
 //! (SMBG) converges to a lower-level solution; DPBG, which also moves the initialization `z` of its `k` lower
 //! steps, converges to the unconstrained minimizer of F instead (Prop. 5.2), or escapes.
@@ -25,7 +25,7 @@ bilevel! {
     }
 }
 
-/// Every row of REFERENCE.md's P4 table.
+/// Every row of the P4 table.
 pub fn cases() -> Vec<Case<HuberBilevel>> {
     let smbg = BgsOpt { lower_step: Some(0.05), upper_step: 0.1, outer_iters: 200, ..BgsOpt::itd(10) };
     let case = |target: f64, method: bilevel::Method, y0: f64, expected: &str| Case {

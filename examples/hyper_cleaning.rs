@@ -1,11 +1,11 @@
-//! P6 of REFERENCE.md: data hyper-cleaning on the digits data set. Half of the 600 training labels are
+//! P6 of docs/algorithms.md: data hyper-cleaning on the digits data set. Half of the 600 training labels are
 //! corrupted; each training sample gets a weight σ(s_i), learned so that softmax regression trained on the
 //! weighted samples does well on 600 clean validation samples. Reported: test accuracy of the learned W on 597
 //! test samples against two baselines (uniform weights; training on the clean samples only), and how well
 //! "σ(s_i) < ½" finds the corrupted samples (precision and recall).
 //!
 //! `cargo run --release --example hyper_cleaning [-- --json] [-- --full]`: by default ITD, corrected ITD (`gd`)
-//! and GALET with K = 300 outer iterations (about a minute); `--full` runs REFERENCE.md's six methods with
+//! and GALET with K = 300 outer iterations (about a minute); `--full` runs the six methods with
 //! K = 1000 (about a quarter of an hour on two cores).
 
 use std::time::Instant;
@@ -20,7 +20,7 @@ bilevel!(file = "examples/problems/hyper_cleaning.bl");
 const P: usize = 65;
 /// Classes.
 const C: usize = 10;
-/// A bound on ‖H‖ for every s (REFERENCE.md): the lower step α = 0.15 is below 1/L_G.
+/// A bound on ‖H‖ for every s (docs/algorithms.md): the lower step α = 0.15 is below 1/L_G.
 pub const L_G: f64 = 5.7101;
 
 /// The data set split as the file says.
@@ -104,7 +104,7 @@ pub fn trained(problem: &HyperCleaning) -> Vec<f64> {
     w
 }
 
-/// REFERENCE.md's runs: α = 0.15, K outer iterations, each with the upper step γ chosen there.
+/// The runs of docs/algorithms.md: α = 0.15, K outer iterations, each with the upper step γ chosen there.
 pub fn methods(outer_iters: usize) -> Vec<(Method, &'static str)> {
     let alpha = 0.15;
     let bgs =

@@ -1,8 +1,8 @@
-//! P2 of REFERENCE.md: a lower level whose minima form a circle (a degenerate "Mexican hat"), so the lower
+//! P2 of docs/algorithms.md: a lower level whose minima form a circle (a degenerate "Mexican hat"), so the lower
 //! Hessian is singular on the whole solution set. Plain ITD stalls at a biased point whose bias shrinks with the
 //! number of unrolled steps T; corrected ITD reaches an equilibrium of the Bilevel Game with Selection when the
 //! pseudo-inverse's cutoff discards the spurious tiny eigenvalue of H near the circle. The second table is
-//! REFERENCE.md's rtol × T table, for the fixed and the adaptive cutoff.
+//! the rtol × T table, for the fixed and the adaptive cutoff.
 //!
 //! `cargo run --release --example mexican_hat [-- --json]`
 
@@ -24,12 +24,12 @@ bilevel! {
     }
 }
 
-/// The unrolled-step counts and cutoffs of REFERENCE.md's rtol × T table.
+/// The unrolled-step counts and cutoffs of the rtol × T table.
 pub const TABLE_T: [usize; 5] = [1, 3, 5, 10, 20];
 /// See [`TABLE_T`].
 pub const TABLE_RTOL: [f64; 7] = [1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-3, 1e-2];
 
-/// REFERENCE.md's settings: α = 0.05, γ = 0.1, K = 1500.
+/// The settings of docs/algorithms.md: α = 0.05, γ = 0.1, K = 1500.
 pub fn reference_settings(preset: BgsOpt) -> BgsOpt {
     BgsOpt { lower_step: Some(0.05), upper_step: 0.1, outer_iters: 1500, ..preset }
 }
@@ -40,7 +40,7 @@ fn case(method: BgsOpt, expected: &str) -> Case<MexicanHat> {
     Case { problem, method: Method::from(reference_settings(method)), x0, y0, expected: expected.into() }
 }
 
-/// The rows of REFERENCE.md's P2 results table, from x0 = (0, 0), y0 = (0.6, 0.8).
+/// The rows of the P2 results table, from x0 = (0, 0), y0 = (0.6, 0.8).
 pub fn cases() -> Vec<Case<MexicanHat>> {
     vec![
         case(BgsOpt::itd(1), "stalls: bgs_residual ≈ 0.4293"),
@@ -54,7 +54,7 @@ pub fn cases() -> Vec<Case<MexicanHat>> {
     ]
 }
 
-/// Whether REFERENCE.md's table says corrected ITD with a fixed cutoff `rtol` reaches an equilibrium with `t` steps.
+/// Whether the table says corrected ITD with a fixed cutoff `rtol` reaches an equilibrium with `t` steps.
 pub fn pinv_converges(t: usize, rtol: f64) -> bool {
     let smallest = match t {
         1 | 3 => 1e-2,
@@ -65,7 +65,7 @@ pub fn pinv_converges(t: usize, rtol: f64) -> bool {
     rtol >= smallest
 }
 
-/// The cells of the rtol × T table: fixed cutoff (expected as in REFERENCE.md), then adaptive cutoff with κ = 10
+/// The cells of the rtol × T table: fixed cutoff (expected as in docs/algorithms.md), then adaptive cutoff with κ = 10
 /// (expected to converge everywhere).
 pub fn table_cases() -> Vec<Case<MexicanHat>> {
     let mut cases = Vec::new();

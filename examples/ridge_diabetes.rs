@@ -1,4 +1,4 @@
-//! P7 of REFERENCE.md: per-feature ridge regularization on the diabetes data set (221 training and 221
+//! P7 of docs/algorithms.md: per-feature ridge regularization on the diabetes data set (221 training and 221
 //! validation rows of ten features and a bias), a problem with data attached at run time. AID and corrected
 //! ITD with an exact enough pseudo-inverse reach the optimum x*; a cutoff that discards genuine small eigenvalues
 //! of this ill-conditioned H does not settle, and plain ITD settles at a biased point.
@@ -11,7 +11,7 @@ use bilevel::{bilevel, Algorithm, BgsOpt, Method, Run, XiSolver};
 
 bilevel!(file = "examples/problems/ridge_diabetes.bl");
 
-/// The optimum of REFERENCE.md (L-BFGS on the reduced objective with the exact hypergradient).
+/// The optimum of docs/algorithms.md (L-BFGS on the reduced objective with the exact hypergradient).
 pub const X_STAR: [f64; 10] = [
     0.7386756,
     -8.2266066,
@@ -39,7 +39,7 @@ pub fn problem() -> Result<RidgeDiabetes, Box<dyn std::error::Error>> {
     Ok(RidgeDiabetes::new(RidgeDiabetesData { X: x, t, Xv: xv, tv })?)
 }
 
-/// REFERENCE.md's settings: x0 = 0, y0 = 0, α = 0.4, γ = 0.05, K outer iterations.
+/// The settings of docs/algorithms.md: x0 = 0, y0 = 0, α = 0.4, γ = 0.05, K outer iterations.
 pub fn methods(outer_iters: usize) -> Vec<(Method, &'static str)> {
     let set = |m: BgsOpt| Method::from(BgsOpt { lower_step: Some(0.4), upper_step: 0.05, outer_iters, ..m });
     vec![

@@ -1,5 +1,5 @@
 //! The `bilevel` command-line tool, run as a user runs it: each subcommand, the JSON contract of `solve`, every
-//! exit code (0 success, 1 a failed run, 2 bad input), and REFERENCE.md rows of P1–P4 through `solve --json`.
+//! exit code (0 success, 1 a failed run, 2 bad input), and docs/algorithms.md rows of P1–P4 through `solve --json`.
 
 use assert_cmd::Command;
 use serde_json::Value;

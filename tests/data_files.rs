@@ -143,7 +143,7 @@ fn files_are_read_by_their_extension() {
 }
 
 bilevel! {
-    /// Ridge regression with one regularization weight per feature (REFERENCE P7 without the bias).
+    /// Ridge regression with one regularization weight per feature (docs/algorithms.md, P7 without the bias).
     problem Ridge {
         dim N, Nv, p;
         data X: real[N, p];

@@ -83,7 +83,7 @@ where
         };
         assert_eq!(dense.trace.len(), free.trace.len(), "{} {}", bgs.name(), bgs.settings());
         // A pseudo-inverse with a tiny cutoff inverts the spurious eigenvalue of H near a degenerate manifold
-        // (REFERENCE.md warns against it), which amplifies the different rounding of the two evaluation orders.
+        // (docs/algorithms.md warns against it), which amplifies the different rounding of the two evaluation orders.
         let tol = match &bgs {
             Method::Bgs(BgsOpt { correction: Some(XiSolver::Pinv { rtol }), .. }) if *rtol < 1e-6 => 1e-8,
             _ => 1e-10,

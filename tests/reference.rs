@@ -1,4 +1,4 @@
-//! Every row of every table of REFERENCE.md, run with exactly the settings the examples use (their `cases()`),
+//! Every row of every table of docs/algorithms.md, run with exactly the settings the examples use (their `cases()`),
 //! asserted against the reference values with explicit tolerances.
 
 use bilevel::nalgebra::{Vector1, Vector2};
@@ -85,7 +85,7 @@ fn p1_galet_reaches_one_half() {
 #[test]
 fn p1_bda_approaches_the_optimistic_solution_as_k_grows() {
     let cases = counter_example::cases();
-    // REFERENCE.md gives five decimals: the tolerance is half a unit of the last one.
+    // docs/algorithms.md gives five decimals: the tolerance is half a unit of the last one.
     for (k, want) in [(8, 1.13708), (16, 1.08324), (64, 1.02910)] {
         let r = run(&find(&cases, "bda", &format!("K={k} "))[0]);
         assert_near(&format!("bda K={k} x"), r.x()[0], want, 5e-6);
@@ -120,7 +120,7 @@ fn p2_corrected_itd_with_pinv_reaches_the_equilibrium_and_z_cg_the_same_point() 
 fn p2_corrected_itd_with_a_tiny_cutoff_wanders() {
     // The run is chaotic: which point of its wandering the last iterate is depends on the last bits of every
     // rounding (the forward and the reverse accumulation of the unrolled steps end at x[0] = 1.245 and 1.225), so
-    // the test asserts REFERENCE.md's description over the last 500 iterations: never at an equilibrium, always
+    // the test asserts the description over the last 500 iterations: never at an equilibrium, always
     // near (1.24, 0.06), and back again and again at the state whose BGS residual is ≈ 1.1.
     let case = find(&mexican_hat::cases(), "corrected-itd", "pinv rtol=1e-10").remove(0);
     let case = Case { method: case.method.clone().with_metrics(bilevel::Metrics::Every(1)), ..case };
@@ -146,7 +146,8 @@ fn p2_rtol_by_t_table_for_the_fixed_and_the_adaptive_cutoff() {
         let reached = case.run().map(|r| converged(r.last())).unwrap_or(false);
         let expected = case.expected.starts_with('✓');
         if reached != expected {
-            mismatches.push(format!("{}: reached {reached}, REFERENCE.md says {expected}", case.method.settings()));
+            mismatches
+                .push(format!("{}: reached {reached}, docs/algorithms.md says {expected}", case.method.settings()));
         }
     }
     assert!(mismatches.is_empty(), "{mismatches:#?}");

@@ -9,7 +9,7 @@ use crate::problem::Problem;
 
 /// A bilevel algorithm with its options: a value you configure, then run on a problem.
 pub trait Algorithm {
-    /// The algorithm's name as in REFERENCE.md, e.g. `itd`, `corrected-itd`, `bda`.
+    /// The algorithm's name as in docs/algorithms.md, e.g. `itd`, `corrected-itd`, `bda`.
     fn name(&self) -> String;
 
     /// Its settings as one line, e.g. `T=5 M=0 α=0.2 γ=0.5 K=3000 warm`.
@@ -39,6 +39,6 @@ pub trait Algorithm {
     /// the ξ-solvers and GALET's `w` use products only (`pinv` and `adaptive-pinv` take `H` from the problem's
     /// blocks, built from `m` products when it has none), and buffers are allocated once per run. On a problem
     /// without native blocks ([`MatrixFreeProblem::has_blocks`]) the BGS residual is computed by LSQR at the start
-    /// and at the final iterate only (NaN in between; see [`bgs_residual`](crate::matrix_free::bgs_residual)).
+    /// and at the final iterate only (NaN in between; see [`bgs_residual`](crate::metrics::bgs_residual)).
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn>;
 }

@@ -5,8 +5,12 @@ use nalgebra::{DefaultAllocator, Dyn};
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, Metrics, Schedule, Stop};
+use crate::driver::{run, upper_step, Step};
 use crate::error::{SolveError, SolveResult};
+use crate::matrix_free::curvature::{Curvature, Objective};
+use crate::matrix_free::vector::{axpy, norm, Buf};
 use crate::matrix_free::{with_auto_lower_step, MatrixFreeProblem};
+use crate::upper::UpperState;
 use crate::upper::{step_text, with_optimizer, UpperOptimizer};
 
 /// BDA: the inner steps descend an aggregation of the upper and lower objectives, so that among the lower-level
@@ -48,12 +52,13 @@ pub struct Bda {
     pub upper_optimizer: UpperOptimizer,
     /// When to stop besides the iteration count.
     pub stop: Stop,
-    /// Which iterates the trace keeps (every one by default).
+    /// Which iterates the trace keeps (by default the start and the last, [`Metrics::End`]).
     pub metrics: Metrics,
 }
 
 impl Default for Bda {
-    /// The settings of REFERENCE.md's P1 rows: `s_u = 0.7`, `s_l = 0.2`, `μ = 0.5`, `γ = 0.5`, `L = 2000`, `K = 16`.
+    /// The settings of the P1 rows, `s_u = 0.7`, `μ = 0.5`, `γ = 0.5`, `L = 2000`, `K = 16`, with the lower
+    /// step `s_l = 1/L_G` at the start (`None`; the P1 rows give `s_l = 0.2`).
     fn default() -> Self {
         Bda {
             outer_iters: 2000,
@@ -118,10 +123,62 @@ impl Algorithm for Bda {
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
         match self.lower_inner_step {
-            Some(_) => self.matrix_free(problem, x0, y0),
+            Some(_) => self.iterate(problem, x0, y0),
             None => with_auto_lower_step("s_l", (problem, x0, y0), |alpha| {
-                Self { lower_inner_step: Some(alpha), ..self.clone() }.matrix_free(problem, x0, y0)
+                Self { lower_inner_step: Some(alpha), ..self.clone() }.iterate(problem, x0, y0)
             }),
         }
+    }
+}
+
+impl Bda {
+    /// The run from `x0` with a lower step given; `y0` is the inner start of every outer iteration.
+    /// `d = ∇x F + J ∇y F` is accumulated backwards over the `K` kept inner iterates (K·m numbers): two products
+    /// per inner step (`∇²F` and `∇²G` along the adjoint), no `n × m` matrix. Buffers are allocated once per run.
+    fn iterate<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
+        self.check()?;
+        let (n, m) = problem.dims();
+        let k_max = self.inner_iters;
+        let (xs, ys) = (Buf::<P::X>::zeros, Buf::<P::Y>::zeros);
+        let (mut fx, mut fy, mut gx, mut gy) = (xs(n), ys(m), xs(n), ys(m));
+        let (mut fhx, mut fhy, mut ghx, mut ghy) = (xs(n), ys(m), xs(n), ys(m));
+        let (mut d, mut a, mut old) = (xs(n), ys(m), xs(n));
+        // F's and G's curvature at the inner iterates y_0 … y_{K−1}.
+        let mut upper_at = Curvature::trajectory(problem, Objective::Upper, k_max);
+        let mut lower_at = Curvature::trajectory(problem, Objective::Lower, k_max);
+        let (su, sl) = (self.upper_inner_step, self.alpha());
+        // The weights of ∇F and ∇G in inner step k (1-based): α_k s_u and (1 − α_k) s_l with α_k = μ / k, the same
+        // at every outer iteration.
+        let weights: Vec<(f64, f64)> = (1..=k_max)
+            .map(|k| {
+                let a = self.mu / k as f64;
+                (a * su, (1.0 - a) * sl)
+            })
+            .collect();
+        let (mut upper, mut step) = (UpperState::new(n), xs(n));
+        let bounds = problem.bounds();
+        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y, _| {
+            y.copy_from_slice(y0);
+            for k in 1..=k_max {
+                upper_at.keep(problem, k - 1, (x, y), (&mut fx, &mut fy));
+                lower_at.keep(problem, k - 1, (x, y), (&mut gx, &mut gy));
+                let (wf, wg) = weights[k - 1];
+                axpy(y, -wf, &fy);
+                axpy(y, -wg, &gy);
+            }
+            problem.upper_grad(x, y, &mut d, &mut a);
+            for k in (1..=k_max).rev() {
+                upper_at.apply(problem, k - 1, x, &a, (&mut fhx, &mut fhy));
+                lower_at.apply(problem, k - 1, x, &a, (&mut ghx, &mut ghy));
+                let (wf, wg) = weights[k - 1];
+                axpy(&mut d, -wf, &fhx);
+                axpy(&mut d, -wg, &ghx);
+                axpy(&mut a, -wf, &fhy);
+                axpy(&mut a, -wg, &ghy);
+            }
+            upper.direction(&self.upper_optimizer, &d, &mut step);
+            let moved = upper_step(bounds.as_ref(), x, &step, self.upper_step, &mut old);
+            Step { dir_norm: norm(&d), moved, extras: Vec::new() }
+        })
     }
 }

@@ -5,7 +5,11 @@ use nalgebra::{DefaultAllocator, Dyn};
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, Metrics, Schedule, Stop};
+use crate::driver::{project, run, upper_step, Step};
 use crate::error::{SolveError, SolveResult};
+use crate::matrix_free::curvature::{Curvature, Objective};
+use crate::matrix_free::unroll::{descend, reverse, unroll, Scratch};
+use crate::matrix_free::vector::{axpy, dot, Buf};
 use crate::matrix_free::{with_auto_lower_step, MatrixFreeProblem};
 use crate::upper::step_text;
 
@@ -39,12 +43,13 @@ pub struct Dpbg {
     pub step: f64,
     /// When to stop besides the iteration count.
     pub stop: Stop,
-    /// Which iterates the trace keeps (every one by default).
+    /// Which iterates the trace keeps (by default the start and the last, [`Metrics::End`]).
     pub metrics: Metrics,
 }
 
 impl Default for Dpbg {
-    /// The settings of REFERENCE.md's P4 rows: `k = 9`, `α = 0.05`, `α_f = 0.01`, `L = 5000`.
+    /// The settings of the P4 rows, `k = 9`, `α_f = 0.01`, `L = 5000`, with the lower step `α = 1/L_G` at the
+    /// start (`None`; the P4 rows give `α = 0.05`).
     fn default() -> Self {
         Dpbg {
             iters: 5000,
@@ -90,10 +95,48 @@ impl Algorithm for Dpbg {
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
         match self.lower_step {
-            Some(_) => self.matrix_free(problem, x0, y0),
+            Some(_) => self.iterate(problem, x0, y0),
             None => with_auto_lower_step("α", (problem, x0, y0), |alpha| {
-                Self { lower_step: Some(alpha), ..self.clone() }.matrix_free(problem, x0, y0)
+                Self { lower_step: Some(alpha), ..self.clone() }.iterate(problem, x0, y0)
             }),
         }
+    }
+}
+
+impl Dpbg {
+    /// The run from `x0` and the initialization `z0` with a lower step given (the extras `z[i]` hold `z`):
+    /// `J_x ∇y F` and `J_z ∇y F` are accumulated backwards over the `k` kept lower iterates. Buffers are allocated
+    /// once per run.
+    fn iterate<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], z0: &[f64]) -> SolveResult<Dyn, Dyn> {
+        self.check()?;
+        let (n, m) = problem.dims();
+        let (k, alpha) = (self.lower_iters, self.alpha());
+        let mut s = Scratch::new(n, m);
+        let (mut dx, mut dz, mut old) = (Buf::<P::X>::zeros(n), Buf::<P::Y>::zeros(m), Buf::<P::X>::zeros(n));
+        let mut lower_at = Curvature::trajectory(problem, Objective::Lower, k);
+        let mut x_start = x0.to_vec();
+        let bounds = problem.bounds();
+        project(bounds.as_ref(), &mut x_start);
+        let mut y_start = z0.to_vec();
+        if x0.len() == n && z0.len() == m {
+            descend(problem, &x_start, &mut y_start, k, alpha, &mut s);
+        }
+        let mut z = Buf::<P::Y>::from_slice(z0);
+        let z_extras = |z: &[f64]| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]").into(), *v)).collect();
+        let first = z_extras(&z);
+        run(problem, (&x_start, &y_start), self.schedule(), first, |_, x, y, kept| {
+            y.copy_from_slice(&z);
+            unroll(problem, x, y, (k, alpha), &mut lower_at, &mut s);
+            problem.upper_grad(x, y, &mut dx, &mut dz);
+            reverse(problem, x, (k, alpha), &lower_at, (&mut dx, &mut dz), &mut s);
+            axpy(&mut z, -self.step, &dz);
+            let moved_x = upper_step(bounds.as_ref(), x, &dx, self.step, &mut old);
+            y.copy_from_slice(&z);
+            descend(problem, x, y, k, alpha, &mut s);
+            let dir_norm = (dot(&dx, &dx) + dot(&dz, &dz)).sqrt();
+            let moved = (moved_x.powi(2) + dot(&dz, &dz)).sqrt();
+            let extras = if kept { z_extras(&z) } else { Vec::new() };
+            Step { dir_norm, moved, extras }
+        })
     }
 }

@@ -105,7 +105,7 @@ pub(crate) struct Schedule {
     pub iters: usize,
     /// When to stop early.
     pub stop: Stop,
-    /// The name (as in REFERENCE.md) and value of the step of the lower gradient steps.
+    /// The name (as in docs/algorithms.md) and value of the step of the lower gradient steps.
     pub lower_step: (&'static str, f64),
     /// Which iterates the trace keeps.
     pub metrics: Metrics,

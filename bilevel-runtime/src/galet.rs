@@ -5,8 +5,13 @@ use nalgebra::{DefaultAllocator, Dyn};
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, Metrics, Schedule, Stop};
+use crate::driver::{run, upper_step, Step};
 use crate::error::{SolveError, SolveResult};
+use crate::matrix_free::curvature::{Curvature, Objective};
+use crate::matrix_free::unroll::{descend, Scratch};
+use crate::matrix_free::vector::{axpy, dot, norm, Buf};
 use crate::matrix_free::{with_auto_lower_step, MatrixFreeProblem};
+use crate::upper::UpperState;
 use crate::upper::{step_text, with_optimizer, UpperOptimizer};
 
 /// GALET: for lower levels that satisfy the PL condition (possibly with a singular Hessian).
@@ -53,12 +58,13 @@ pub struct Galet {
     pub r_y_steps: usize,
     /// When to stop besides the iteration count.
     pub stop: Stop,
-    /// Which iterates the trace keeps (every one by default).
+    /// Which iterates the trace keeps (by default the start and the last, [`Metrics::End`]).
     pub metrics: Metrics,
 }
 
 impl Default for Galet {
-    /// The paper's defaults: `α = 0.3`, `K = 30`, `β = 1`, `N = 1`, `ρ = 0.1`, `T = 1`, warm `w`.
+    /// The paper's defaults `α = 0.3`, `K = 30`, `N = 1`, `ρ = 0.1`, `T = 1`, warm `w`, and the lower step
+    /// `β = 1/L_G` at the start (`None`; the paper takes `β = 1` on its example).
     fn default() -> Self {
         Galet {
             outer_iters: 30,
@@ -120,10 +126,66 @@ impl Algorithm for Galet {
 
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
         match self.lower_step {
-            Some(_) => self.matrix_free(problem, x0, y0),
+            Some(_) => self.iterate(problem, x0, y0),
             None => with_auto_lower_step("β", (problem, x0, y0), |alpha| {
-                Self { lower_step: Some(alpha), ..self.clone() }.matrix_free(problem, x0, y0)
+                Self { lower_step: Some(alpha), ..self.clone() }.iterate(problem, x0, y0)
             }),
         }
     }
+}
+
+impl Galet {
+    /// The run from `(x0, y0)` with a lower step given. Each step on `w` takes two products at `(x_{k-1}, y_k)`
+    /// (`H w` with `B w`, then `H (∇y F + H w)`), from the point's blocks where the problem has them. Buffers are
+    /// allocated once per run.
+    fn iterate<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
+        self.check()?;
+        let (n, m) = problem.dims();
+        let (xs, ys) = (Buf::<P::X>::zeros, Buf::<P::Y>::zeros);
+        let mut s = Scratch::<P>::new(n, m);
+        let (mut fx, mut fy, mut w, mut r, mut hr) = (xs(n), ys(m), ys(m), ys(m), ys(m));
+        let (mut bw, mut old, mut y_star) = (xs(n), xs(n), ys(m));
+        let mut at = Curvature::point(problem, Objective::Lower);
+        let (mut upper, mut step) = (UpperState::new(n), xs(n));
+        let bounds = problem.bounds();
+        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y, kept| {
+            descend(problem, x, y, self.lower_iters, self.alpha(), &mut s);
+            problem.upper_grad(x, y, &mut fx, &mut fy);
+            at.place(problem, 0, (x, y), (&mut s.gx, &mut s.gy));
+            if !self.warm_w {
+                w.iter_mut().for_each(|c| *c = 0.0);
+            }
+            let at = (problem, &at, &*x, &fy[..]);
+            for _ in 0..self.w_iters {
+                residual(at, &w, (&mut r, &mut hr, &mut bw, &mut s.hx));
+                axpy(&mut w, -self.w_step, &hr);
+            }
+            residual(at, &w, (&mut r, &mut hr, &mut bw, &mut s.hx));
+            axpy(&mut fx, 1.0, &bw); // d = ∇x F + B w
+            let mut extras = Vec::new();
+            if kept {
+                extras = vec![("R_x".into(), dot(&fx, &fx)), ("R_w".into(), dot(&hr, &hr))];
+            }
+            if kept && self.r_y_steps > 0 {
+                y_star.copy_from_slice(y);
+                descend(problem, x, &mut y_star, self.r_y_steps, self.alpha(), &mut s);
+                extras.push(("R_y".into(), problem.lower(x, y) - problem.lower(x, &y_star)));
+            }
+            upper.direction(&self.upper_optimizer, &fx, &mut step);
+            let moved = upper_step(bounds.as_ref(), x, &step, self.upper_step, &mut old);
+            Step { dir_norm: norm(&fx), moved, extras }
+        })
+    }
+}
+
+/// `r = ∇y F + H w` (and `B w` into `bw`), then `hr = H r`, at the point kept in `at` (`hx` is scratch).
+#[inline(always)]
+fn residual<P: MatrixFreeProblem>(
+    (problem, at, x, fy): (&P, &Curvature, &[f64], &[f64]),
+    w: &[f64],
+    (r, hr, bw, hx): (&mut [f64], &mut [f64], &mut [f64], &mut [f64]),
+) {
+    at.apply(problem, 0, x, w, (bw, r));
+    axpy(r, 1.0, fy);
+    at.apply(problem, 0, x, r, (hx, hr));
 }

@@ -1,12 +1,15 @@
-//! Runtime of the `bilevel` crate: the [`Problem`] trait that generated code implements, and the algorithms
-//! that run on it.
+//! Runtime of the `bilevel` crate: the traits that generated code implements ([`Problem`], dense blocks of a
+//! problem of fixed size; [`MatrixFreeProblem`], derivative products), and the algorithms that run on them.
 //!
-//! Notation follows `REFERENCE.md` of the project: `x ∈ Rⁿ` is the upper-level (leader) variable, `y ∈ Rᵐ` the
+//! Notation follows `docs/algorithms.md` of the project: `x ∈ Rⁿ` is the upper-level (leader) variable, `y ∈ Rᵐ` the
 //! lower-level (follower) variable, `F(x, y)` the upper objective and `G(x, y)` the lower objective;
 //! `H = ∇²yy G` and `B = ∇²xy G` (an `n × m` matrix with `B[i][j] = ∂²G/∂xᵢ∂yⱼ`).
 //!
-//! Every algorithm is written once, generic over nalgebra dimensions: problems compiled by the `bilevel!` macro
-//! use `Const<N>` dimensions, problems evaluated at run time use `Dyn`.
+//! Every algorithm is written once, over derivative products ([`MatrixFreeProblem`]), in one file each (`bgs.rs`,
+//! `bda.rs`, `galet.rs`, `dpbg.rs`), with one driver for the loop, faults, records and clock (`driver.rs`), one set
+//! of ξ-solvers (`xi.rs`) and one BGS residual (`metrics.rs`). A problem with dense blocks runs through
+//! [`Dense`], which offers its blocks as a capability: the algorithms take a point's products from its blocks
+//! where the point gets several, and the BGS residual from an exact pseudo-inverse.
 #![warn(missing_docs)]
 
 mod algorithm;

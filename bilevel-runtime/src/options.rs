@@ -8,7 +8,7 @@ use crate::method::Method;
 use crate::xi::XiSolver;
 use crate::{Bda, BgsOpt, Dpbg, Galet};
 
-/// The algorithms [`Method::from_options`] builds, by the names the papers and `REFERENCE.md` use.
+/// The algorithms [`Method::from_options`] builds, by the names the papers and `docs/algorithms.md` use.
 pub const ALGORITHMS: [&str; 8] = ["itd", "rhg", "truncated-itd", "corrected-itd", "aid", "bda", "galet", "dpbg"];
 
 /// Every option, with what it sets (the symbols of each algorithm in brackets).

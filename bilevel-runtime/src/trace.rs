@@ -13,7 +13,7 @@ pub type Extra = (Cow<'static, str>, f64);
 /// The state and metrics of one outer iteration.
 ///
 /// Entry 0 of a trace is the start; the record of iteration `k` holds `x_k` and the `y_k` computed from `x_{k-1}`
-/// in iteration `k`, with every metric evaluated at `(x_k, y_k)` (the convention of `REFERENCE.md`). With the
+/// in iteration `k`, with every metric evaluated at `(x_k, y_k)` (the convention of `docs/algorithms.md`). With the
 /// default [`Metrics`](crate::Metrics) entry `k` is iteration `k`; otherwise [`Record::iteration`] says which.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Record<N: Dim, M: Dim>

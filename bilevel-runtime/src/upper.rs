@@ -11,7 +11,7 @@
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub enum UpperOptimizer {
-    /// `s_k = d_k` (REFERENCE.md's update rules).
+    /// `s_k = d_k` (the update rules).
     #[default]
     Gradient,
     /// Heavy ball: `s_k = β s_{k-1} + d_k`, `s_0 = 0`.

@@ -1,18 +1,17 @@
-//! The [`MatrixFreeProblem`] trait: a problem that gives derivative *products* instead of dense blocks.
+//! The [`MatrixFreeProblem`] trait, what every algorithm runs on: a problem given by its derivative *products*,
+//! with dense blocks as an optional capability; [`Dense`] for problems with blocks; and the pieces the algorithms
+//! share (the curvature at the points of a run, the lower steps and their reverse sweep, Krylov solvers, the
+//! lower-level solve and `L_G`).
 
 use nalgebra::{DVector, Dyn};
 
 use crate::problem::Bounds;
 
-mod bda;
-mod bgs;
 pub(crate) mod curvature;
 mod dense;
-mod dpbg;
-mod galet;
 pub(crate) mod krylov;
-mod lower;
-mod unroll;
+pub(crate) mod lower;
+pub(crate) mod unroll;
 pub(crate) mod vector;
 
 pub use vector::Vector;

@@ -1,4 +1,4 @@
-//! The few vector operations the matrix-free algorithms need, on slices (no allocation).
+//! The few vector operations the algorithms need, on slices (no allocation), and the vectors they keep.
 
 use nalgebra::allocator::Allocator;
 use nalgebra::{DefaultAllocator, Dim, OVector, U1};
