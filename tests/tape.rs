@@ -283,7 +283,19 @@ fn matrix_free_gap<A: bilevel::MatrixFreeProblem, B: bilevel::MatrixFreeProblem>
         assert!((k == 1 && !f_has_x) || c.iter().any(|v| *v != 0.0), "product {k} is zero: {c:?}");
         worst = worst.max(gap(c, t));
     }
-    worst
+    // The dense blocks (value, gradients, ∇²yy and ∇²xy in one call; built from products without data).
+    assert_eq!(compiled.has_blocks(), tape.has_blocks());
+    type Blocks<'a> = &'a dyn Fn(&mut [f64], &mut [f64], &mut [f64], &mut [f64]) -> f64;
+    let blocks = |f: Blocks| {
+        let (mut gx, mut gy, mut h, mut b) = (vec![0.0; n], vec![0.0; m], vec![0.0; m * m], vec![0.0; n * m]);
+        let value = f(&mut gx, &mut gy, &mut h, &mut b);
+        [value].into_iter().chain(gx).chain(gy).chain(h).chain(b).collect::<Vec<f64>>()
+    };
+    let lower = blocks(&|gx, gy, h, b| compiled.lower_blocks(x, y, gx, gy, h, b));
+    assert!(lower[1 + n + m..].iter().any(|v| *v != 0.0), "the lower blocks are zero");
+    worst = worst.max(gap(&lower, &blocks(&|gx, gy, h, b| tape.lower_blocks(x, y, gx, gy, h, b))));
+    let upper = blocks(&|gx, gy, h, b| compiled.upper_blocks(x, y, gx, gy, h, b));
+    worst.max(gap(&upper, &blocks(&|gx, gy, h, b| tape.upper_blocks(x, y, gx, gy, h, b))))
 }
 
 #[allow(dead_code)]

@@ -8,7 +8,8 @@ use super::{ObjectiveTapes, TapeProblem};
 
 /// A [`TapeProblem`] as a [`MatrixFreeProblem`]: gradients and Hessian–vector products into slices, computed by
 /// the same tapes (products from the Hessian blocks' entries; `∇²xx·u` by its own tape), with no allocation.
-/// What the matrix-free algorithms run, and the fair measure of a tape against compiled code.
+/// What the tool's runs of problems without data run on (its dense blocks a capability, as for compiled
+/// problems), and the fair measure of a tape against compiled code.
 ///
 /// ```
 /// use bilevel::tape::{Slices, TapeProblem};
@@ -58,6 +59,28 @@ impl Slices<'_> {
                 hx[i] += t.hess.output(regs, first + t.yy.len() + k) * v[j];
             }
         });
+    }
+
+    /// The value, the gradients and the blocks `∇²yy` (m × m) and `∇²xy` (n × m), column by column, from one run
+    /// of the Hessian tape.
+    fn blocks(&self, t: &ObjectiveTapes, (x, y): (&[f64], &[f64]), (gx, gy): Grads, (h, b): Grads) -> f64 {
+        let (n, m) = (self.0.n, self.0.m);
+        let first = 1 + n + m;
+        self.0.run_along(&t.hess, [x, y, &[]], |regs| {
+            gx.iter_mut().enumerate().for_each(|(i, g)| *g = t.hess.output(regs, 1 + i));
+            gy.iter_mut().enumerate().for_each(|(i, g)| *g = t.hess.output(regs, 1 + n + i));
+            h.fill(0.0);
+            b.fill(0.0);
+            for (k, &(i, j)) in t.yy.iter().enumerate() {
+                let v = t.hess.output(regs, first + k);
+                h[j * m + i] = v;
+                h[i * m + j] = v;
+            }
+            for (k, &(i, j)) in t.xy.iter().enumerate() {
+                b[j * n + i] = t.hess.output(regs, first + t.yy.len() + k);
+            }
+            t.hess.output(regs, 0)
+        })
     }
 
     /// `∇²xx·u` into `hx` (its own tape) and `∇²yx·u` into `hy` (the entries of `∇²xy`).
@@ -117,4 +140,16 @@ impl MatrixFreeProblem for Slices<'_> {
     fn lower_hvp_x(&self, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
         self.hvp_x(&self.0.lower, (x, y), u, hx, hy)
     }
+    fn has_blocks(&self) -> bool {
+        true
+    }
+    fn lower_blocks(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64], h: &mut [f64], b: &mut [f64]) -> f64 {
+        self.blocks(&self.0.lower, (x, y), (gx, gy), (h, b))
+    }
+    fn upper_blocks(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64], h: &mut [f64], b: &mut [f64]) -> f64 {
+        self.blocks(&self.0.upper, (x, y), (gx, gy), (h, b))
+    }
 }
+
+/// Two output slices.
+type Grads<'a> = (&'a mut [f64], &'a mut [f64]);

@@ -1,8 +1,9 @@
 //! One run of the tool: the problem of a file with its start and params, an algorithm from named options, and
 //! the outcome (a fault keeps the trace up to the last finite iterate).
 
-use bilevel::nalgebra::{DVector, Dyn};
+use bilevel::nalgebra::Dyn;
 use bilevel::progress;
+use bilevel::tape::Slices;
 use bilevel::{Algorithm, Method, Run, SolveError};
 use bilevel_dsl::Model;
 use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
@@ -47,12 +48,13 @@ pub struct Outcome {
     pub seconds: f64,
 }
 
-/// Runs `method` on the problem from `start` (the dense algorithms without data, the matrix-free ones with
-/// data); options the algorithm rejects when it starts are bad input.
+/// Runs `method` on the problem from `start` (one engine: a problem without data through its tapes into slices,
+/// with its dense blocks; a problem with data through its loop tapes); options the algorithm rejects when it
+/// starts are bad input.
 pub fn run(method: &Method, problem: &Evaluator, (x0, y0): (&[f64], &[f64])) -> Result<Outcome, Failure> {
     let clock = Instant::now();
     let outcome = with_progress(&method.name(), || match problem {
-        Evaluator::Dense(tape) => method.solve(tape, &DVector::from_column_slice(x0), &DVector::from_column_slice(y0)),
+        Evaluator::Dense(tape) => method.solve_matrix_free(&Slices(tape), x0, y0),
         Evaluator::Data(tape) => method.solve_matrix_free(tape, x0, y0),
     });
     let seconds = clock.elapsed().as_secs_f64();
