@@ -1,6 +1,6 @@
 //! The tape evaluator (`bilevel::tape`, what the command-line tool runs) against the compiled code of the same
 //! problem text, in the same run: the fused `lower_hess` and `upper_grad` of P1–P3, and a whole corrected-ITD
-//! run on P1 (T = 5, K = 3000, as `bilevel solve` runs it). The tape works on `Dyn` vectors (its results are heap
+//! run on P1 (T = 5, K = 3000), through the tape's `Problem` and into slices (as `bilevel solve` runs it). The tape works on `Dyn` vectors (its results are heap
 //! vectors); the compiled code on fixed-size ones. The bench first checks that both give the same numbers.
 //!
 //! `cargo bench --bench tape`; the ratios are in BENCHMARKS.md.
@@ -133,7 +133,11 @@ fn tape_vs_compiled(c: &mut Criterion) {
     group.bench_function("compiled", |bch| {
         bch.iter(|| run.solve(&counter_example::CounterExample, black_box(&cx), &cy))
     });
-    group.bench_function("tape", |bch| bch.iter(|| run.solve(&p1, black_box(&tx), &ty)));
+    group.bench_function("tape, Problem (heap results)", |bch| bch.iter(|| run.solve(&p1, black_box(&tx), &ty)));
+    let slices = Slices(&p1);
+    group.bench_function("tape into slices (the tool)", |bch| {
+        bch.iter(|| run.solve_matrix_free(&slices, black_box(tx.as_slice()), ty.as_slice()))
+    });
     group.finish();
 }
 

@@ -322,8 +322,7 @@ fn a_final_residual_that_is_not_finite_is_a_fault_at_the_last_iteration() {
     let poison = counting.poisoned.clone();
     let itd = BgsOpt { outer_iters: 5, lower_step: Some(0.1), ..BgsOpt::itd(2) };
     // The products turn NaN once the last iteration is done (the progress observer hears of it first).
-    let result =
-        bilevel::progress::observe(move |k, n| poison.set(k == n), || itd.solve_matrix_free(&counting, &x0, &y0));
+    let result = itd.solve_observed(&counting, &x0, &y0, &mut |k, n| poison.set(k == n));
     match result {
         Err(SolveError::Fault { iteration, cause, run }) => {
             assert_eq!(iteration, 5);

@@ -229,21 +229,20 @@ fn the_loop_tape_of_a_problem_with_data_computes_what_the_compiled_code_computes
     assert_eq!(err, "data item `tv` is not given: give --data tv=PATH");
 }
 
-/// An observer sees the runs of its thread progress (what the tool's progress bar shows), every 64 iterations
-/// and at the last; dense and matrix-free runs alike.
+/// An observer attached to a run sees it progress (what the tool's progress bar shows), every 64 iterations and
+/// at the last, and does not change it.
 #[test]
 fn an_observer_follows_a_run_every_64_iterations() {
-    use bilevel::{progress, Algorithm, BgsOpt};
+    use bilevel::{Algorithm, BgsOpt};
     let p1 = tape("counter_example");
     let (x0, y0) = p1.start();
-    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let log = seen.clone();
+    let mut seen = Vec::new();
     let itd = BgsOpt { lower_step: Some(0.2), outer_iters: 200, ..BgsOpt::itd(5) };
-    progress::observe(move |k, iters| log.borrow_mut().push((k, iters)), || itd.solve(&p1, &x0, &y0).unwrap());
-    assert_eq!(*seen.borrow(), [(64, 200), (128, 200), (192, 200), (200, 200)]);
-    // Outside `observe` nothing is called.
-    itd.solve(&p1, &x0, &y0).unwrap();
-    assert_eq!(seen.borrow().len(), 4);
+    let observed = itd.solve_observed(&Slices(&p1), x0.as_slice(), y0.as_slice(), &mut |k, n| seen.push((k, n)));
+    assert_eq!(seen, [(64, 200), (128, 200), (192, 200), (200, 200)]);
+    // The observer does not change the run.
+    let plain = itd.solve(&p1, &x0, &y0).unwrap();
+    assert_eq!(observed.unwrap().x().as_slice(), plain.x().as_slice());
 }
 
 /// The largest relative difference between two matrix-free problems in every method at `(x, y)` with

@@ -40,5 +40,47 @@ pub trait Algorithm {
     /// blocks, built from `m` products when it has none), and buffers are allocated once per run. On a problem
     /// without native blocks ([`MatrixFreeProblem::has_blocks`]) the BGS residual is computed by LSQR at the start
     /// and at the final iterate only (NaN in between; see [`bgs_residual`](crate::metrics::bgs_residual)).
-    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn>;
+    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
+        self.solve_observed(problem, x0, y0, &mut |_, _| {})
+    }
+
+    /// [`Algorithm::solve_matrix_free`] with `observer(k, iters)` called every 64 iterations and after the last
+    /// (a progress bar, a log, a callback that stops watching); the run does not depend on it.
+    ///
+    /// ```
+    /// use bilevel_runtime::{Algorithm, BgsOpt};
+    /// # use bilevel_runtime::{Bounds, Grad, Hess, Problem, Dense};
+    /// # use bilevel_runtime::nalgebra::{Const, Matrix1, OVector, Vector1};
+    /// # struct Q;
+    /// # type V = OVector<f64, Const<1>>;
+    /// # impl Problem for Q {
+    /// #     type N = Const<1>; type M = Const<1>;
+    /// #     fn name(&self) -> &str { "Q" }
+    /// #     fn dims(&self) -> (Const<1>, Const<1>) { (Const, Const) }
+    /// #     fn start(&self) -> (V, V) { (V::zeros(), V::zeros()) }
+    /// #     fn bounds(&self) -> Option<Bounds<Const<1>>> { None }
+    /// #     fn upper(&self, x: &V, y: &V) -> f64 { 0.5 * (x[0] * x[0] + (y[0] - 1.0).powi(2)) }
+    /// #     fn lower(&self, x: &V, y: &V) -> f64 { 0.5 * (y[0] - x[0]).powi(2) }
+    /// #     fn upper_grad(&self, x: &V, y: &V) -> Grad<Const<1>, Const<1>> { Grad { value: self.upper(x, y), x: *x, y: Vector1::new(y[0] - 1.0) } }
+    /// #     fn lower_grad(&self, x: &V, y: &V) -> Grad<Const<1>, Const<1>> { let d = y[0] - x[0]; Grad { value: self.lower(x, y), x: Vector1::new(-d), y: Vector1::new(d) } }
+    /// #     fn upper_hess(&self, x: &V, y: &V) -> Hess<Const<1>, Const<1>> { let g = self.upper_grad(x, y); Hess { value: g.value, grad_x: g.x, grad_y: g.y, yy: Matrix1::new(1.0), xy: Matrix1::new(0.0) } }
+    /// #     fn lower_hess(&self, x: &V, y: &V) -> Hess<Const<1>, Const<1>> { let g = self.lower_grad(x, y); Hess { value: g.value, grad_x: g.x, grad_y: g.y, yy: Matrix1::new(1.0), xy: Matrix1::new(-1.0) } }
+    /// #     fn upper_hess_xx(&self, x: &V, y: &V) -> Matrix1<f64> { Matrix1::new(1.0) }
+    /// #     fn lower_hess_xx(&self, x: &V, y: &V) -> Matrix1<f64> { Matrix1::new(1.0) }
+    /// # }
+    /// let mut seen = Vec::new();
+    /// let itd = BgsOpt { lower_step: Some(0.5), upper_step: 0.5, outer_iters: 200, ..BgsOpt::itd(3) };
+    /// let run = itd.solve_observed(&Dense(Q), &[1.0], &[0.0], &mut |k, iters| seen.push((k, iters))).unwrap();
+    /// assert_eq!(seen, [(64, 200), (128, 200), (192, 200), (200, 200)]);
+    /// // Unrolled ITD stops where x + c (x − 1) = 0 with c = 1 − (1 − α)³ (the true optimum, c = 1, is x = ½).
+    /// let c = 1.0 - 0.5f64.powi(3);
+    /// assert!((run.x()[0] - c / (1.0 + c)).abs() < 1e-6);
+    /// ```
+    fn solve_observed<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        x0: &[f64],
+        y0: &[f64],
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn>;
 }

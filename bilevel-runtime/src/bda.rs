@@ -9,7 +9,7 @@ use crate::driver::{run, upper_step, Step};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::vector::{axpy, norm, Buf};
-use crate::matrix_free::{with_auto_lower_step, MatrixFreeProblem};
+use crate::matrix_free::{with_lower_step, LowerStep, MatrixFreeProblem};
 use crate::upper::UpperState;
 use crate::upper::{step_text, with_optimizer, UpperOptimizer};
 
@@ -76,9 +76,15 @@ impl Default for Bda {
 
 impl Bda {
     /// The iterations, stopping rule and lower step of a run.
-    pub(crate) fn schedule(&self) -> Schedule {
+    pub(crate) fn schedule(&self, lower: LowerStep) -> Schedule {
         let lower_step = ("s_l", self.alpha());
-        Schedule { iters: self.outer_iters, stop: self.stop, lower_step, metrics: self.metrics }
+        Schedule {
+            iters: self.outer_iters,
+            stop: self.stop,
+            lower_step,
+            check_lower_step: !lower.from_curvature,
+            metrics: self.metrics,
+        }
     }
 
     /// Checks the steps.
@@ -121,13 +127,16 @@ impl Algorithm for Bda {
         with_optimizer(s, &self.upper_optimizer)
     }
 
-    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
-        match self.lower_inner_step {
-            Some(_) => self.iterate(problem, x0, y0),
-            None => with_auto_lower_step("s_l", (problem, x0, y0), |alpha| {
-                Self { lower_inner_step: Some(alpha), ..self.clone() }.iterate(problem, x0, y0)
-            }),
-        }
+    fn solve_observed<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        x0: &[f64],
+        y0: &[f64],
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn> {
+        with_lower_step(("s_l", self.lower_inner_step), (problem, x0, y0), |lower| {
+            Self { lower_inner_step: Some(lower.value), ..self.clone() }.iterate(problem, (x0, y0), lower, observer)
+        })
     }
 }
 
@@ -135,7 +144,13 @@ impl Bda {
     /// The run from `x0` with a lower step given; `y0` is the inner start of every outer iteration.
     /// `d = ∇x F + J ∇y F` is accumulated backwards over the `K` kept inner iterates (K·m numbers): two products
     /// per inner step (`∇²F` and `∇²G` along the adjoint), no `n × m` matrix. Buffers are allocated once per run.
-    fn iterate<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
+    fn iterate<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        (x0, y0): (&[f64], &[f64]),
+        lower: LowerStep,
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, m) = problem.dims();
         let k_max = self.inner_iters;
@@ -157,7 +172,7 @@ impl Bda {
             .collect();
         let (mut upper, mut step) = (UpperState::new(n), xs(n));
         let bounds = problem.bounds();
-        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y, _| {
+        run(problem, (x0, y0), self.schedule(lower), Vec::new(), observer, |_, x, y, _| {
             y.copy_from_slice(y0);
             for k in 1..=k_max {
                 upper_at.keep(problem, k - 1, (x, y), (&mut fx, &mut fy));

@@ -10,7 +10,7 @@ use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::unroll::{descend, reverse, unroll, Scratch};
 use crate::matrix_free::vector::{axpy, norm, Buf};
-use crate::matrix_free::{with_auto_lower_step, MatrixFreeProblem};
+use crate::matrix_free::{with_lower_step, LowerStep, MatrixFreeProblem};
 use crate::trace::Extra;
 use crate::upper::UpperState;
 use crate::upper::{step_text, with_optimizer, UpperOptimizer};
@@ -127,8 +127,14 @@ impl BgsOpt {
     }
 
     /// The iterations, stopping rule and lower step of a run.
-    pub(crate) fn schedule(&self) -> Schedule {
-        Schedule { iters: self.outer_iters, stop: self.stop, lower_step: ("α", self.alpha()), metrics: self.metrics }
+    pub(crate) fn schedule(&self, lower: LowerStep) -> Schedule {
+        Schedule {
+            iters: self.outer_iters,
+            stop: self.stop,
+            lower_step: ("α", self.alpha()),
+            check_lower_step: !lower.from_curvature,
+            metrics: self.metrics,
+        }
     }
 
     pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
@@ -175,13 +181,16 @@ impl Algorithm for BgsOpt {
         with_optimizer(s, &self.upper_optimizer)
     }
 
-    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
-        match self.lower_step {
-            Some(_) => self.iterate(problem, x0, y0),
-            None => with_auto_lower_step("α", (problem, x0, y0), |alpha| {
-                Self { lower_step: Some(alpha), ..self.clone() }.iterate(problem, x0, y0)
-            }),
-        }
+    fn solve_observed<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        x0: &[f64],
+        y0: &[f64],
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn> {
+        with_lower_step(("α", self.lower_step), (problem, x0, y0), |lower| {
+            Self { lower_step: Some(lower.value), ..self.clone() }.iterate(problem, (x0, y0), lower, observer)
+        })
     }
 }
 
@@ -224,14 +233,20 @@ impl BgsOpt {
     /// the update rule above to 1e-10). The correction's solvers apply `H` at `(x_{k-1}, y_k)`, from its blocks
     /// where the problem has them; `pinv` and `adaptive-pinv` decompose `H` (built from `m` products on a problem
     /// without blocks). Buffers are allocated once per run.
-    fn iterate<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
+    fn iterate<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        (x0, y0): (&[f64], &[f64]),
+        lower: LowerStep,
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, _) = problem.dims();
         let mut w = Work::new(problem, self.unrolled_steps, self.correction.as_ref());
         let y_start = Buf::<P::Y>::from_slice(y0);
         let (mut upper, mut step) = (UpperState::new(n), Buf::<P::X>::zeros(n));
         let bounds = problem.bounds();
-        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y, kept| {
+        run(problem, (x0, y0), self.schedule(lower), Vec::new(), observer, |_, x, y, kept| {
             if !self.warm {
                 y.copy_from_slice(&y_start);
             }

@@ -10,7 +10,7 @@ use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::unroll::{descend, reverse, unroll, Scratch};
 use crate::matrix_free::vector::{axpy, dot, Buf};
-use crate::matrix_free::{with_auto_lower_step, MatrixFreeProblem};
+use crate::matrix_free::{with_lower_step, LowerStep, MatrixFreeProblem};
 use crate::upper::step_text;
 
 /// DPBG: joint gradient descent on `x` and on the initialization `z` of `k` lower gradient steps.
@@ -64,8 +64,14 @@ impl Default for Dpbg {
 
 impl Dpbg {
     /// The iterations, stopping rule and lower step of a run.
-    pub(crate) fn schedule(&self) -> Schedule {
-        Schedule { iters: self.iters, stop: self.stop, lower_step: ("α", self.alpha()), metrics: self.metrics }
+    pub(crate) fn schedule(&self, lower: LowerStep) -> Schedule {
+        Schedule {
+            iters: self.iters,
+            stop: self.stop,
+            lower_step: ("α", self.alpha()),
+            check_lower_step: !lower.from_curvature,
+            metrics: self.metrics,
+        }
     }
 
     /// Checks the steps.
@@ -93,13 +99,16 @@ impl Algorithm for Dpbg {
         format!("k={} α={} α_f={} L={}", self.lower_iters, step_text(self.lower_step), self.step, self.iters)
     }
 
-    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
-        match self.lower_step {
-            Some(_) => self.iterate(problem, x0, y0),
-            None => with_auto_lower_step("α", (problem, x0, y0), |alpha| {
-                Self { lower_step: Some(alpha), ..self.clone() }.iterate(problem, x0, y0)
-            }),
-        }
+    fn solve_observed<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        x0: &[f64],
+        y0: &[f64],
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn> {
+        with_lower_step(("α", self.lower_step), (problem, x0, y0), |lower| {
+            Self { lower_step: Some(lower.value), ..self.clone() }.iterate(problem, (x0, y0), lower, observer)
+        })
     }
 }
 
@@ -107,7 +116,13 @@ impl Dpbg {
     /// The run from `x0` and the initialization `z0` with a lower step given (the extras `z[i]` hold `z`):
     /// `J_x ∇y F` and `J_z ∇y F` are accumulated backwards over the `k` kept lower iterates. Buffers are allocated
     /// once per run.
-    fn iterate<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], z0: &[f64]) -> SolveResult<Dyn, Dyn> {
+    fn iterate<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        (x0, z0): (&[f64], &[f64]),
+        lower: LowerStep,
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, m) = problem.dims();
         let (k, alpha) = (self.lower_iters, self.alpha());
@@ -124,7 +139,7 @@ impl Dpbg {
         let mut z = Buf::<P::Y>::from_slice(z0);
         let z_extras = |z: &[f64]| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]").into(), *v)).collect();
         let first = z_extras(&z);
-        run(problem, (&x_start, &y_start), self.schedule(), first, |_, x, y, kept| {
+        run(problem, (&x_start, &y_start), self.schedule(lower), first, observer, |_, x, y, kept| {
             y.copy_from_slice(&z);
             unroll(problem, x, y, (k, alpha), &mut lower_at, &mut s);
             problem.upper_grad(x, y, &mut dx, &mut dz);

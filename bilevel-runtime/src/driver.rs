@@ -6,7 +6,7 @@ use nalgebra::{DVector, DefaultAllocator, Dyn};
 use crate::dims::Alloc;
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::vector::{axpy, finite, norm, Buf};
-use crate::matrix_free::{lower_lipschitz, step_from_curvature, step_warning, upper_at_solution, MatrixFreeProblem};
+use crate::matrix_free::{lower_lipschitz, step_warning, upper_at_solution, MatrixFreeProblem};
 use crate::metrics::bgs_residual;
 use crate::problem::Bounds;
 use crate::trace::{Extra, Record, Run, Status};
@@ -107,6 +107,8 @@ pub(crate) struct Schedule {
     pub stop: Stop,
     /// The name (as in docs/algorithms.md) and value of the step of the lower gradient steps.
     pub lower_step: (&'static str, f64),
+    /// Whether to check the lower step against the curvature at the start (not when it was chosen from it).
+    pub check_lower_step: bool,
     /// Which iterates the trace keeps.
     pub metrics: Metrics,
 }
@@ -402,25 +404,26 @@ fn record<P: MatrixFreeProblem>(
 
 /// Runs `iters` iterations of `step` from `(x0, y0)` (x0 projected first; `extras0` are the start's extra
 /// metrics). `step(k, x, y, kept)` updates `x` and `y` in place from iteration `k − 1` to `k`; `kept` says whether
-/// the iterate's record is kept (so whether its extra metrics are wanted). Iterations whose record is not kept
-/// allocate nothing here.
+/// the iterate's record is kept (so whether its extra metrics are wanted). `observer(k, iters)` is called every 64
+/// iterations and after the last. Iterations whose record is not kept allocate nothing here.
 #[inline(always)]
 pub(crate) fn run<P: MatrixFreeProblem>(
     problem: &P,
     (x0, y0): (&[f64], &[f64]),
     schedule: Schedule,
     extras0: Vec<Extra>,
+    observer: &mut dyn FnMut(usize, usize),
     mut step: impl FnMut(usize, &mut [f64], &mut [f64], bool) -> Step,
 ) -> SolveResult<Dyn, Dyn> {
     let (n, m) = problem.dims();
     check_start(problem, x0, y0)?;
     check_schedule(&schedule)?;
-    let Schedule { iters, stop, lower_step: (name, alpha), metrics } = schedule;
+    let Schedule { iters, stop, lower_step: (name, alpha), check_lower_step, metrics } = schedule;
     let (mut x, mut y) = (Buf::<P::X>::from_slice(x0), Buf::<P::Y>::from_slice(y0));
     project(problem.bounds().as_ref(), &mut x);
-    let warnings = match step_from_curvature() {
-        true => Vec::new(),
-        false => step_warning(name, alpha, lower_lipschitz(problem, &x, &y)).into_iter().collect(),
+    let warnings = match check_lower_step {
+        true => step_warning(name, alpha, lower_lipschitz(problem, &x, &y)).into_iter().collect(),
+        false => Vec::new(),
     };
     let (mut gx, mut gy) = (Buf::<P::X>::zeros(n), Buf::<P::Y>::zeros(m));
     let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };
@@ -480,7 +483,9 @@ pub(crate) fn run<P: MatrixFreeProblem>(
             }
         }
         last_dir = dir_norm;
-        crate::progress::tick(k, iters);
+        if k.is_multiple_of(64) || k == iters {
+            observer(k, iters);
+        }
     }
     if let Err(fault) = finish(problem, &mut trace) {
         return fault.outcome(trace, clock.seconds, warnings);

@@ -10,7 +10,7 @@ use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::unroll::{descend, Scratch};
 use crate::matrix_free::vector::{axpy, dot, norm, Buf};
-use crate::matrix_free::{with_auto_lower_step, MatrixFreeProblem};
+use crate::matrix_free::{with_lower_step, LowerStep, MatrixFreeProblem};
 use crate::upper::UpperState;
 use crate::upper::{step_text, with_optimizer, UpperOptimizer};
 
@@ -84,8 +84,14 @@ impl Default for Galet {
 
 impl Galet {
     /// The iterations, stopping rule and lower step of a run.
-    pub(crate) fn schedule(&self) -> Schedule {
-        Schedule { iters: self.outer_iters, stop: self.stop, lower_step: ("β", self.alpha()), metrics: self.metrics }
+    pub(crate) fn schedule(&self, lower: LowerStep) -> Schedule {
+        Schedule {
+            iters: self.outer_iters,
+            stop: self.stop,
+            lower_step: ("β", self.alpha()),
+            check_lower_step: !lower.from_curvature,
+            metrics: self.metrics,
+        }
     }
 
     /// Checks the steps.
@@ -124,13 +130,16 @@ impl Algorithm for Galet {
         with_optimizer(s, &self.upper_optimizer)
     }
 
-    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
-        match self.lower_step {
-            Some(_) => self.iterate(problem, x0, y0),
-            None => with_auto_lower_step("β", (problem, x0, y0), |alpha| {
-                Self { lower_step: Some(alpha), ..self.clone() }.iterate(problem, x0, y0)
-            }),
-        }
+    fn solve_observed<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        x0: &[f64],
+        y0: &[f64],
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn> {
+        with_lower_step(("β", self.lower_step), (problem, x0, y0), |lower| {
+            Self { lower_step: Some(lower.value), ..self.clone() }.iterate(problem, (x0, y0), lower, observer)
+        })
     }
 }
 
@@ -138,7 +147,13 @@ impl Galet {
     /// The run from `(x0, y0)` with a lower step given. Each step on `w` takes two products at `(x_{k-1}, y_k)`
     /// (`H w` with `B w`, then `H (∇y F + H w)`), from the point's blocks where the problem has them. Buffers are
     /// allocated once per run.
-    fn iterate<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
+    fn iterate<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        (x0, y0): (&[f64], &[f64]),
+        lower: LowerStep,
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, m) = problem.dims();
         let (xs, ys) = (Buf::<P::X>::zeros, Buf::<P::Y>::zeros);
@@ -148,7 +163,7 @@ impl Galet {
         let mut at = Curvature::point(problem, Objective::Lower);
         let (mut upper, mut step) = (UpperState::new(n), xs(n));
         let bounds = problem.bounds();
-        run(problem, (x0, y0), self.schedule(), Vec::new(), |_, x, y, kept| {
+        run(problem, (x0, y0), self.schedule(lower), Vec::new(), observer, |_, x, y, kept| {
             descend(problem, x, y, self.lower_iters, self.alpha(), &mut s);
             problem.upper_grad(x, y, &mut fx, &mut fy);
             at.place(problem, 0, (x, y), (&mut s.gx, &mut s.gy));

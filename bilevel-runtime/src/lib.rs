@@ -32,7 +32,6 @@ pub mod options;
 pub mod parallel;
 pub mod plot;
 mod problem;
-pub mod progress;
 pub mod report;
 mod trace;
 mod upper;

@@ -91,7 +91,13 @@ impl Algorithm for Method {
         each!(self, a => a.settings())
     }
 
-    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
-        each!(self, a => a.solve_matrix_free(problem, x0, y0))
+    fn solve_observed<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        x0: &[f64],
+        y0: &[f64],
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn> {
+        each!(self, a => a.solve_observed(problem, x0, y0, observer))
     }
 }

@@ -149,46 +149,25 @@ pub fn safe_lower_step<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) 
     1.0 / lower_lipschitz(problem, x, y)
 }
 
-thread_local! {
-    /// Set while a run goes with the lower step `1/L_G` chosen from the curvature at its start: its driver then
-    /// does not estimate the curvature a second time to check the step (`α·L_G = 1` cannot be too large).
-    static STEP_FROM_CURVATURE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+/// The lower step of a run: given, or `1/L_G` from the curvature at the start (then not checked against it).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LowerStep {
+    pub value: f64,
+    pub from_curvature: bool,
 }
 
-/// Whether the run on this thread has its lower step from the curvature at its start (see
-/// [`with_auto_lower_step`]), so that checking it against that curvature is not needed.
-pub(crate) fn step_from_curvature() -> bool {
-    STEP_FROM_CURVATURE.get()
-}
-
-/// Clears the flag of [`step_from_curvature`] when the run ends, however it ends.
-struct StepFromCurvature;
-
-impl StepFromCurvature {
-    fn set() -> StepFromCurvature {
-        STEP_FROM_CURVATURE.set(true);
-        StepFromCurvature
-    }
-}
-
-impl Drop for StepFromCurvature {
-    fn drop(&mut self) {
-        STEP_FROM_CURVATURE.set(false);
-    }
-}
-
-/// Runs `run` with the lower step `1/L_G` estimated at the start `(x0, y0)` (x0 projected onto the box), for an
-/// algorithm given no lower step, and notes the choice in the run. A start where the curvature gives no step
+/// Runs `run` with its lower step: `given`, or for an algorithm given none `1/L_G` estimated at the start
+/// `(x0, y0)` (x0 projected onto the box), the choice noted in the run. A start where the curvature gives no step
 /// (`L_G` zero or not finite) is an error asking for one.
-pub(crate) fn with_auto_lower_step<P: MatrixFreeProblem, N: nalgebra::Dim, M: nalgebra::Dim>(
-    name: &str,
+pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
+    (name, given): (&str, Option<f64>),
     (problem, x0, y0): (&P, &[f64], &[f64]),
-    run: impl FnOnce(f64) -> crate::SolveResult<N, M>,
-) -> crate::SolveResult<N, M>
-where
-    nalgebra::DefaultAllocator: crate::Alloc<N, M>,
-{
+    run: impl FnOnce(LowerStep) -> crate::SolveResult<nalgebra::Dyn, nalgebra::Dyn>,
+) -> crate::SolveResult<nalgebra::Dyn, nalgebra::Dyn> {
     use crate::SolveError;
+    if let Some(value) = given {
+        return run(LowerStep { value, from_curvature: false });
+    }
     crate::driver::check_start(problem, x0, y0)?;
     let mut x = x0.to_vec();
     crate::driver::project(problem.bounds().as_ref(), &mut x);
@@ -201,18 +180,13 @@ where
     }
     let note =
         format!("lower step {name} = 1/L_G = {:.6e}, from the curvature at the start (L_G ≈ {l_g:.6e})", 1.0 / l_g);
-    let add = |run: &mut crate::Run<N, M>| run.notes.push(note.clone());
-    let outcome = {
-        let _flag = StepFromCurvature::set();
-        run(1.0 / l_g)
-    };
-    match outcome {
+    match run(LowerStep { value: 1.0 / l_g, from_curvature: true }) {
         Ok(mut r) => {
-            add(&mut r);
+            r.notes.push(note);
             Ok(r)
         }
         Err(SolveError::Fault { iteration, cause, mut run }) => {
-            add(&mut run);
+            run.notes.push(note);
             Err(SolveError::Fault { iteration, cause, run })
         }
         Err(e) => Err(e),

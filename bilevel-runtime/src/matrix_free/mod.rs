@@ -17,9 +17,9 @@ pub(crate) mod vector;
 pub use vector::Vector;
 
 pub use dense::Dense;
-pub(crate) use lower::with_auto_lower_step;
+pub(crate) use lower::step_warning;
 pub use lower::{lower_lipschitz, safe_lower_step, solve_lower, upper_at_solution, LowerSolve};
-pub(crate) use lower::{step_from_curvature, step_warning};
+pub(crate) use lower::{with_lower_step, LowerStep};
 
 /// A bilevel problem whose sizes are known at run time and whose second derivatives are only ever applied to a
 /// vector: the gradients of `F` and `G` and their Hessian–vector products.

@@ -2,7 +2,6 @@
 //! the outcome (a fault keeps the trace up to the last finite iterate).
 
 use bilevel::nalgebra::Dyn;
-use bilevel::progress;
 use bilevel::tape::Slices;
 use bilevel::{Algorithm, Method, Run, SolveError};
 use bilevel_dsl::Model;
@@ -53,10 +52,11 @@ pub struct Outcome {
 /// starts are bad input.
 pub fn run(method: &Method, problem: &Evaluator, (x0, y0): (&[f64], &[f64])) -> Result<Outcome, Failure> {
     let clock = Instant::now();
-    let outcome = with_progress(&method.name(), || match problem {
-        Evaluator::Dense(tape) => method.solve_matrix_free(&Slices(tape), x0, y0),
-        Evaluator::Data(tape) => method.solve_matrix_free(tape, x0, y0),
-    });
+    let mut bar = progress_bar(&method.name());
+    let outcome = match problem {
+        Evaluator::Dense(tape) => method.solve_observed(&Slices(tape), x0, y0, &mut bar),
+        Evaluator::Data(tape) => method.solve_observed(tape, x0, y0, &mut bar),
+    };
     let seconds = clock.elapsed().as_secs_f64();
     match outcome {
         Ok(run) => Ok(Outcome { run, error: None, seconds }),
@@ -69,26 +69,20 @@ pub fn run(method: &Method, problem: &Evaluator, (x0, y0): (&[f64], &[f64])) -> 
     }
 }
 
-/// Runs `run` with a progress bar on stderr once it has taken a second, if stderr is a terminal (silent
-/// otherwise); the bar is cleared when the run ends.
-fn with_progress<R>(label: &str, run: impl FnOnce() -> R) -> R {
-    if !std::io::stderr().is_terminal() {
-        return run();
-    }
-    let (started, label) = (Instant::now(), label.to_string());
+/// An observer for a run that shows a progress bar on stderr once the run has taken a second, if stderr is a
+/// terminal (nothing otherwise); the bar is cleared when the observer is dropped after the run.
+fn progress_bar(label: &str) -> impl FnMut(usize, usize) {
+    let (terminal, started, label) = (std::io::stderr().is_terminal(), Instant::now(), label.to_string());
     let mut bar: Option<ProgressBar> = None;
-    progress::observe(
-        move |k, iters| {
-            if bar.is_none() && started.elapsed().as_secs_f64() > 1.0 {
-                let style = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} iterations, {eta} left")
-                    .expect("a valid template");
-                let b = ProgressBar::new(iters as u64).with_style(style).with_message(label.clone());
-                bar = Some(b.with_finish(ProgressFinish::AndClear));
-            }
-            if let Some(b) = &bar {
-                b.set_position(k as u64);
-            }
-        },
-        run,
-    )
+    move |k, iters| {
+        if terminal && bar.is_none() && started.elapsed().as_secs_f64() > 1.0 {
+            let style = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} iterations, {eta} left")
+                .expect("a valid template");
+            let b = ProgressBar::new(iters as u64).with_style(style).with_message(label.clone());
+            bar = Some(b.with_finish(ProgressFinish::AndClear));
+        }
+        if let Some(b) = &bar {
+            b.set_position(k as u64);
+        }
+    }
 }
