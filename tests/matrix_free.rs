@@ -226,6 +226,12 @@ fn a_lower_step_not_given_is_one_over_the_curvature() {
     // A start of the wrong length is reported as such, not as a step the curvature could not give.
     let err = auto[0].solve_matrix_free(&data, &[0.0; 2], y0.as_slice()).unwrap_err();
     assert!(err.to_string().contains("the start has lengths (2, 3)"), "{err}");
+    // The same on a fixed-size problem, whose buffers have its lengths, for every algorithm, step given or not.
+    let p1 = Dense(counter_example::CounterExample);
+    for m in auto.iter().chain(&auto.clone().map(|m| given(&m))) {
+        let err = m.solve_matrix_free(&p1, &[0.0], &[0.0; 3]).unwrap_err();
+        assert!(err.to_string().contains("the start has lengths (1, 3)"), "{}: {err}", m.name());
+    }
 }
 
 /// A matrix-free problem that counts the products `H v` asked of it, and answers NaN once `poisoned`.

@@ -165,10 +165,11 @@ pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
     run: impl FnOnce(LowerStep) -> crate::SolveResult<nalgebra::Dyn, nalgebra::Dyn>,
 ) -> crate::SolveResult<nalgebra::Dyn, nalgebra::Dyn> {
     use crate::SolveError;
+    // First, so that no buffer of the problem's sizes is made from a start of other lengths.
+    crate::driver::check_start(problem, x0, y0)?;
     if let Some(value) = given {
         return run(LowerStep { value, from_curvature: false });
     }
-    crate::driver::check_start(problem, x0, y0)?;
     let mut x = x0.to_vec();
     crate::driver::project(problem.bounds().as_ref(), &mut x);
     let l_g = lower_lipschitz(problem, &x, y0);
