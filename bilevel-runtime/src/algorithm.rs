@@ -4,7 +4,7 @@ use nalgebra::{DefaultAllocator, Dyn, OVector};
 
 use crate::dims::Alloc;
 use crate::error::SolveResult;
-use crate::matrix_free::{Dense, MatrixFreeProblem};
+use crate::matrix_free::{with_lower_step, Dense, LowerStep, MatrixFreeProblem};
 use crate::problem::Problem;
 
 /// A bilevel algorithm with its options: a value you configure, then run on a problem.
@@ -83,4 +83,50 @@ pub trait Algorithm {
         y0: &[f64],
         observer: &mut dyn FnMut(usize, usize),
     ) -> SolveResult<Dyn, Dyn>;
+}
+
+/// What each algorithm gives the runtime to be an [`Algorithm`]: its name and settings, its lower step, and its run
+/// with the lower step given. Choosing the step (given, or `1/L_G` at the start), checking the start and passing
+/// the observer are then written once, in the blanket implementation below.
+pub(crate) trait Iterate: Clone {
+    /// The symbol of the lower step in docs/algorithms.md (`α`, `s_l`, `β`).
+    const LOWER_STEP: &'static str;
+    /// See [`Algorithm::name`].
+    fn name(&self) -> String;
+    /// See [`Algorithm::settings`].
+    fn settings(&self) -> String;
+    /// The lower step given, if any.
+    fn lower_step(&self) -> Option<f64>;
+    /// The same algorithm with the lower step `value`.
+    fn with_lower_step(&self, value: f64) -> Self;
+    /// The run from `(x0, y0)`, the lower step given (the start's lengths checked).
+    fn iterate<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        start: (&[f64], &[f64]),
+        lower: LowerStep,
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn>;
+}
+
+impl<A: Iterate> Algorithm for A {
+    fn name(&self) -> String {
+        Iterate::name(self)
+    }
+
+    fn settings(&self) -> String {
+        Iterate::settings(self)
+    }
+
+    fn solve_observed<P: MatrixFreeProblem>(
+        &self,
+        problem: &P,
+        x0: &[f64],
+        y0: &[f64],
+        observer: &mut dyn FnMut(usize, usize),
+    ) -> SolveResult<Dyn, Dyn> {
+        with_lower_step((A::LOWER_STEP, self.lower_step()), (problem, x0, y0), |lower| {
+            self.with_lower_step(lower.value).iterate(problem, (x0, y0), lower, observer)
+        })
+    }
 }

@@ -2,14 +2,14 @@
 
 use nalgebra::{DefaultAllocator, Dyn};
 
-use crate::algorithm::Algorithm;
+use crate::algorithm::Iterate;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, Metrics, Schedule, Stop};
 use crate::driver::{run, upper_step, Step};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::vector::{axpy, norm, Buf};
-use crate::matrix_free::{with_lower_step, LowerStep, MatrixFreeProblem};
+use crate::matrix_free::{LowerStep, MatrixFreeProblem};
 use crate::upper::UpperState;
 use crate::upper::{step_text, with_optimizer, UpperOptimizer};
 
@@ -109,7 +109,9 @@ impl Bda {
     }
 }
 
-impl Algorithm for Bda {
+impl Iterate for Bda {
+    const LOWER_STEP: &'static str = "s_l";
+
     fn name(&self) -> String {
         "bda".into()
     }
@@ -127,20 +129,14 @@ impl Algorithm for Bda {
         with_optimizer(s, &self.upper_optimizer)
     }
 
-    fn solve_observed<P: MatrixFreeProblem>(
-        &self,
-        problem: &P,
-        x0: &[f64],
-        y0: &[f64],
-        observer: &mut dyn FnMut(usize, usize),
-    ) -> SolveResult<Dyn, Dyn> {
-        with_lower_step(("s_l", self.lower_inner_step), (problem, x0, y0), |lower| {
-            Self { lower_inner_step: Some(lower.value), ..self.clone() }.iterate(problem, (x0, y0), lower, observer)
-        })
+    fn lower_step(&self) -> Option<f64> {
+        self.lower_inner_step
     }
-}
 
-impl Bda {
+    fn with_lower_step(&self, value: f64) -> Self {
+        Self { lower_inner_step: Some(value), ..self.clone() }
+    }
+
     /// The run from `x0` with a lower step given; `y0` is the inner start of every outer iteration.
     /// `d = ∇x F + J ∇y F` is accumulated backwards over the `K` kept inner iterates (K·m numbers): two products
     /// per inner step (`∇²F` and `∇²G` along the adjoint), no `n × m` matrix. Buffers are allocated once per run.

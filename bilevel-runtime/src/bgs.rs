@@ -2,7 +2,7 @@
 
 use nalgebra::{DefaultAllocator, Dyn};
 
-use crate::algorithm::Algorithm;
+use crate::algorithm::Iterate;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, Metrics, Schedule, Stop};
 use crate::driver::{run, upper_step, Step};
@@ -10,7 +10,7 @@ use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::unroll::{descend, reverse, unroll, Scratch};
 use crate::matrix_free::vector::{axpy, norm, Buf};
-use crate::matrix_free::{with_lower_step, LowerStep, MatrixFreeProblem};
+use crate::matrix_free::{LowerStep, MatrixFreeProblem};
 use crate::trace::Extra;
 use crate::upper::UpperState;
 use crate::upper::{step_text, with_optimizer, UpperOptimizer};
@@ -159,7 +159,9 @@ impl BgsOpt {
     }
 }
 
-impl Algorithm for BgsOpt {
+impl Iterate for BgsOpt {
+    const LOWER_STEP: &'static str = "α";
+
     fn name(&self) -> String {
         self.variant().into()
     }
@@ -181,52 +183,14 @@ impl Algorithm for BgsOpt {
         with_optimizer(s, &self.upper_optimizer)
     }
 
-    fn solve_observed<P: MatrixFreeProblem>(
-        &self,
-        problem: &P,
-        x0: &[f64],
-        y0: &[f64],
-        observer: &mut dyn FnMut(usize, usize),
-    ) -> SolveResult<Dyn, Dyn> {
-        with_lower_step(("α", self.lower_step), (problem, x0, y0), |lower| {
-            Self { lower_step: Some(lower.value), ..self.clone() }.iterate(problem, (x0, y0), lower, observer)
-        })
+    fn lower_step(&self) -> Option<f64> {
+        self.lower_step
     }
-}
 
-/// Every buffer one run needs, allocated once.
-struct Work<P: MatrixFreeProblem> {
-    s: Scratch<P>,
-    /// The direction `d` (length n) and the adjoint `a` (length m) of the reverse sweep.
-    d: Buf<P::X>,
-    a: Buf<P::Y>,
-    /// `G`'s curvature at `y_0 … y_{T−1}` of the unrolled steps, and at the last iterate (for the correction).
-    lower: Curvature,
-    at_end: Curvature,
-    /// The previous `x` (for the projected step's norm).
-    old: Buf<P::X>,
-    /// `ξ`, and what the solver keeps.
-    xi: Buf<P::Y>,
-    xi_state: Option<XiState>,
-}
-
-impl<P: MatrixFreeProblem> Work<P> {
-    fn new(problem: &P, steps: usize, correction: Option<&XiSolver>) -> Self {
-        let (n, m) = problem.dims();
-        Work {
-            s: Scratch::new(n, m),
-            d: Buf::zeros(n),
-            a: Buf::zeros(m),
-            lower: Curvature::trajectory(problem, Objective::Lower, steps),
-            at_end: Curvature::point(problem, Objective::Lower),
-            old: Buf::zeros(n),
-            xi: Buf::zeros(m),
-            xi_state: correction.map(|solver| XiState::new(solver, (n, m))),
-        }
+    fn with_lower_step(&self, value: f64) -> Self {
+        Self { lower_step: Some(value), ..self.clone() }
     }
-}
 
-impl BgsOpt {
     /// The run from `(x0, y0)` with a lower step given. The unrolled steps are differentiated in reverse: the
     /// `T` iterates are kept (T·m numbers) and `J_x ∇y F`, `J_y ∇y F` accumulated backwards, one product
     /// `(B_t a, H_t a)` per step, so no `n × m` Jacobian is ever formed (on P1–P4 this is the forward recursion of
@@ -264,6 +228,38 @@ impl BgsOpt {
             let moved = upper_step(bounds.as_ref(), x, &step, self.upper_step, &mut w.old);
             Step { dir_norm: norm(&w.d), moved, extras }
         })
+    }
+}
+
+/// Every buffer one run needs, allocated once.
+struct Work<P: MatrixFreeProblem> {
+    s: Scratch<P>,
+    /// The direction `d` (length n) and the adjoint `a` (length m) of the reverse sweep.
+    d: Buf<P::X>,
+    a: Buf<P::Y>,
+    /// `G`'s curvature at `y_0 … y_{T−1}` of the unrolled steps, and at the last iterate (for the correction).
+    lower: Curvature,
+    at_end: Curvature,
+    /// The previous `x` (for the projected step's norm).
+    old: Buf<P::X>,
+    /// `ξ`, and what the solver keeps.
+    xi: Buf<P::Y>,
+    xi_state: Option<XiState>,
+}
+
+impl<P: MatrixFreeProblem> Work<P> {
+    fn new(problem: &P, steps: usize, correction: Option<&XiSolver>) -> Self {
+        let (n, m) = problem.dims();
+        Work {
+            s: Scratch::new(n, m),
+            d: Buf::zeros(n),
+            a: Buf::zeros(m),
+            lower: Curvature::trajectory(problem, Objective::Lower, steps),
+            at_end: Curvature::point(problem, Objective::Lower),
+            old: Buf::zeros(n),
+            xi: Buf::zeros(m),
+            xi_state: correction.map(|solver| XiState::new(solver, (n, m))),
+        }
     }
 }
 

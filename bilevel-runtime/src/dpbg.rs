@@ -2,7 +2,7 @@
 
 use nalgebra::{DefaultAllocator, Dyn};
 
-use crate::algorithm::Algorithm;
+use crate::algorithm::Iterate;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, Metrics, Schedule, Stop};
 use crate::driver::{project, run, upper_step, Step};
@@ -10,7 +10,7 @@ use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::unroll::{descend, reverse, unroll, Scratch};
 use crate::matrix_free::vector::{axpy, dot, Buf};
-use crate::matrix_free::{with_lower_step, LowerStep, MatrixFreeProblem};
+use crate::matrix_free::{LowerStep, MatrixFreeProblem};
 use crate::upper::step_text;
 
 /// DPBG: joint gradient descent on `x` and on the initialization `z` of `k` lower gradient steps.
@@ -90,7 +90,9 @@ impl Dpbg {
     }
 }
 
-impl Algorithm for Dpbg {
+impl Iterate for Dpbg {
+    const LOWER_STEP: &'static str = "α";
+
     fn name(&self) -> String {
         "dpbg".into()
     }
@@ -99,20 +101,14 @@ impl Algorithm for Dpbg {
         format!("k={} α={} α_f={} L={}", self.lower_iters, step_text(self.lower_step), self.step, self.iters)
     }
 
-    fn solve_observed<P: MatrixFreeProblem>(
-        &self,
-        problem: &P,
-        x0: &[f64],
-        y0: &[f64],
-        observer: &mut dyn FnMut(usize, usize),
-    ) -> SolveResult<Dyn, Dyn> {
-        with_lower_step(("α", self.lower_step), (problem, x0, y0), |lower| {
-            Self { lower_step: Some(lower.value), ..self.clone() }.iterate(problem, (x0, y0), lower, observer)
-        })
+    fn lower_step(&self) -> Option<f64> {
+        self.lower_step
     }
-}
 
-impl Dpbg {
+    fn with_lower_step(&self, value: f64) -> Self {
+        Self { lower_step: Some(value), ..self.clone() }
+    }
+
     /// The run from `x0` and the initialization `z0` with a lower step given (the extras `z[i]` hold `z`):
     /// `J_x ∇y F` and `J_z ∇y F` are accumulated backwards over the `k` kept lower iterates. Buffers are allocated
     /// once per run.

@@ -2,7 +2,7 @@
 
 use nalgebra::{DefaultAllocator, Dyn};
 
-use crate::algorithm::Algorithm;
+use crate::algorithm::Iterate;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, Metrics, Schedule, Stop};
 use crate::driver::{run, upper_step, Step};
@@ -10,7 +10,7 @@ use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::unroll::{descend, Scratch};
 use crate::matrix_free::vector::{axpy, dot, norm, Buf};
-use crate::matrix_free::{with_lower_step, LowerStep, MatrixFreeProblem};
+use crate::matrix_free::{LowerStep, MatrixFreeProblem};
 use crate::upper::UpperState;
 use crate::upper::{step_text, with_optimizer, UpperOptimizer};
 
@@ -111,7 +111,9 @@ impl Galet {
     }
 }
 
-impl Algorithm for Galet {
+impl Iterate for Galet {
+    const LOWER_STEP: &'static str = "β";
+
     fn name(&self) -> String {
         "galet".into()
     }
@@ -130,20 +132,14 @@ impl Algorithm for Galet {
         with_optimizer(s, &self.upper_optimizer)
     }
 
-    fn solve_observed<P: MatrixFreeProblem>(
-        &self,
-        problem: &P,
-        x0: &[f64],
-        y0: &[f64],
-        observer: &mut dyn FnMut(usize, usize),
-    ) -> SolveResult<Dyn, Dyn> {
-        with_lower_step(("β", self.lower_step), (problem, x0, y0), |lower| {
-            Self { lower_step: Some(lower.value), ..self.clone() }.iterate(problem, (x0, y0), lower, observer)
-        })
+    fn lower_step(&self) -> Option<f64> {
+        self.lower_step
     }
-}
 
-impl Galet {
+    fn with_lower_step(&self, value: f64) -> Self {
+        Self { lower_step: Some(value), ..self.clone() }
+    }
+
     /// The run from `(x0, y0)` with a lower step given. Each step on `w` takes two products at `(x_{k-1}, y_k)`
     /// (`H w` with `B w`, then `H (∇y F + H w)`), from the point's blocks where the problem has them. Buffers are
     /// allocated once per run.
