@@ -443,3 +443,33 @@ fn a_sparse_item_reads_a_libsvm_file_as_the_dense_problem_reads_csv() {
     assert!(err.contains("once stored densely") && err.contains("bilevel!"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The upper optimizer is an option of the tool too (from the one option table): momentum reaches P1's corrected
+/// point as the plain gradient does, and the JSON reports the rule and its β; a β without a rule that has one is
+/// bad input.
+#[test]
+fn the_upper_optimizer_is_an_option_of_the_tool() {
+    let args = [
+        "--algo",
+        "corrected-itd",
+        "--inner",
+        "5",
+        "--lower-step",
+        "0.2",
+        "--upper-step",
+        "0.1",
+        "--iters",
+        "3000",
+        "--upper-optimizer",
+        "momentum",
+        "--beta",
+        "0.5",
+    ];
+    let r = solve("counter_example", &args);
+    assert!((component(&r, "x", 0) - 0.5).abs() < 1e-8, "{r}");
+    assert_eq!(r["options"]["upper-optimizer"], "momentum", "{r}");
+    assert_eq!(r["options"]["beta"].as_f64(), Some(0.5), "{r}");
+    let out = bilevel().args(["solve", &problem("counter_example"), "--algo", "itd", "--beta", "0.5"]).assert().code(2);
+    let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("--beta 0.5: the plain gradient step has no β"), "{stderr}");
+}

@@ -2,66 +2,320 @@
 //! takes, shared with Rust code that drives runs from a table of settings. The same name means the same role in
 //! every algorithm (`inner` is BGS-Opt's `T`, BDA's `K`, GALET's `N` and DPBG's `k`); an option an algorithm does
 //! not have is an error naming the options it has.
+//!
+//! Each option is described once, in [`OPTIONS`] (name, kind of value, what it sets); each algorithm binds the
+//! names it takes to its fields once, in a table of its own, which reads ([`Method::options`]), sets
+//! ([`Method::from_options`]) and lists ([`takes`]) them. The tool builds its arguments from [`OPTIONS`].
+
+use std::fmt;
 
 use crate::driver::Metrics;
 use crate::method::Method;
+use crate::upper::UpperOptimizer;
 use crate::xi::XiSolver;
 use crate::{Bda, BgsOpt, Dpbg, Galet};
 
 /// The algorithms [`Method::from_options`] builds, by the names the papers and `docs/algorithms.md` use.
 pub const ALGORITHMS: [&str; 8] = ["itd", "rhg", "truncated-itd", "corrected-itd", "aid", "bda", "galet", "dpbg"];
 
-/// Every option, with what it sets (the symbols of each algorithm in brackets).
-pub const OPTIONS: [(&str, &str); 15] = [
-    ("iters", "outer iterations (K; L for BDA)"),
-    ("inner", "inner steps per iteration (T unrolled steps; K for BDA; N lower steps for GALET; k for DPBG)"),
-    ("warmup", "undifferentiated lower steps before the unrolled ones (M; BGS-Opt)"),
-    ("lower-step", "the lower gradient step (α; s_l for BDA; β for GALET), or `auto` for 1/L_G at the start"),
-    ("upper-step", "the upper step (γ; α_f for DPBG; α for GALET)"),
-    ("cold", "restart y from y0 at every outer iteration instead of warm-starting it (BGS-Opt)"),
-    ("xi", "how the correction ξ is solved: pinv, adaptive-pinv, z-cg, gd, cg or lsqr (corrected-itd, aid)"),
-    ("rtol", "the relative eigenvalue cutoff of pinv and adaptive-pinv"),
-    ("kappa", "the gradient-norm cutoff factor κ of adaptive-pinv"),
-    ("xi-iters", "iterations of the ξ solver (z-cg, cg, lsqr); GALET's steps T on w"),
-    ("xi-step", "the step β of the gd ξ solver; GALET's step ρ on w"),
-    ("su", "BDA's upper inner step s_u"),
-    ("mu", "BDA's weight μ of the upper objective in the inner steps"),
-    ("w-reset", "restart GALET's w from 0 at every iteration (as the paper writes) instead of warm-starting it"),
-    ("tol", "stop when ‖∇y G‖ and the projected upper step are both below this tolerance"),
+/// The kind of value an option takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A whole number ≥ 0.
+    Count,
+    /// A finite number.
+    Number,
+    /// A finite number, or `auto` (`1/L_G` at the start).
+    Step,
+    /// `true` or `false`; in the tool a flag without a value.
+    Flag,
+    /// One of these words.
+    Choice(&'static [&'static str]),
+    /// A whole number ≥ 1, or `end`.
+    Every,
+}
+
+/// One option: its name (`--name` in the tool), the kind of value it takes, and what it sets (the symbols of each
+/// algorithm in brackets).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Opt {
+    /// The name, without the leading `--`.
+    pub name: &'static str,
+    /// The kind of value.
+    pub kind: Kind,
+    /// What it sets.
+    pub doc: &'static str,
+}
+
+const XI_SOLVERS: &[&str] = &["pinv", "adaptive-pinv", "z-cg", "gd", "cg", "lsqr"];
+const UPPER_OPTIMIZERS: &[&str] = &["gradient", "momentum", "adam"];
+
+/// Every option, described once.
+pub const OPTIONS: [Opt; 18] = [
+    Opt { name: "iters", kind: Kind::Count, doc: "outer iterations (K; L for BDA)" },
+    Opt {
+        name: "inner",
+        kind: Kind::Count,
+        doc: "inner steps per iteration (T unrolled steps; K for BDA; N lower steps for GALET; k for DPBG)",
+    },
+    Opt {
+        name: "warmup",
+        kind: Kind::Count,
+        doc: "undifferentiated lower steps before the unrolled ones (M; BGS-Opt)",
+    },
+    Opt {
+        name: "lower-step",
+        kind: Kind::Step,
+        doc: "the lower gradient step (α; s_l for BDA; β for GALET), or `auto` for 1/L_G at the start",
+    },
+    Opt { name: "upper-step", kind: Kind::Number, doc: "the upper step (γ; α_f for DPBG; α for GALET)" },
+    Opt {
+        name: "upper-optimizer",
+        kind: Kind::Choice(UPPER_OPTIMIZERS),
+        doc: "how the hypergradient becomes the upper step: gradient, momentum (β = 0.9) or adam (BGS-Opt, BDA, GALET)",
+    },
+    Opt { name: "beta", kind: Kind::Number, doc: "the momentum β of the upper optimizer (Adam's β1)" },
+    Opt {
+        name: "cold",
+        kind: Kind::Flag,
+        doc: "restart y from y0 at every outer iteration instead of warm-starting it (BGS-Opt)",
+    },
+    Opt {
+        name: "xi",
+        kind: Kind::Choice(XI_SOLVERS),
+        doc: "how the correction ξ is solved: pinv, adaptive-pinv, z-cg, gd, cg or lsqr (corrected-itd, aid)",
+    },
+    Opt { name: "rtol", kind: Kind::Number, doc: "the relative eigenvalue cutoff of pinv and adaptive-pinv" },
+    Opt { name: "kappa", kind: Kind::Number, doc: "the gradient-norm cutoff factor κ of adaptive-pinv" },
+    Opt {
+        name: "xi-iters",
+        kind: Kind::Count,
+        doc: "iterations of the ξ solver (z-cg, cg, lsqr); GALET's steps T on w",
+    },
+    Opt { name: "xi-step", kind: Kind::Number, doc: "the step β of the gd ξ solver; GALET's step ρ on w" },
+    Opt { name: "su", kind: Kind::Number, doc: "BDA's upper inner step s_u" },
+    Opt { name: "mu", kind: Kind::Number, doc: "BDA's weight μ of the upper objective in the inner steps" },
+    Opt {
+        name: "w-reset",
+        kind: Kind::Flag,
+        doc: "restart GALET's w from 0 at every iteration (as the paper writes) instead of warm-starting it",
+    },
+    Opt {
+        name: "tol",
+        kind: Kind::Number,
+        doc: "stop when ‖∇y G‖ and the projected upper step are both below this tolerance",
+    },
+    Opt {
+        name: "every",
+        kind: Kind::Every,
+        doc: "keep every k-th iterate in the trace (`end`: only the start and the end)",
+    },
 ];
 
-/// What [`OPTIONS`] does not list: the trace option `every` (keep every k-th iterate).
-const EVERY: &str = "every";
+/// A bad option or value, with the option as given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OptionError {
+    /// `algo` is not one of [`ALGORITHMS`].
+    UnknownAlgorithm(String),
+    /// No algorithm has an option of this name.
+    UnknownOption {
+        /// The option's name as given.
+        name: String,
+        /// Its value as given.
+        value: String,
+        /// The options of the algorithm asked for.
+        options: Vec<&'static str>,
+    },
+    /// Another algorithm has this option, not `algo`.
+    NotTaken {
+        /// The algorithm.
+        algo: String,
+        /// The option's name.
+        name: String,
+        /// Its value as given.
+        value: String,
+        /// The options `algo` takes.
+        options: Vec<&'static str>,
+    },
+    /// The value does not fit the option, or not this algorithm's use of it.
+    BadValue {
+        /// The option's name.
+        name: String,
+        /// Its value as given.
+        value: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// `--xi gd` with no step for it, given or to take from the lower step.
+    NoGdStep,
+}
+
+impl fmt::Display for OptionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |options: &[&str]| options.iter().map(|n| format!("--{n}")).collect::<Vec<_>>().join(", ");
+        match self {
+            OptionError::UnknownAlgorithm(algo) => {
+                write!(f, "unknown algorithm `{algo}`: use one of {}", ALGORITHMS.join(", "))
+            }
+            OptionError::UnknownOption { name, value, options } => {
+                write!(f, "--{name} {value}: unknown option --{name}; the options are {}", list(options))
+            }
+            OptionError::NotTaken { algo, name, value, options } => {
+                write!(f, "--{name} {value}: {algo} has no option --{name}; it takes {}", list(options))
+            }
+            OptionError::BadValue { name, value, why } => write!(f, "--{name} {value}: {why}"),
+            OptionError::NoGdStep => write!(f, "--xi gd needs a step: give --xi-step (or a --lower-step to take)"),
+        }
+    }
+}
+
+impl std::error::Error for OptionError {}
+
+/// One option of one algorithm: how to read it (`None` where it does not apply to this instance, e.g. `rtol` of
+/// a `cg` correction) and how to set it from its text.
+struct Field<A> {
+    name: &'static str,
+    get: fn(&A) -> Option<String>,
+    set: fn(&mut A, &str) -> Result<(), String>,
+}
+
+/// The table of an algorithm whose field `$f` is the option `$name`, read and parsed by `$kind`.
+macro_rules! field {
+    ($name:literal, $kind:ident, $($f:ident).+) => {
+        Field { name: $name, get: |a| Some(show::$kind(&a.$($f).+)), set: |a, v| { a.$($f).+ = parse::$kind(v)?; Ok(()) } }
+    };
+}
+
+const BGS: &[Field<BgsOpt>] = &[
+    field!("iters", count, outer_iters),
+    Field {
+        name: "inner",
+        get: |a| Some(a.unrolled_steps.to_string()),
+        set: |a, v| match a.variant() {
+            "aid" => Err("aid has no unrolled steps (T = 0); --warmup sets its M".into()),
+            _ => {
+                a.unrolled_steps = parse::count(v)?;
+                Ok(())
+            }
+        },
+    },
+    field!("warmup", count, warm_steps),
+    field!("lower-step", step, lower_step),
+    field!("upper-step", number, upper_step),
+    field!("upper-optimizer", optimizer, upper_optimizer),
+    Field { name: "beta", get: |a| beta(&a.upper_optimizer), set: |a, v| set_beta(&mut a.upper_optimizer, v) },
+    Field {
+        name: "cold",
+        get: |a| Some((!a.warm).to_string()),
+        set: |a, v| {
+            a.warm = !parse::flag(v)?;
+            Ok(())
+        },
+    },
+    Field { name: "xi", get: |a| xi(a, "xi"), set: |a, v| set_xi(a, "xi", v) },
+    Field { name: "rtol", get: |a| xi(a, "rtol"), set: |a, v| set_xi(a, "rtol", v) },
+    Field { name: "kappa", get: |a| xi(a, "kappa"), set: |a, v| set_xi(a, "kappa", v) },
+    Field { name: "xi-iters", get: |a| xi(a, "xi-iters"), set: |a, v| set_xi(a, "xi-iters", v) },
+    Field { name: "xi-step", get: |a| xi(a, "xi-step"), set: |a, v| set_xi(a, "xi-step", v) },
+    field!("tol", tolerance, stop.tol),
+];
+
+const BDA: &[Field<Bda>] = &[
+    field!("iters", count, outer_iters),
+    field!("inner", count, inner_iters),
+    field!("lower-step", step, lower_inner_step),
+    field!("upper-step", number, upper_step),
+    field!("upper-optimizer", optimizer, upper_optimizer),
+    Field { name: "beta", get: |a| beta(&a.upper_optimizer), set: |a, v| set_beta(&mut a.upper_optimizer, v) },
+    field!("su", number, upper_inner_step),
+    field!("mu", number, mu),
+    field!("tol", tolerance, stop.tol),
+];
+
+const GALET: &[Field<Galet>] = &[
+    field!("iters", count, outer_iters),
+    field!("inner", count, lower_iters),
+    field!("lower-step", step, lower_step),
+    field!("upper-step", number, upper_step),
+    field!("upper-optimizer", optimizer, upper_optimizer),
+    Field { name: "beta", get: |a| beta(&a.upper_optimizer), set: |a, v| set_beta(&mut a.upper_optimizer, v) },
+    field!("xi-iters", count, w_iters),
+    field!("xi-step", number, w_step),
+    Field {
+        name: "w-reset",
+        get: |a| Some((!a.warm_w).to_string()),
+        set: |a, v| {
+            a.warm_w = !parse::flag(v)?;
+            Ok(())
+        },
+    },
+    field!("tol", tolerance, stop.tol),
+];
+
+const DPBG: &[Field<Dpbg>] = &[
+    field!("iters", count, iters),
+    field!("inner", count, lower_iters),
+    field!("lower-step", step, lower_step),
+    field!("upper-step", number, step),
+    field!("tol", tolerance, stop.tol),
+];
+
+/// Calls `$body` with `$a` the algorithm and `$t` its table.
+macro_rules! with_table {
+    ($m:expr, ($a:ident, $t:ident) => $body:expr) => {
+        match $m {
+            Method::Bgs($a) => {
+                let $t = BGS;
+                $body
+            }
+            Method::Bda($a) => {
+                let $t = BDA;
+                $body
+            }
+            Method::Galet($a) => {
+                let $t = GALET;
+                $body
+            }
+            Method::Dpbg($a) => {
+                let $t = DPBG;
+                $body
+            }
+        }
+    };
+}
 
 impl Method {
     /// The algorithm `algo` (one of [`ALGORITHMS`]) with its defaults, then each `(name, value)` of `options`
-    /// applied (names from [`OPTIONS`], without the leading `--`; `every` = keep every k-th iterate in the
-    /// trace; flags such as `cold` take `true` or `false`).
+    /// applied (names from [`OPTIONS`], without the leading `--`; flags such as `cold` take `true` or `false`).
+    /// The ξ solver and the upper optimizer are set first, so that their own settings apply to them whatever
+    /// the order given.
     ///
     /// ```
     /// use bilevel_runtime::{Algorithm, Method};
     /// let m = Method::from_options("corrected-itd", &[("inner", "5"), ("lower-step", "0.2"), ("xi", "z-cg")]).unwrap();
     /// assert_eq!(m.settings(), "T=5 M=0 α=0.2 γ=0.1 K=1000 warm z-cg N=1");
-    /// let err = Method::from_options("bda", &[("warmup", "3")]).unwrap_err();
+    /// let err = Method::from_options("bda", &[("warmup", "3")]).unwrap_err().to_string();
     /// assert!(err.starts_with("--warmup 3: bda has no option --warmup; it takes --iters"), "{err}");
-    /// assert!(Method::from_options("itd", &[("inner", "-1")]).unwrap_err().contains("--inner"));
+    /// assert!(Method::from_options("itd", &[("inner", "-1")]).unwrap_err().to_string().contains("--inner"));
+    /// let adam = Method::from_options("galet", &[("upper-optimizer", "adam"), ("beta", "0.8")]).unwrap();
+    /// assert!(adam.settings().ends_with("adam β1=0.8 β2=0.999 ε=1e-8"), "{}", adam.settings());
     /// ```
-    pub fn from_options(algo: &str, options: &[(&str, &str)]) -> Result<Method, String> {
+    pub fn from_options(algo: &str, options: &[(&str, &str)]) -> Result<Method, OptionError> {
         let mut method = preset(algo)?;
-        // The solver first: its own settings apply to it.
-        let (xi, rest): (Vec<_>, Vec<_>) = options.iter().partition(|(name, _)| *name == "xi");
-        for &(name, value) in xi.into_iter().chain(rest) {
-            apply(&mut method, algo, name, value).map_err(|why| format!("--{name} {value}: {why}"))?;
+        let first = |name: &str| matches!(name, "xi" | "upper-optimizer");
+        let (leading, rest): (Vec<_>, Vec<_>) = options.iter().partition(|(name, _)| first(name));
+        for &(name, value) in leading.into_iter().chain(rest) {
+            apply(&mut method, algo, name, value)?;
         }
         if let Method::Bgs(BgsOpt { correction: Some(XiSolver::Gd { step }), lower_step, .. }) = &mut method {
             if step.is_nan() {
-                *step = lower_step.ok_or("--xi gd needs a step: give --xi-step (or a --lower-step to take)")?;
+                *step = lower_step.ok_or(OptionError::NoGdStep)?;
             }
         }
         Ok(method)
     }
 
-    /// Every option of this algorithm with its effective value, in the order of [`OPTIONS`] (what a run's JSON
+    /// Every option of this algorithm with its effective value, in the order of its table (what a run's JSON
     /// reports).
     ///
     /// ```
@@ -71,91 +325,39 @@ impl Method {
     /// assert!(options.contains(&("iters", "300".to_string())) && options.contains(&("lower-step", "auto".to_string())));
     /// ```
     pub fn options(&self) -> Vec<(&'static str, String)> {
-        let step = |s: Option<f64>| s.map_or("auto".to_string(), |v| v.to_string());
-        let tol = |t: Option<f64>| t.map_or("none".to_string(), |v| v.to_string());
-        let mut out: Vec<(&'static str, String)> = match self {
-            Method::Bgs(a) => {
-                let mut o = vec![
-                    ("iters", a.outer_iters.to_string()),
-                    ("inner", a.unrolled_steps.to_string()),
-                    ("warmup", a.warm_steps.to_string()),
-                    ("lower-step", step(a.lower_step)),
-                    ("upper-step", a.upper_step.to_string()),
-                    ("cold", (!a.warm).to_string()),
-                ];
-                o.extend(a.correction.iter().flat_map(xi_options));
-                o.push(("tol", tol(a.stop.tol)));
-                o
-            }
-            Method::Bda(a) => vec![
-                ("iters", a.outer_iters.to_string()),
-                ("inner", a.inner_iters.to_string()),
-                ("lower-step", step(a.lower_inner_step)),
-                ("upper-step", a.upper_step.to_string()),
-                ("su", a.upper_inner_step.to_string()),
-                ("mu", a.mu.to_string()),
-                ("tol", tol(a.stop.tol)),
-            ],
-            Method::Galet(a) => vec![
-                ("iters", a.outer_iters.to_string()),
-                ("inner", a.lower_iters.to_string()),
-                ("lower-step", step(a.lower_step)),
-                ("upper-step", a.upper_step.to_string()),
-                ("xi-iters", a.w_iters.to_string()),
-                ("xi-step", a.w_step.to_string()),
-                ("w-reset", (!a.warm_w).to_string()),
-                ("tol", tol(a.stop.tol)),
-            ],
-            Method::Dpbg(a) => vec![
-                ("iters", a.iters.to_string()),
-                ("inner", a.lower_iters.to_string()),
-                ("lower-step", step(a.lower_step)),
-                ("upper-step", a.step.to_string()),
-                ("tol", tol(a.stop.tol)),
-            ],
-        };
-        let every = match self.metrics() {
-            Metrics::End => "end".to_string(),
-            Metrics::Every(k) | Metrics::Full(k) => k.to_string(),
-        };
-        out.push((EVERY, every));
+        let mut out: Vec<(&'static str, String)> =
+            with_table!(self, (a, table) => table.iter().filter_map(|f| (f.get)(a).map(|v| (f.name, v))).collect());
+        out.push(("every", show::every(&self.metrics())));
         out
+    }
+
+    /// The names of the options this algorithm takes.
+    fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = with_table!(self, (_a, table) => table.iter().map(|f| f.name).collect());
+        names.push("every");
+        names
     }
 }
 
-/// Whether algorithm `algo` takes option `name` (whatever its ξ solver, for the correction's settings): what a
-/// comparison of several algorithms passes to each.
+/// Whether algorithm `algo` takes option `name` (whatever its ξ solver or upper optimizer, for their settings):
+/// what a comparison of several algorithms passes to each.
 ///
 /// ```
 /// use bilevel_runtime::options::takes;
-/// assert!(takes("aid", "rtol") && takes("galet", "xi-step") && takes("bda", "every"));
-/// assert!(!takes("bda", "warmup") && !takes("itd", "xi") && !takes("newton", "iters"));
+/// assert!(takes("aid", "rtol") && takes("galet", "xi-step") && takes("bda", "every") && takes("bda", "beta"));
+/// assert!(!takes("bda", "warmup") && !takes("itd", "xi") && !takes("newton", "iters") && !takes("dpbg", "beta"));
 /// ```
 pub fn takes(algo: &str, name: &str) -> bool {
     let Ok(method) = preset(algo) else { return false };
     let correction = matches!(method, Method::Bgs(BgsOpt { correction: Some(_), .. }));
     let xi_family = ["xi", "rtol", "kappa", "xi-iters", "xi-step"];
-    method.options().iter().any(|(n, _)| *n == name) || (correction && xi_family.contains(&name))
-}
-
-/// The options of a ξ solver with their values.
-fn xi_options(xi: &XiSolver) -> Vec<(&'static str, String)> {
-    let name = |n: &str| ("xi", n.to_string());
-    match *xi {
-        XiSolver::Pinv { rtol } => vec![name("pinv"), ("rtol", rtol.to_string())],
-        XiSolver::AdaptivePinv { rtol, kappa } => {
-            vec![name("adaptive-pinv"), ("rtol", rtol.to_string()), ("kappa", kappa.to_string())]
-        }
-        XiSolver::ZCg { iters } => vec![name("z-cg"), ("xi-iters", iters.to_string())],
-        XiSolver::Gd { step } => vec![name("gd"), ("xi-step", step.to_string())],
-        XiSolver::Cg { iters } => vec![name("cg"), ("xi-iters", iters.to_string())],
-        XiSolver::Lsqr { iters } => vec![name("lsqr"), ("xi-iters", iters.to_string())],
-    }
+    let names = method.names();
+    names.contains(&name) && (correction || !xi_family.contains(&name) || matches!(method, Method::Galet(_)))
 }
 
 /// The algorithm `algo` with its defaults (`aid` with M = 10 lower steps and `cg`, 20 iterations; the
 /// corrected ones with `pinv`, rtol = 1e-3).
-fn preset(algo: &str) -> Result<Method, String> {
+fn preset(algo: &str) -> Result<Method, OptionError> {
     Ok(match algo {
         "itd" => BgsOpt::itd(10).into(),
         "rhg" => BgsOpt::rhg(10).into(),
@@ -165,63 +367,50 @@ fn preset(algo: &str) -> Result<Method, String> {
         "bda" => Bda::default().into(),
         "galet" => Galet::default().into(),
         "dpbg" => Dpbg::default().into(),
-        _ => return Err(format!("unknown algorithm `{algo}`: use one of {}", ALGORITHMS.join(", "))),
+        _ => return Err(OptionError::UnknownAlgorithm(algo.into())),
     })
-}
-
-/// The options `algo` takes, for messages.
-fn names_of(method: &Method) -> String {
-    let names: Vec<String> = method.options().iter().map(|(n, _)| format!("--{n}")).collect();
-    names.join(", ")
 }
 
 /// Applies one option.
-fn apply(method: &mut Method, algo: &str, name: &str, value: &str) -> Result<(), String> {
-    let applied = match method {
-        Method::Bgs(a) => bgs(a, algo, name, value)?,
-        Method::Bda(a) => bda(a, name, value)?,
-        Method::Galet(a) => galet(a, name, value)?,
-        Method::Dpbg(a) => dpbg(a, name, value)?,
-    };
-    if applied {
+fn apply(method: &mut Method, algo: &str, name: &str, value: &str) -> Result<(), OptionError> {
+    let bad = |why: String| OptionError::BadValue { name: name.into(), value: value.into(), why };
+    if name == "every" {
+        *method = method.clone().with_metrics(parse::every(value).map_err(bad)?);
         return Ok(());
     }
-    if name == EVERY {
-        let every = match value {
-            "end" => Metrics::End,
-            k => Metrics::Every(count(k).and_then(|k| if k > 0 { Ok(k) } else { Err("must be at least 1".into()) })?),
-        };
-        *method = method.clone().with_metrics(every);
-        return Ok(());
+    let found = with_table!(method, (a, table) => table.iter().find(|f| f.name == name).map(|f| (f.set)(a, value)));
+    match found {
+        Some(result) => result.map_err(bad),
+        None => {
+            let (name, value, options) = (name.to_string(), value.to_string(), method.names());
+            Err(match OPTIONS.iter().any(|o| o.name == name) {
+                true => OptionError::NotTaken { algo: algo.into(), name, value, options },
+                false => OptionError::UnknownOption { name, value, options },
+            })
+        }
     }
-    let known = OPTIONS.iter().any(|(n, _)| *n == name);
-    Err(match known {
-        true => format!("{algo} has no option --{name}; it takes {}", names_of(method)),
-        false => format!("unknown option --{name}; the options are {}", names_of(method)),
-    })
 }
 
-fn bgs(a: &mut BgsOpt, algo: &str, name: &str, value: &str) -> Result<bool, String> {
-    match name {
-        "iters" => a.outer_iters = count(value)?,
-        "inner" if algo == "aid" => return Err("aid has no unrolled steps (T = 0); --warmup sets its M".into()),
-        "inner" => a.unrolled_steps = count(value)?,
-        "warmup" => a.warm_steps = count(value)?,
-        "lower-step" => a.lower_step = lower_step(value)?,
-        "upper-step" => a.upper_step = number(value)?,
-        "cold" => a.warm = !flag(value)?,
-        "tol" => a.stop.tol = Some(number(value)?),
-        "xi" | "rtol" | "kappa" | "xi-iters" | "xi-step" => match &mut a.correction {
-            Some(xi) => set_xi(xi, name, value)?,
-            None => return Err(format!("{algo} has no correction ξ; corrected-itd and aid have one")),
-        },
-        _ => return Ok(false),
-    }
-    Ok(true)
+/// A setting of BGS-Opt's correction ξ (`xi` is its solver): its value, if the solver has it.
+fn xi(a: &BgsOpt, name: &str) -> Option<String> {
+    let solver = a.correction.as_ref()?;
+    let value = match (name, *solver) {
+        ("xi", s) => show::xi(&s),
+        ("rtol", XiSolver::Pinv { rtol } | XiSolver::AdaptivePinv { rtol, .. }) => rtol.to_string(),
+        ("kappa", XiSolver::AdaptivePinv { kappa, .. }) => kappa.to_string(),
+        ("xi-iters", XiSolver::ZCg { iters } | XiSolver::Cg { iters } | XiSolver::Lsqr { iters }) => iters.to_string(),
+        ("xi-step", XiSolver::Gd { step }) => step.to_string(),
+        _ => return None,
+    };
+    Some(value)
 }
 
 /// Sets the ξ solver (`xi`) or one of its settings.
-fn set_xi(xi: &mut XiSolver, name: &str, value: &str) -> Result<(), String> {
+fn set_xi(a: &mut BgsOpt, name: &str, value: &str) -> Result<(), String> {
+    let variant = a.variant();
+    let Some(xi) = a.correction.as_mut() else {
+        return Err(format!("{variant} has no correction ξ; corrected-itd and aid have one"));
+    };
     match (name, &mut *xi) {
         ("xi", _) => {
             *xi = match value {
@@ -231,85 +420,139 @@ fn set_xi(xi: &mut XiSolver, name: &str, value: &str) -> Result<(), String> {
                 "gd" => XiSolver::Gd { step: f64::NAN },
                 "cg" => XiSolver::Cg { iters: 20 },
                 "lsqr" => XiSolver::Lsqr { iters: 50 },
-                other => return Err(format!("unknown ξ solver `{other}`: pinv, adaptive-pinv, z-cg, gd, cg or lsqr")),
+                other => return Err(format!("unknown ξ solver `{other}`: {}", XI_SOLVERS.join(", "))),
             }
         }
-        ("rtol", XiSolver::Pinv { rtol } | XiSolver::AdaptivePinv { rtol, .. }) => *rtol = number(value)?,
-        ("kappa", XiSolver::AdaptivePinv { kappa, .. }) => *kappa = number(value)?,
+        ("rtol", XiSolver::Pinv { rtol } | XiSolver::AdaptivePinv { rtol, .. }) => *rtol = parse::number(value)?,
+        ("kappa", XiSolver::AdaptivePinv { kappa, .. }) => *kappa = parse::number(value)?,
         ("xi-iters", XiSolver::ZCg { iters } | XiSolver::Cg { iters } | XiSolver::Lsqr { iters }) => {
-            *iters = count(value)?
+            *iters = parse::count(value)?
         }
-        ("xi-step", XiSolver::Gd { step }) => *step = number(value)?,
+        ("xi-step", XiSolver::Gd { step }) => *step = parse::number(value)?,
         (_, other) => return Err(format!("the ξ solver ({}) has no setting --{name}", other.describe())),
     }
     Ok(())
 }
 
-fn bda(a: &mut Bda, name: &str, value: &str) -> Result<bool, String> {
-    match name {
-        "iters" => a.outer_iters = count(value)?,
-        "inner" => a.inner_iters = count(value)?,
-        "lower-step" => a.lower_inner_step = lower_step(value)?,
-        "upper-step" => a.upper_step = number(value)?,
-        "su" => a.upper_inner_step = number(value)?,
-        "mu" => a.mu = number(value)?,
-        "tol" => a.stop.tol = Some(number(value)?),
-        _ => return Ok(false),
-    }
-    Ok(true)
-}
-
-fn galet(a: &mut Galet, name: &str, value: &str) -> Result<bool, String> {
-    match name {
-        "iters" => a.outer_iters = count(value)?,
-        "inner" => a.lower_iters = count(value)?,
-        "lower-step" => a.lower_step = lower_step(value)?,
-        "upper-step" => a.upper_step = number(value)?,
-        "xi-iters" => a.w_iters = count(value)?,
-        "xi-step" => a.w_step = number(value)?,
-        "w-reset" => a.warm_w = !flag(value)?,
-        "tol" => a.stop.tol = Some(number(value)?),
-        _ => return Ok(false),
-    }
-    Ok(true)
-}
-
-fn dpbg(a: &mut Dpbg, name: &str, value: &str) -> Result<bool, String> {
-    match name {
-        "iters" => a.iters = count(value)?,
-        "inner" => a.lower_iters = count(value)?,
-        "lower-step" => a.lower_step = lower_step(value)?,
-        "upper-step" => a.step = number(value)?,
-        "tol" => a.stop.tol = Some(number(value)?),
-        _ => return Ok(false),
-    }
-    Ok(true)
-}
-
-/// A whole number of steps or iterations.
-fn count(value: &str) -> Result<usize, String> {
-    value.parse().map_err(|_| format!("expected a whole number ≥ 0, not `{value}`"))
-}
-
-/// A finite number (the algorithms check ranges such as positivity when they start).
-fn number(value: &str) -> Result<f64, String> {
-    match value.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
-        _ => Err(format!("expected a finite number, not `{value}`")),
+/// The upper optimizer's `β` (Adam's `β1`), if it has one.
+fn beta(rule: &UpperOptimizer) -> Option<String> {
+    match *rule {
+        UpperOptimizer::Gradient => None,
+        UpperOptimizer::Momentum { beta } | UpperOptimizer::Adam { beta1: beta, .. } => Some(beta.to_string()),
     }
 }
 
-/// A lower step, or `auto` for 1/L_G at the start.
-fn lower_step(value: &str) -> Result<Option<f64>, String> {
-    match value {
-        "auto" => Ok(None),
-        v => number(v).map(Some),
+/// Sets the upper optimizer's `β` (Adam's `β1`).
+fn set_beta(rule: &mut UpperOptimizer, value: &str) -> Result<(), String> {
+    match rule {
+        UpperOptimizer::Gradient => {
+            Err("the plain gradient step has no β: give --upper-optimizer momentum or adam".into())
+        }
+        UpperOptimizer::Momentum { beta } | UpperOptimizer::Adam { beta1: beta, .. } => {
+            *beta = parse::number(value)?;
+            Ok(())
+        }
     }
 }
 
-/// `true` or `false`.
-fn flag(value: &str) -> Result<bool, String> {
-    value.parse().map_err(|_| format!("expected true or false, not `{value}`"))
+/// Values as the options show them.
+mod show {
+    use super::*;
+
+    pub fn count(v: &usize) -> String {
+        v.to_string()
+    }
+    pub fn number(v: &f64) -> String {
+        v.to_string()
+    }
+    pub fn step(v: &Option<f64>) -> String {
+        v.map_or("auto".to_string(), |v| v.to_string())
+    }
+    pub fn tolerance(v: &Option<f64>) -> String {
+        v.map_or("none".to_string(), |v| v.to_string())
+    }
+    pub fn optimizer(v: &UpperOptimizer) -> String {
+        match v {
+            UpperOptimizer::Gradient => "gradient",
+            UpperOptimizer::Momentum { .. } => "momentum",
+            UpperOptimizer::Adam { .. } => "adam",
+        }
+        .into()
+    }
+    pub fn xi(v: &XiSolver) -> String {
+        match v {
+            XiSolver::Pinv { .. } => "pinv",
+            XiSolver::AdaptivePinv { .. } => "adaptive-pinv",
+            XiSolver::ZCg { .. } => "z-cg",
+            XiSolver::Gd { .. } => "gd",
+            XiSolver::Cg { .. } => "cg",
+            XiSolver::Lsqr { .. } => "lsqr",
+        }
+        .into()
+    }
+    pub fn every(v: &Metrics) -> String {
+        match v {
+            Metrics::End => "end".to_string(),
+            Metrics::Every(k) | Metrics::Full(k) => k.to_string(),
+        }
+    }
+}
+
+/// Values parsed from their text, by kind.
+mod parse {
+    use super::*;
+
+    /// A whole number of steps or iterations.
+    pub fn count(value: &str) -> Result<usize, String> {
+        value.parse().map_err(|_| format!("expected a whole number ≥ 0, not `{value}`"))
+    }
+
+    /// A finite number (the algorithms check ranges such as positivity when they start).
+    pub fn number(value: &str) -> Result<f64, String> {
+        match value.parse::<f64>() {
+            Ok(v) if v.is_finite() => Ok(v),
+            _ => Err(format!("expected a finite number, not `{value}`")),
+        }
+    }
+
+    /// A lower step, or `auto` for 1/L_G at the start.
+    pub fn step(value: &str) -> Result<Option<f64>, String> {
+        match value {
+            "auto" => Ok(None),
+            v => number(v).map(Some),
+        }
+    }
+
+    /// A stopping tolerance.
+    pub fn tolerance(value: &str) -> Result<Option<f64>, String> {
+        number(value).map(Some)
+    }
+
+    /// `true` or `false`.
+    pub fn flag(value: &str) -> Result<bool, String> {
+        value.parse().map_err(|_| format!("expected true or false, not `{value}`"))
+    }
+
+    /// An upper optimizer by name, with its usual constants.
+    pub fn optimizer(value: &str) -> Result<UpperOptimizer, String> {
+        match value {
+            "gradient" => Ok(UpperOptimizer::Gradient),
+            "momentum" => Ok(UpperOptimizer::Momentum { beta: 0.9 }),
+            "adam" => Ok(UpperOptimizer::ADAM),
+            other => Err(format!("unknown upper optimizer `{other}`: {}", UPPER_OPTIMIZERS.join(", "))),
+        }
+    }
+
+    /// Every k-th iterate (k ≥ 1), or `end`.
+    pub fn every(value: &str) -> Result<Metrics, String> {
+        match value {
+            "end" => Ok(Metrics::End),
+            k => match count(k)? {
+                0 => Err("must be at least 1".into()),
+                k => Ok(Metrics::Every(k)),
+            },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -350,8 +593,36 @@ mod tests {
     }
 
     #[test]
-    fn mistakes_are_errors_that_name_the_option() {
+    fn the_upper_optimizer_and_its_beta_in_any_order() {
+        for options in
+            [[("beta", "0.5"), ("upper-optimizer", "momentum")], [("upper-optimizer", "momentum"), ("beta", "0.5")]]
+        {
+            let Ok(Method::Bda(b)) = Method::from_options("bda", &options) else { panic!("{options:?}") };
+            assert_eq!(b.upper_optimizer, UpperOptimizer::Momentum { beta: 0.5 });
+        }
+        let adam = Method::from_options("itd", &[("upper-optimizer", "adam")]).unwrap();
+        let shown = adam.options();
+        assert!(shown.contains(&("upper-optimizer", "adam".into())) && shown.contains(&("beta", "0.9".into())));
+        let plain = Method::from_options("itd", &[]).unwrap().options();
+        assert!(plain.contains(&("upper-optimizer", "gradient".into())) && !plain.iter().any(|(n, _)| *n == "beta"));
+    }
+
+    #[test]
+    fn errors_are_typed() {
         let err = |algo: &str, options: &[(&str, &str)]| Method::from_options(algo, options).unwrap_err();
+        assert_eq!(err("newton", &[]), OptionError::UnknownAlgorithm("newton".into()));
+        assert!(
+            matches!(err("dpbg", &[("beta", "0.5")]), OptionError::NotTaken { algo, name, .. } if algo == "dpbg" && name == "beta")
+        );
+        assert!(matches!(err("itd", &[("steps", "3")]), OptionError::UnknownOption { name, .. } if name == "steps"));
+        let bad = err("galet", &[("upper-optimizer", "newton")]);
+        assert!(matches!(&bad, OptionError::BadValue { name, .. } if name == "upper-optimizer"), "{bad:?}");
+        assert_eq!(err("corrected-itd", &[("xi", "gd")]), OptionError::NoGdStep);
+    }
+
+    #[test]
+    fn mistakes_are_errors_that_name_the_option() {
+        let err = |algo: &str, options: &[(&str, &str)]| Method::from_options(algo, options).unwrap_err().to_string();
         assert!(err("newton", &[]).starts_with("unknown algorithm `newton`: use one of itd, rhg"));
         assert!(err("itd", &[("steps", "3")]).starts_with("--steps 3: unknown option --steps; the options are --iters"));
         assert!(err("itd", &[("xi", "pinv")]).contains("itd has no correction ξ"));

@@ -1,6 +1,7 @@
 //! The command line: subcommands and options (clap). The algorithm options are named as in
 //! `bilevel::options::OPTIONS` and passed on to `Method::from_options`, the parser Rust code uses too.
 
+use bilevel::options::{Kind, Opt, OPTIONS};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -180,85 +181,67 @@ pub struct SolveArgs {
     pub plot: Option<PathBuf>,
 }
 
-/// The options of the algorithms (`bilevel::options::OPTIONS`): each applies to the algorithms that have it.
-#[derive(Args, Debug, Default)]
-pub struct AlgorithmOptions {
-    /// Outer iterations (K; L for BDA).
-    #[arg(long)]
-    pub iters: Option<String>,
-    /// Inner steps per iteration (T unrolled steps; K for BDA; N for GALET; k for DPBG).
-    #[arg(long)]
-    pub inner: Option<String>,
-    /// Undifferentiated lower steps before the unrolled ones (M; BGS-Opt).
-    #[arg(long)]
-    pub warmup: Option<String>,
-    /// The lower step (α; s_l for BDA; β for GALET), or `auto` for 1/L_G at the start.
-    #[arg(long = "lower-step")]
-    pub lower_step: Option<String>,
-    /// The upper step (γ; α_f for DPBG; α for GALET).
-    #[arg(long = "upper-step")]
-    pub upper_step: Option<String>,
-    /// Restart y from y0 at every outer iteration (BGS-Opt).
-    #[arg(long)]
-    pub cold: bool,
-    /// The ξ solver: pinv, adaptive-pinv, z-cg, gd, cg or lsqr (corrected-itd, aid).
-    #[arg(long)]
-    pub xi: Option<String>,
-    /// The relative eigenvalue cutoff of pinv and adaptive-pinv.
-    #[arg(long)]
-    pub rtol: Option<String>,
-    /// The gradient-norm cutoff factor of adaptive-pinv.
-    #[arg(long)]
-    pub kappa: Option<String>,
-    /// Iterations of the ξ solver (z-cg, cg, lsqr); GALET's steps on w.
-    #[arg(long = "xi-iters")]
-    pub xi_iters: Option<String>,
-    /// The step of the gd ξ solver; GALET's step on w.
-    #[arg(long = "xi-step")]
-    pub xi_step: Option<String>,
-    /// BDA's upper inner step s_u.
-    #[arg(long)]
-    pub su: Option<String>,
-    /// BDA's weight μ.
-    #[arg(long)]
-    pub mu: Option<String>,
-    /// Restart GALET's w from 0 at every iteration.
-    #[arg(long = "w-reset")]
-    pub w_reset: bool,
-    /// Stop when ‖∇y G‖ and the projected upper step are below this tolerance.
-    #[arg(long)]
-    pub tol: Option<String>,
-    /// Keep every k-th iterate in the trace (`end`: only the start and the end).
-    #[arg(long)]
-    pub every: Option<String>,
-}
+/// The options of the algorithms, as given: one `--name value` per entry of `bilevel::options::OPTIONS` (flags
+/// such as `--cold` take no value), each applying to the algorithms that have it. The arguments are made from
+/// that table, so that an option is described once, for Rust and the tool alike.
+#[derive(Debug, Default, Clone)]
+pub struct AlgorithmOptions(Vec<(&'static str, String)>);
 
 impl AlgorithmOptions {
-    /// The options given, by their names in `bilevel::options::OPTIONS`.
+    /// The options given, by their names in `bilevel::options::OPTIONS`, in the table's order.
     pub fn named(&self) -> Vec<(&'static str, String)> {
-        let values = [
-            ("iters", &self.iters),
-            ("inner", &self.inner),
-            ("warmup", &self.warmup),
-            ("lower-step", &self.lower_step),
-            ("upper-step", &self.upper_step),
-            ("xi", &self.xi),
-            ("rtol", &self.rtol),
-            ("kappa", &self.kappa),
-            ("xi-iters", &self.xi_iters),
-            ("xi-step", &self.xi_step),
-            ("su", &self.su),
-            ("mu", &self.mu),
-            ("tol", &self.tol),
-            ("every", &self.every),
-        ];
-        let mut named: Vec<(&'static str, String)> =
-            values.into_iter().filter_map(|(name, v)| v.clone().map(|v| (name, v))).collect();
-        for (name, set) in [("cold", self.cold), ("w-reset", self.w_reset)] {
-            if set {
-                named.push((name, "true".into()));
+        self.0.clone()
+    }
+}
+
+impl clap::FromArgMatches for AlgorithmOptions {
+    fn from_arg_matches(matches: &clap::ArgMatches) -> Result<Self, clap::Error> {
+        let mut named = Vec::new();
+        for o in OPTIONS {
+            match o.kind {
+                Kind::Flag if matches.get_flag(o.name) => named.push((o.name, "true".to_string())),
+                Kind::Flag => {}
+                _ => named.extend(matches.get_one::<String>(o.name).map(|v| (o.name, v.clone()))),
             }
         }
-        named
+        Ok(AlgorithmOptions(named))
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &clap::ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
+}
+
+impl Args for AlgorithmOptions {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        OPTIONS.iter().fold(cmd, |cmd, o| {
+            let arg = clap::Arg::new(o.name).long(o.name).help(help(o));
+            cmd.arg(match o.kind {
+                Kind::Flag => arg.action(clap::ArgAction::SetTrue),
+                _ => arg.value_name(value_name(o.kind)).allow_negative_numbers(true),
+            })
+        })
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        Self::augment_args(cmd)
+    }
+}
+
+/// The help line of an option: its description with a capital.
+fn help(o: &Opt) -> String {
+    let mut chars = o.doc.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// What the help shows for an option's value.
+fn value_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Count => "N",
+        Kind::Number => "X",
+        Kind::Step => "X|auto",
+        Kind::Every => "K|end",
+        Kind::Choice(_) | Kind::Flag => "NAME",
     }
 }

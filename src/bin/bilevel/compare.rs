@@ -16,7 +16,7 @@ use crate::{plots, Failure};
 pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     let p = prepare(&args.problem)?;
     for algo in &args.algos {
-        Method::from_options(algo, &[]).map_err(bad)?;
+        Method::from_options(algo, &[]).map_err(|e| bad(e.to_string()))?;
     }
     let named = args.options.named();
     if let Some((name, value)) = named.iter().find(|(n, _)| !args.algos.iter().any(|a| takes(a, n))) {

@@ -35,7 +35,7 @@ pub fn method(algo: &str, named: &[(&'static str, String)], trace_all: bool) -> 
         named.push(("every", "1".into()));
     }
     let given: Vec<(&str, &str)> = named.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    Method::from_options(algo, &given).map_err(bad)
+    Method::from_options(algo, &given).map_err(|e| bad(e.to_string()))
 }
 
 /// How a run ended.

@@ -123,8 +123,7 @@ fn grid(text: &str) -> Result<Vec<Vec<(&'static str, String)>>, Failure> {
             part.split_once('=').ok_or_else(|| bad(format!("--grid: `{part}` is not OPTION=V1,V2,...")))?;
         let name = bilevel::options::OPTIONS
             .iter()
-            .map(|(n, _)| *n)
-            .chain(["every"])
+            .map(|o| o.name)
             .find(|n| *n == name.trim())
             .ok_or_else(|| bad(format!("--grid: unknown option `{}`", name.trim())))?;
         let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
