@@ -4,14 +4,12 @@ use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Iterate;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, Metrics, Schedule, Stop};
-use crate::driver::{run, upper_step, Step};
+use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::vector::{axpy, norm, Buf};
 use crate::matrix_free::{LowerStep, MatrixFreeProblem};
-use crate::upper::UpperState;
-use crate::upper::{step_text, with_optimizer, UpperOptimizer};
+use crate::upper::{step_text, with_optimizer, UpperOptimizer, UpperState};
 
 /// BDA: the inner steps descend an aggregation of the upper and lower objectives, so that among the lower-level
 /// solutions the one that is best for the upper level is selected.
@@ -77,14 +75,7 @@ impl Default for Bda {
 impl Bda {
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self, lower: LowerStep) -> Schedule {
-        let lower_step = ("s_l", self.alpha());
-        Schedule {
-            iters: self.outer_iters,
-            stop: self.stop,
-            lower_step,
-            check_lower_step: !lower.from_curvature,
-            metrics: self.metrics,
-        }
+        Schedule { iters: self.outer_iters, stop: self.stop, lower, metrics: self.metrics }
     }
 
     /// Checks the steps.

@@ -4,16 +4,14 @@ use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Iterate;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, Metrics, Schedule, Stop};
-use crate::driver::{run, upper_step, Step};
+use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::unroll::{descend, reverse, unroll, Scratch};
 use crate::matrix_free::vector::{axpy, norm, Buf};
 use crate::matrix_free::{LowerStep, MatrixFreeProblem};
 use crate::trace::Extra;
-use crate::upper::UpperState;
-use crate::upper::{step_text, with_optimizer, UpperOptimizer};
+use crate::upper::{step_text, with_optimizer, UpperOptimizer, UpperState};
 use crate::xi::{XiSolver, XiState};
 
 /// BGS-Opt: unrolled (ITD) hypergradient descent, optionally truncated, cold-started or corrected.
@@ -128,13 +126,7 @@ impl BgsOpt {
 
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self, lower: LowerStep) -> Schedule {
-        Schedule {
-            iters: self.outer_iters,
-            stop: self.stop,
-            lower_step: ("α", self.alpha()),
-            check_lower_step: !lower.from_curvature,
-            metrics: self.metrics,
-        }
+        Schedule { iters: self.outer_iters, stop: self.stop, lower, metrics: self.metrics }
     }
 
     pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
@@ -284,7 +276,7 @@ fn correct<P: MatrixFreeProblem>(
             f64::NAN
         }
     };
-    let metrics = xi_state.solve(solver, (problem, &*at_end, x, y), (v, lower_grad_norm), xi, (hx, hy));
+    let metrics = xi_state.solve(solver, (problem, &*at_end, x), (v, lower_grad_norm), xi, (hx, hy));
     at_end.apply(problem, 0, x, xi, (hx, hy));
     axpy(d, 1.0, hx);
     if kept {

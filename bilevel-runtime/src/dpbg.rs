@@ -4,8 +4,7 @@ use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Iterate;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, Metrics, Schedule, Stop};
-use crate::driver::{project, run, upper_step, Step};
+use crate::driver::{check_steps, project, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::unroll::{descend, reverse, unroll, Scratch};
@@ -65,13 +64,7 @@ impl Default for Dpbg {
 impl Dpbg {
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self, lower: LowerStep) -> Schedule {
-        Schedule {
-            iters: self.iters,
-            stop: self.stop,
-            lower_step: ("α", self.alpha()),
-            check_lower_step: !lower.from_curvature,
-            metrics: self.metrics,
-        }
+        Schedule { iters: self.iters, stop: self.stop, lower, metrics: self.metrics }
     }
 
     /// Checks the steps.
@@ -129,9 +122,7 @@ impl Iterate for Dpbg {
         let bounds = problem.bounds();
         project(bounds.as_ref(), &mut x_start);
         let mut y_start = z0.to_vec();
-        if x0.len() == n && z0.len() == m {
-            descend(problem, &x_start, &mut y_start, k, alpha, &mut s);
-        }
+        descend(problem, &x_start, &mut y_start, k, alpha, &mut s);
         let mut z = Buf::<P::Y>::from_slice(z0);
         let z_extras = |z: &[f64]| z.iter().enumerate().map(|(i, v)| (format!("z[{i}]").into(), *v)).collect();
         let first = z_extras(&z);

@@ -6,7 +6,7 @@ use nalgebra::{DVector, DefaultAllocator, Dyn};
 use crate::dims::Alloc;
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::vector::{axpy, finite, norm, Buf};
-use crate::matrix_free::{lower_lipschitz, step_warning, upper_at_solution, MatrixFreeProblem};
+use crate::matrix_free::{lower_lipschitz, step_warning, upper_at_solution, LowerStep, MatrixFreeProblem};
 use crate::metrics::bgs_residual;
 use crate::problem::Bounds;
 use crate::trace::{Extra, Record, Run, Status};
@@ -105,10 +105,8 @@ pub(crate) struct Schedule {
     pub iters: usize,
     /// When to stop early.
     pub stop: Stop,
-    /// The name (as in docs/algorithms.md) and value of the step of the lower gradient steps.
-    pub lower_step: (&'static str, f64),
-    /// Whether to check the lower step against the curvature at the start (not when it was chosen from it).
-    pub check_lower_step: bool,
+    /// The step of the lower gradient steps, checked against the curvature at the start unless chosen from it.
+    pub lower: LowerStep,
     /// Which iterates the trace keeps.
     pub metrics: Metrics,
 }
@@ -418,12 +416,12 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     let (n, m) = problem.dims();
     check_start(problem, x0, y0)?;
     check_schedule(&schedule)?;
-    let Schedule { iters, stop, lower_step: (name, alpha), check_lower_step, metrics } = schedule;
+    let Schedule { iters, stop, lower, metrics } = schedule;
     let (mut x, mut y) = (Buf::<P::X>::from_slice(x0), Buf::<P::Y>::from_slice(y0));
     project(problem.bounds().as_ref(), &mut x);
-    let warnings = match check_lower_step {
-        true => step_warning(name, alpha, lower_lipschitz(problem, &x, &y)).into_iter().collect(),
-        false => Vec::new(),
+    let warnings = match lower.from_curvature {
+        true => Vec::new(),
+        false => step_warning(lower.name, lower.value, lower_lipschitz(problem, &x, &y)).into_iter().collect(),
     };
     let (mut gx, mut gy) = (Buf::<P::X>::zeros(n), Buf::<P::Y>::zeros(m));
     let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };

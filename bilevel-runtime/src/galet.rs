@@ -4,15 +4,13 @@ use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Iterate;
 use crate::dims::Alloc;
-use crate::driver::{check_steps, Metrics, Schedule, Stop};
-use crate::driver::{run, upper_step, Step};
+use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::unroll::{descend, Scratch};
 use crate::matrix_free::vector::{axpy, dot, norm, Buf};
 use crate::matrix_free::{LowerStep, MatrixFreeProblem};
-use crate::upper::UpperState;
-use crate::upper::{step_text, with_optimizer, UpperOptimizer};
+use crate::upper::{step_text, with_optimizer, UpperOptimizer, UpperState};
 
 /// GALET: for lower levels that satisfy the PL condition (possibly with a singular Hessian).
 ///
@@ -85,13 +83,7 @@ impl Default for Galet {
 impl Galet {
     /// The iterations, stopping rule and lower step of a run.
     pub(crate) fn schedule(&self, lower: LowerStep) -> Schedule {
-        Schedule {
-            iters: self.outer_iters,
-            stop: self.stop,
-            lower_step: ("β", self.alpha()),
-            check_lower_step: !lower.from_curvature,
-            metrics: self.metrics,
-        }
+        Schedule { iters: self.outer_iters, stop: self.stop, lower, metrics: self.metrics }
     }
 
     /// Checks the steps.

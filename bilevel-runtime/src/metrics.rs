@@ -70,11 +70,11 @@ pub fn bgs_residual<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) -> 
         problem.lower_hvp_y(x, y, &z, &mut bz, &mut hz);
     }
     axpy(&mut fx, -1.0, &bz);
-    if problem.bounds().is_some() {
+    if let Some(bounds) = problem.bounds() {
         // The projected step x − Π_X(x − d), zero at a constrained equilibrium.
         let mut stepped = x.to_vec();
         axpy(&mut stepped, -1.0, &fx);
-        project(problem.bounds().as_ref(), &mut stepped);
+        project(Some(&bounds), &mut stepped);
         axpy(&mut stepped, -1.0, x);
         return norm(&stepped);
     }

@@ -349,10 +349,10 @@ impl Method {
 /// ```
 pub fn takes(algo: &str, name: &str) -> bool {
     let Ok(method) = preset(algo) else { return false };
-    let correction = matches!(method, Method::Bgs(BgsOpt { correction: Some(_), .. }));
+    // BGS-Opt's table has the correction's settings; the variants without a correction do not take them.
+    let no_correction = matches!(method, Method::Bgs(BgsOpt { correction: None, .. }));
     let xi_family = ["xi", "rtol", "kappa", "xi-iters", "xi-step"];
-    let names = method.names();
-    names.contains(&name) && (correction || !xi_family.contains(&name) || matches!(method, Method::Galet(_)))
+    method.names().contains(&name) && !(no_correction && xi_family.contains(&name))
 }
 
 /// The algorithm `algo` with its defaults (`aid` with M = 10 lower steps and `cg`, 20 iterations; the

@@ -4,7 +4,7 @@ use crate::linalg::Pinv;
 use crate::matrix_free::curvature::Curvature;
 use crate::matrix_free::krylov::{Krylov, Outcome};
 use crate::matrix_free::vector::{axpy, norm, scale};
-use crate::matrix_free::MatrixFreeProblem;
+use crate::matrix_free::{from_products, MatrixFreeProblem};
 use crate::trace::Extra;
 
 /// How the correction `ξ_k ≈ −H(x_{k-1}, y_k)† v_k` (the minimum-norm least-squares solution of `H ξ = −v`) is
@@ -162,13 +162,13 @@ impl XiState {
         XiState { warm: vec![0.0; m], krylov: Krylov::new(m), dense }
     }
 
-    /// `ξ ≈ −H† v` (into `xi`) with `H = ∇²yy G(x, y)`, the point kept in slot 0 of `at` (`lower_grad_norm`:
+    /// `ξ ≈ −H† v` (into `xi`) with `H = ∇²yy G(x, y)` at the point `(x, y)` kept in slot 0 of `at` (`lower_grad_norm`:
     /// `‖∇y G(x, y)‖`, for the adaptive cutoff), and the metrics the solver reports; `(bv, hv)` are scratch. `v` is
     /// left as it was given.
     pub fn solve<P: MatrixFreeProblem>(
         &mut self,
         solver: &XiSolver,
-        (problem, at, x, y): (&P, &Curvature, &[f64], &[f64]),
+        (problem, at, x): (&P, &Curvature, &[f64]),
         (v, lower_grad_norm): (&mut [f64], f64),
         xi: &mut [f64],
         (bv, hv): (&mut [f64], &mut [f64]),
@@ -185,7 +185,9 @@ impl XiState {
                 let h = match at.hessian(0) {
                     Some(h) => h,
                     None => {
-                        problem.lower_blocks(x, y, &mut *bv, hv, built, b);
+                        // Built from the m products at the point (a problem with data; no gradient needed).
+                        let product = |u: &[f64], bu: &mut [f64], hu: &mut [f64]| at.apply(problem, 0, x, u, (bu, hu));
+                        from_products(problem.dims(), product, hv, (built, b));
                         built
                     }
                 };

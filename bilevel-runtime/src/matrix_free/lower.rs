@@ -149,9 +149,11 @@ pub fn safe_lower_step<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) 
     1.0 / lower_lipschitz(problem, x, y)
 }
 
-/// The lower step of a run: given, or `1/L_G` from the curvature at the start (then not checked against it).
+/// The lower step of a run: its symbol (as in docs/algorithms.md), its value, and whether it was chosen as
+/// `1/L_G` from the curvature at the start (then it is not checked against that curvature).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LowerStep {
+    pub name: &'static str,
     pub value: f64,
     pub from_curvature: bool,
 }
@@ -160,7 +162,7 @@ pub(crate) struct LowerStep {
 /// `(x0, y0)` (x0 projected onto the box), the choice noted in the run. A start where the curvature gives no step
 /// (`L_G` zero or not finite) is an error asking for one.
 pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
-    (name, given): (&str, Option<f64>),
+    (name, given): (&'static str, Option<f64>),
     (problem, x0, y0): (&P, &[f64], &[f64]),
     run: impl FnOnce(LowerStep) -> crate::SolveResult<nalgebra::Dyn, nalgebra::Dyn>,
 ) -> crate::SolveResult<nalgebra::Dyn, nalgebra::Dyn> {
@@ -168,7 +170,7 @@ pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
     // First, so that no buffer of the problem's sizes is made from a start of other lengths.
     crate::driver::check_start(problem, x0, y0)?;
     if let Some(value) = given {
-        return run(LowerStep { value, from_curvature: false });
+        return run(LowerStep { name, value, from_curvature: false });
     }
     let mut x = x0.to_vec();
     crate::driver::project(problem.bounds().as_ref(), &mut x);
@@ -181,7 +183,7 @@ pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
     }
     let note =
         format!("lower step {name} = 1/L_G = {:.6e}, from the curvature at the start (L_G ≈ {l_g:.6e})", 1.0 / l_g);
-    match run(LowerStep { value: 1.0 / l_g, from_curvature: true }) {
+    match run(LowerStep { name, value: 1.0 / l_g, from_curvature: true }) {
         Ok(mut r) => {
             r.notes.push(note);
             Ok(r)

@@ -90,7 +90,7 @@ pub trait MatrixFreeProblem {
 
 /// The blocks `H` (`m × m`) and `B` (`n × m`), column by column, from the `m` products `(B e_j, H e_j)` of
 /// `product(v, B v, H v)`; `unit` (length m) is scratch for `e_j`.
-fn from_products(
+pub(crate) fn from_products(
     (n, m): (usize, usize),
     mut product: impl FnMut(&[f64], &mut [f64], &mut [f64]),
     unit: &mut [f64],
