@@ -250,6 +250,8 @@ impl<'a, P> CountingProducts<'a, P> {
 impl<P: MatrixFreeProblem> MatrixFreeProblem for CountingProducts<'_, P> {
     type X = P::X;
     type Y = P::Y;
+    type YY = P::YY;
+    type XY = P::XY;
 
     fn name(&self) -> &str {
         self.inner.name()

@@ -201,6 +201,8 @@ fn data_stub(name: &syn::Ident, items: &[(syn::Ident, bool)]) -> TokenStream {
         impl ::bilevel::MatrixFreeProblem for #name {
             type X = ::std::vec::Vec<f64>;
             type Y = ::std::vec::Vec<f64>;
+            type YY = ::std::vec::Vec<f64>;
+            type XY = ::std::vec::Vec<f64>;
             fn name(&self) -> &str { unreachable!() }
             fn dims(&self) -> (usize, usize) { unreachable!() }
             fn start(&self) -> (::bilevel::nalgebra::DVector<f64>, ::bilevel::nalgebra::DVector<f64>) { unreachable!() }

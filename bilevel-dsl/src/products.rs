@@ -59,6 +59,8 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
         impl #krate::MatrixFreeProblem for #name {
             type X = ::std::vec::Vec<f64>;
             type Y = ::std::vec::Vec<f64>;
+            type YY = ::std::vec::Vec<f64>;
+            type XY = ::std::vec::Vec<f64>;
 
             fn name(&self) -> &str {
                 #name_str

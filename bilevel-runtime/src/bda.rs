@@ -6,8 +6,8 @@ use crate::algorithm::Iterate;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::curvature::{Curvature, Objective};
-use crate::matrix_free::vector::{axpy, norm, Buf};
+use crate::matrix_free::unroll::Unrolled;
+use crate::matrix_free::vector::{norm, Buf};
 use crate::matrix_free::{LowerStep, MatrixFreeProblem};
 use crate::upper::{step_text, with_optimizer, UpperOptimizer, UpperState};
 
@@ -129,8 +129,9 @@ impl Iterate for Bda {
     }
 
     /// The run from `x0` with a lower step given; `y0` is the inner start of every outer iteration.
-    /// `d = ∇x F + J ∇y F` is accumulated backwards over the `K` kept inner iterates (K·m numbers): two products
-    /// per inner step (`∇²F` and `∇²G` along the adjoint), no `n × m` matrix. Buffers are allocated once per run.
+    /// `d = ∇x F + J ∇y F` comes from the unrolled inner steps: accumulated backwards over the `K` kept inner
+    /// iterates (K·m numbers, two products per inner step, no `n × m` matrix), or by the forward recursion above
+    /// on a small problem with blocks. Buffers are allocated once per run.
     fn iterate<P: MatrixFreeProblem>(
         &self,
         problem: &P,
@@ -140,44 +141,25 @@ impl Iterate for Bda {
     ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, m) = problem.dims();
-        let k_max = self.inner_iters;
-        let (xs, ys) = (Buf::<P::X>::zeros, Buf::<P::Y>::zeros);
-        let (mut fx, mut fy, mut gx, mut gy) = (xs(n), ys(m), xs(n), ys(m));
-        let (mut fhx, mut fhy, mut ghx, mut ghy) = (xs(n), ys(m), xs(n), ys(m));
-        let (mut d, mut a, mut old) = (xs(n), ys(m), xs(n));
-        // F's and G's curvature at the inner iterates y_0 … y_{K−1}.
-        let mut upper_at = Curvature::trajectory(problem, Objective::Upper, k_max);
-        let mut lower_at = Curvature::trajectory(problem, Objective::Lower, k_max);
         let (su, sl) = (self.upper_inner_step, self.alpha());
         // The weights of ∇F and ∇G in inner step k (1-based): α_k s_u and (1 − α_k) s_l with α_k = μ / k, the same
         // at every outer iteration.
-        let weights: Vec<(f64, f64)> = (1..=k_max)
+        let weights: Vec<(f64, f64)> = (1..=self.inner_iters)
             .map(|k| {
                 let a = self.mu / k as f64;
                 (a * su, (1.0 - a) * sl)
             })
             .collect();
+        let mut inner = Unrolled::new(problem, weights, false);
+        let (xs, ys) = (Buf::<P::X>::zeros, Buf::<P::Y>::zeros);
+        let (mut d, mut a, mut old) = (xs(n), ys(m), xs(n));
         let (mut upper, mut step) = (UpperState::new(n), xs(n));
         let bounds = problem.bounds();
         run(problem, (x0, y0), self.schedule(lower), Vec::new(), observer, |_, x, y, _| {
             y.copy_from_slice(y0);
-            for k in 1..=k_max {
-                upper_at.keep(problem, k - 1, (x, y), (&mut fx, &mut fy));
-                lower_at.keep(problem, k - 1, (x, y), (&mut gx, &mut gy));
-                let (wf, wg) = weights[k - 1];
-                axpy(y, -wf, &fy);
-                axpy(y, -wg, &gy);
-            }
+            inner.steps(problem, x, y);
             problem.upper_grad(x, y, &mut d, &mut a);
-            for k in (1..=k_max).rev() {
-                upper_at.apply(problem, k - 1, x, &a, (&mut fhx, &mut fhy));
-                lower_at.apply(problem, k - 1, x, &a, (&mut ghx, &mut ghy));
-                let (wf, wg) = weights[k - 1];
-                axpy(&mut d, -wf, &fhx);
-                axpy(&mut d, -wg, &ghx);
-                axpy(&mut a, -wf, &fhy);
-                axpy(&mut a, -wg, &ghy);
-            }
+            inner.pull_back(problem, x, (&mut d, &mut a));
             upper.direction(&self.upper_optimizer, &d, &mut step);
             let moved = upper_step(bounds.as_ref(), x, &step, self.upper_step, &mut old);
             Step { dir_norm: norm(&d), moved, extras: Vec::new() }

@@ -7,7 +7,7 @@ use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
-use crate::matrix_free::unroll::{descend, reverse, unroll, Scratch};
+use crate::matrix_free::unroll::{descend, Scratch, Unrolled};
 use crate::matrix_free::vector::{axpy, norm, Buf};
 use crate::matrix_free::{LowerStep, MatrixFreeProblem};
 use crate::trace::Extra;
@@ -183,10 +183,9 @@ impl Iterate for BgsOpt {
         Self { lower_step: Some(value), ..self.clone() }
     }
 
-    /// The run from `(x0, y0)` with a lower step given. The unrolled steps are differentiated in reverse: the
-    /// `T` iterates are kept (T·m numbers) and `J_x ∇y F`, `J_y ∇y F` accumulated backwards, one product
-    /// `(B_t a, H_t a)` per step, so no `n × m` Jacobian is ever formed (on P1–P4 this is the forward recursion of
-    /// the update rule above to 1e-10). The correction's solvers apply `H` at `(x_{k-1}, y_k)`, from its blocks
+    /// The run from `(x0, y0)` with a lower step given. The unrolled steps give `J_x ∇y F` and `J_y ∇y F` in
+    /// reverse (the `T` iterates kept, one product `(B_t a, H_t a)` per step, no `n × m` Jacobian formed) or, on a
+    /// small problem with blocks, by the forward recursion of the rule above. The correction's solvers apply `H` at `(x_{k-1}, y_k)`, from its blocks
     /// where the problem has them; `pinv` and `adaptive-pinv` decompose `H` (built from `m` products on a problem
     /// without blocks). Buffers are allocated once per run.
     fn iterate<P: MatrixFreeProblem>(
@@ -198,7 +197,7 @@ impl Iterate for BgsOpt {
     ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, _) = problem.dims();
-        let mut w = Work::new(problem, self.unrolled_steps, self.correction.as_ref());
+        let mut w = Work::new(problem, (self.unrolled_steps, self.alpha()), self.correction.as_ref());
         let y_start = Buf::<P::Y>::from_slice(y0);
         let (mut upper, mut step) = (UpperState::new(n), Buf::<P::X>::zeros(n));
         let bounds = problem.bounds();
@@ -206,12 +205,11 @@ impl Iterate for BgsOpt {
             if !self.warm {
                 y.copy_from_slice(&y_start);
             }
-            let (alpha, steps) = (self.alpha(), self.unrolled_steps);
-            descend(problem, x, y, self.warm_steps, alpha, &mut w.s);
-            unroll(problem, x, y, (steps, alpha), &mut w.lower, &mut w.s);
-            // d = ∇x F + J_x ∇y F and a = J_y ∇y F, backwards over the trajectory.
+            descend(problem, x, y, self.warm_steps, self.alpha(), &mut w.s);
+            w.unrolled.steps(problem, x, y);
+            // d = ∇x F + J_x ∇y F and a = J_y ∇y F.
             problem.upper_grad(x, y, &mut w.d, &mut w.a);
-            reverse(problem, x, (steps, alpha), &w.lower, (&mut w.d, &mut w.a), &mut w.s);
+            w.unrolled.pull_back(problem, x, (&mut w.d, &mut w.a));
             let mut extras = Vec::new();
             if let Some(solver) = &self.correction {
                 extras = correct(problem, solver, (x, y), &mut w, kept);
@@ -229,8 +227,8 @@ struct Work<P: MatrixFreeProblem> {
     /// The direction `d` (length n) and the adjoint `a` (length m) of the reverse sweep.
     d: Buf<P::X>,
     a: Buf<P::Y>,
-    /// `G`'s curvature at `y_0 … y_{T−1}` of the unrolled steps, and at the last iterate (for the correction).
-    lower: Curvature,
+    /// The unrolled steps, and `G`'s curvature at the last iterate (for the correction).
+    unrolled: Unrolled<P>,
     at_end: Curvature,
     /// The previous `x` (for the projected step's norm).
     old: Buf<P::X>,
@@ -240,13 +238,13 @@ struct Work<P: MatrixFreeProblem> {
 }
 
 impl<P: MatrixFreeProblem> Work<P> {
-    fn new(problem: &P, steps: usize, correction: Option<&XiSolver>) -> Self {
+    fn new(problem: &P, (steps, alpha): (usize, f64), correction: Option<&XiSolver>) -> Self {
         let (n, m) = problem.dims();
         Work {
             s: Scratch::new(n, m),
             d: Buf::zeros(n),
             a: Buf::zeros(m),
-            lower: Curvature::trajectory(problem, Objective::Lower, steps),
+            unrolled: Unrolled::new(problem, vec![(0.0, alpha); steps], correction.is_some()),
             at_end: Curvature::point(problem, Objective::Lower),
             old: Buf::zeros(n),
             xi: Buf::zeros(m),

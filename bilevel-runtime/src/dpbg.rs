@@ -6,8 +6,7 @@ use crate::algorithm::Iterate;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, project, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
-use crate::matrix_free::curvature::{Curvature, Objective};
-use crate::matrix_free::unroll::{descend, reverse, unroll, Scratch};
+use crate::matrix_free::unroll::{descend, Scratch, Unrolled};
 use crate::matrix_free::vector::{axpy, dot, Buf};
 use crate::matrix_free::{LowerStep, MatrixFreeProblem};
 use crate::upper::step_text;
@@ -103,8 +102,8 @@ impl Iterate for Dpbg {
     }
 
     /// The run from `x0` and the initialization `z0` with a lower step given (the extras `z[i]` hold `z`):
-    /// `J_x ∇y F` and `J_z ∇y F` are accumulated backwards over the `k` kept lower iterates. Buffers are allocated
-    /// once per run.
+    /// `J_x ∇y F` and `J_z ∇y F` come from the unrolled steps (in reverse over the `k` kept lower iterates, or by
+    /// the forward recursion on a small problem with blocks). Buffers are allocated once per run.
     fn iterate<P: MatrixFreeProblem>(
         &self,
         problem: &P,
@@ -117,7 +116,7 @@ impl Iterate for Dpbg {
         let (k, alpha) = (self.lower_iters, self.alpha());
         let mut s = Scratch::new(n, m);
         let (mut dx, mut dz, mut old) = (Buf::<P::X>::zeros(n), Buf::<P::Y>::zeros(m), Buf::<P::X>::zeros(n));
-        let mut lower_at = Curvature::trajectory(problem, Objective::Lower, k);
+        let mut unrolled = Unrolled::new(problem, vec![(0.0, alpha); k], true);
         let mut x_start = x0.to_vec();
         let bounds = problem.bounds();
         project(bounds.as_ref(), &mut x_start);
@@ -128,9 +127,9 @@ impl Iterate for Dpbg {
         let first = z_extras(&z);
         run(problem, (&x_start, &y_start), self.schedule(lower), first, observer, |_, x, y, kept| {
             y.copy_from_slice(&z);
-            unroll(problem, x, y, (k, alpha), &mut lower_at, &mut s);
+            unrolled.steps(problem, x, y);
             problem.upper_grad(x, y, &mut dx, &mut dz);
-            reverse(problem, x, (k, alpha), &lower_at, (&mut dx, &mut dz), &mut s);
+            unrolled.pull_back(problem, x, (&mut dx, &mut dz));
             axpy(&mut z, -self.step, &dz);
             let moved_x = upper_step(bounds.as_ref(), x, &dx, self.step, &mut old);
             y.copy_from_slice(&z);

@@ -53,8 +53,8 @@ where
 {
     let (m, _) = a.shape_generic();
     let (mut s, mut v) = (a.clone(), a.clone());
-    jacobi(a.as_slice(), s.as_mut_slice(), v.as_mut_slice());
     let n = a.nrows();
+    jacobi(a.as_slice(), s.as_mut_slice(), v.as_mut_slice(), n);
     (OVector::<f64, M>::from_iterator_generic(m, U1, (0..n).map(|i| s[(i, i)])), v)
 }
 
@@ -85,26 +85,22 @@ impl Pinv {
 
     /// `out ← A† v` for the symmetric `A` (`m × m`, column-major), eigenvalues with
     /// `|λ| ≤ max(rtol · max|λ|, floor)` treated as zero; NaN everywhere if `A` or `v` has a non-finite entry.
+    #[inline]
     pub fn apply(&mut self, a: &[f64], v: &[f64], (rtol, floor): (f64, f64), out: &mut [f64]) {
         pinv_into(a, v, (rtol, floor), (&mut self.s, &mut self.vectors), out);
     }
 }
 
-/// The side of a square matrix stored in `a`.
-fn side(a: &[f64]) -> usize {
-    let m = a.len().isqrt();
-    debug_assert_eq!(m * m, a.len(), "a square matrix");
-    m
-}
-
-/// `out ← A† v` (see [`Pinv::apply`]) with `s` and `vectors` as the eigendecomposition's buffers.
+/// `out ← A† v` (see [`Pinv::apply`]) with `s` and `vectors` as the eigendecomposition's buffers. Inlined, so
+/// that a fixed-size problem's `m` (the length of `v`) is a constant of the loops.
+#[inline]
 fn pinv_into(a: &[f64], v: &[f64], (rtol, floor): (f64, f64), (s, vectors): (&mut [f64], &mut [f64]), out: &mut [f64]) {
     let m = v.len();
     if !(a.iter().all(|c| c.is_finite()) && v.iter().all(|c| c.is_finite())) {
         out.iter_mut().for_each(|o| *o = f64::NAN);
         return;
     }
-    jacobi(a, s, vectors);
+    jacobi(a, s, vectors, m);
     let largest = (0..m).fold(0.0f64, |acc, i| acc.max(s[i * m + i].abs()));
     let cutoff = (rtol * largest).max(floor);
     out.iter_mut().for_each(|o| *o = 0.0);
@@ -120,8 +116,9 @@ fn pinv_into(a: &[f64], v: &[f64], (rtol, floor): (f64, f64), (s, vectors): (&mu
 
 /// Cyclic Jacobi on `a` (`n × n`, column-major): leaves the eigenvalues on the diagonal of `s` and the
 /// eigenvectors in the columns of `v` (see [`symmetric_eigen`]).
-fn jacobi(a: &[f64], s: &mut [f64], v: &mut [f64]) {
-    let n = side(a);
+#[inline]
+fn jacobi(a: &[f64], s: &mut [f64], v: &mut [f64], n: usize) {
+    assert_eq!((a.len(), s.len(), v.len()), (n * n, n * n, n * n), "n × n matrices");
     // The symmetric part, so a slightly asymmetric input is read as what it stands for.
     for j in 0..n {
         for i in 0..n {
@@ -147,11 +144,14 @@ fn jacobi(a: &[f64], s: &mut [f64], v: &mut [f64]) {
 
 /// One Jacobi rotation of rows and columns `p`, `q` of `s` (`n × n`, column-major) that zeroes `s[p, q]`,
 /// applied to the eigenvectors `v` too.
+#[inline]
 fn rotate(s: &mut [f64], v: &mut [f64], n: usize, (p, q): (usize, usize)) {
     let at = |i: usize, j: usize| j * n + i;
     let theta = (s[at(q, q)] - s[at(p, p)]) / (2.0 * s[at(p, q)]);
-    let t = theta.signum() / (theta.abs() + theta.hypot(1.0));
-    let c = 1.0 / t.hypot(1.0);
+    // tan of the smaller angle; past 1e150, θ² would overflow and t = 1/(2θ) to the last bit.
+    let t =
+        if theta.abs() < 1e150 { theta.signum() / (theta.abs() + (theta * theta + 1.0).sqrt()) } else { 0.5 / theta };
+    let c = 1.0 / (t * t + 1.0).sqrt();
     let sn = t * c;
     for k in 0..n {
         let (kp, kq) = (s[at(k, p)], s[at(k, q)]);

@@ -165,6 +165,7 @@ impl XiState {
     /// `ξ ≈ −H† v` (into `xi`) with `H = ∇²yy G(x, y)` at the point `(x, y)` kept in slot 0 of `at` (`lower_grad_norm`:
     /// `‖∇y G(x, y)‖`, for the adaptive cutoff), and the metrics the solver reports; `(bv, hv)` are scratch. `v` is
     /// left as it was given.
+    #[inline]
     pub fn solve<P: MatrixFreeProblem>(
         &mut self,
         solver: &XiSolver,

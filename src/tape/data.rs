@@ -187,6 +187,8 @@ fn bind(
 impl MatrixFreeProblem for DataTapeProblem {
     type X = Vec<f64>;
     type Y = Vec<f64>;
+    type YY = Vec<f64>;
+    type XY = Vec<f64>;
 
     fn name(&self) -> &str {
         &self.name

@@ -103,6 +103,8 @@ impl Slices<'_> {
 impl MatrixFreeProblem for Slices<'_> {
     type X = Vec<f64>;
     type Y = Vec<f64>;
+    type YY = Vec<f64>;
+    type XY = Vec<f64>;
 
     fn name(&self) -> &str {
         Problem::name(self.0)

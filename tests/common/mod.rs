@@ -128,6 +128,8 @@ pub struct ProductsOnly<P>(pub P);
 impl<P: MatrixFreeProblem> MatrixFreeProblem for ProductsOnly<P> {
     type X = P::X;
     type Y = P::Y;
+    type YY = P::YY;
+    type XY = P::XY;
 
     fn name(&self) -> &str {
         self.0.name()

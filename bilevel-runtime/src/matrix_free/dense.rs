@@ -1,6 +1,6 @@
 //! [`Dense`]: any [`Problem`] seen as a [`MatrixFreeProblem`], its products taken from its dense blocks.
 
-use nalgebra::{DVector, DefaultAllocator, Dim, Dyn, OVector, U1};
+use nalgebra::{DVector, DefaultAllocator, Dim, Dyn, OMatrix, OVector, U1};
 
 use super::MatrixFreeProblem;
 use crate::dims::Alloc;
@@ -71,6 +71,8 @@ where
 {
     type X = OVector<f64, P::N>;
     type Y = OVector<f64, P::M>;
+    type YY = OMatrix<f64, P::M, P::M>;
+    type XY = OMatrix<f64, P::N, P::M>;
 
     fn name(&self) -> &str {
         self.0.name()

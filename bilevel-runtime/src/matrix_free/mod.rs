@@ -36,6 +36,11 @@ pub trait MatrixFreeProblem {
     type X: Vector;
     /// The same for the space of `y`.
     type Y: Vector;
+    /// What the algorithms keep an `m × m` matrix in (`H`, the Jacobian `J_y` of the forward recursion): as `X`,
+    /// `Vec<f64>` or a fixed-size matrix.
+    type YY: Vector;
+    /// What they keep an `n × m` matrix in (`B`, the Jacobian `J_x`).
+    type XY: Vector;
 
     /// The problem's name, as written after `problem`.
     fn name(&self) -> &str;

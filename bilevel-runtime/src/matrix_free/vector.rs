@@ -1,7 +1,7 @@
 //! The few vector operations the algorithms need, on slices (no allocation), and the vectors they keep.
 
 use nalgebra::allocator::Allocator;
-use nalgebra::{DefaultAllocator, Dim, OVector, U1};
+use nalgebra::{DefaultAllocator, Dim, OMatrix};
 
 /// `a · b`.
 #[inline]
@@ -33,17 +33,18 @@ pub(crate) fn finite(a: &[f64]) -> bool {
     a.iter().all(|v| v.is_finite())
 }
 
-/// What the algorithms keep a vector of a problem in (see [`MatrixFreeProblem::X`]): a fixed-size nalgebra vector
-/// for a problem of fixed size, on the stack and of a length the compiler knows (so that the algorithms' vector
+/// What the algorithms keep a vector (or the entries of a small matrix) of a problem in (see
+/// [`MatrixFreeProblem::X`]): a fixed-size nalgebra vector or matrix for a problem of fixed size, on the stack and of a length the compiler knows (so that the algorithms' vector
 /// operations on it unroll and stay in registers), or a `Vec` for a problem whose sizes come with its data.
 ///
 /// [`MatrixFreeProblem::X`]: crate::MatrixFreeProblem::X
 ///
 /// ```
 /// use bilevel_runtime::matrix_free::Vector;
-/// use bilevel_runtime::nalgebra::Vector2;
+/// use bilevel_runtime::nalgebra::{Matrix2x3, Vector2};
 /// assert_eq!(<Vec<f64> as Vector>::zeros(3).as_slice(), &[0.0; 3]);
 /// assert_eq!(<Vector2<f64> as Vector>::zeros(2).as_slice(), &[0.0; 2]);
+/// assert_eq!(<Matrix2x3<f64> as Vector>::zeros(6).as_slice(), &[0.0; 6]);
 /// ```
 pub trait Vector: Clone {
     /// `len` zeros (for a fixed-size vector, `len` must be its size).
@@ -66,12 +67,19 @@ impl Vector for Vec<f64> {
     }
 }
 
-impl<D: Dim> Vector for OVector<f64, D>
+impl<R: Dim, C: Dim> Vector for OMatrix<f64, R, C>
 where
-    DefaultAllocator: Allocator<D>,
+    DefaultAllocator: Allocator<R, C>,
 {
+    /// `len` zeros: a fixed-size matrix of that many entries, or one whose run-time side holds them (`len × 1`
+    /// when both sides are run-time).
     fn zeros(len: usize) -> Self {
-        OVector::zeros_generic(D::from_usize(len), U1)
+        let (rows, cols) = match (R::try_to_usize(), C::try_to_usize()) {
+            (Some(r), _) => (r, len.checked_div(r).unwrap_or(0)),
+            (None, Some(c)) => (len.checked_div(c).unwrap_or(0), c),
+            (None, None) => (len, 1),
+        };
+        OMatrix::zeros_generic(R::from_usize(rows), C::from_usize(cols))
     }
     #[inline]
     fn as_slice(&self) -> &[f64] {
