@@ -91,12 +91,15 @@ struct Forward<P: MatrixFreeProblem> {
     /// `J_x` (`n × m`) and, when asked for, `J_y` (`m × m`), row by row: each row a tangent in the space of `y`.
     jx: Buf<P::XY>,
     jy: Option<Buf<P::YY>>,
-    /// `H` and `B` of `F` and of `G` at the current iterate, column by column.
+    /// `H` and `B` of `F` and of `G` at the current iterate, column by column, and the step's mixes
+    /// `w_F H_F + w_G H_G`, `w_F B_F + w_G B_G`.
     hf: Buf<P::YY>,
     bf: Buf<P::XY>,
     hg: Buf<P::YY>,
     bg: Buf<P::XY>,
-    /// The iterate, the gradients (`f.gy`, `g.gy`) and the products `H_F r`, `H_G r` of a row (`f.hy`, `g.hy`).
+    h: Buf<P::YY>,
+    b: Buf<P::XY>,
+    /// The iterate, the gradients (`f.gy`, `g.gy`) and the product `(w_F H_F + w_G H_G) r` of a row (`g.hy`).
     y: Buf<P::Y>,
     f: Scratch<P>,
     g: Scratch<P>,
@@ -117,6 +120,8 @@ impl<P: MatrixFreeProblem> Unrolled<P> {
                 bf: xy(),
                 hg: yy(),
                 bg: xy(),
+                h: yy(),
+                b: xy(),
                 y: Buf::zeros(m),
                 f: Scratch::new(n, m),
                 g: Scratch::new(n, m),
@@ -202,7 +207,7 @@ impl<P: MatrixFreeProblem> Reverse<P> {
 impl<P: MatrixFreeProblem> Forward<P> {
     #[inline(always)]
     fn steps(&mut self, p: &P, x: &[f64], y: &mut [f64], (weights, upper): (&[(f64, f64)], bool)) {
-        let Forward { jx, jy, hf, bf, hg, bg, y: yt, f, g } = self;
+        let Forward { jx, jy, hf, bf, hg, bg, h, b, y: yt, f, g } = self;
         let m = yt.len();
         yt.copy_from_slice(y);
         jx.iter_mut().for_each(|c| *c = 0.0);
@@ -214,17 +219,17 @@ impl<P: MatrixFreeProblem> Forward<P> {
                 p.upper_blocks(x, yt, &mut f.gx, &mut f.gy, hf, bf);
             }
             p.lower_blocks(x, yt, &mut g.gx, &mut g.gy, hg, bg);
+            mix(h, (wf, hf, upper), (wg, hg));
+            mix(b, (wf, bf, upper), (wg, bg));
             let n = jx.len() / m;
             for (i, row) in jx.chunks_exact_mut(m).enumerate() {
-                tangent(row, (&mut f.hy, &mut g.hy), (hf, hg), (wf, wg, upper));
+                tangent(row, &mut g.hy, h);
                 // Row i of B, column by column: B[i, j] = b[j·n + i].
-                for (j, c) in row.iter_mut().enumerate() {
-                    *c -= wg * bg[j * n + i] + if upper { wf * bf[j * n + i] } else { 0.0 };
-                }
+                row.iter_mut().enumerate().for_each(|(j, c)| *c -= b[j * n + i]);
             }
             if let Some(jy) = jy {
                 for row in jy.chunks_exact_mut(m) {
-                    tangent(row, (&mut f.hy, &mut g.hy), (hf, hg), (wf, wg, upper));
+                    tangent(row, &mut g.hy, h);
                 }
             }
             step(yt, (wf, &f.gy, upper), (wg, &g.gy));
@@ -244,17 +249,19 @@ impl<P: MatrixFreeProblem> Forward<P> {
     }
 }
 
-/// `r ← r − w_F H_F r − w_G H_G r` for a row `r` of a Jacobian (`H_F r`, `H_G r` into `pf`, `pg`; `H` symmetric).
+/// `r ← r − H r` for a row `r` of a Jacobian (`H r` into `p`; `H` symmetric).
 #[inline(always)]
-fn tangent(
-    r: &mut [f64],
-    (pf, pg): (&mut [f64], &mut [f64]),
-    (hf, hg): (&[f64], &[f64]),
-    (wf, wg, upper): (f64, f64, bool),
-) {
-    matvec(hg, r, pg);
+fn tangent(r: &mut [f64], p: &mut [f64], h: &[f64]) {
+    matvec(h, r, p);
+    axpy(r, -1.0, p);
+}
+
+/// `out ← w_F f + w_G g`, with `f` only where `F` enters.
+#[inline(always)]
+fn mix(out: &mut [f64], (wf, f, upper): (f64, &[f64], bool), (wg, g): (f64, &[f64])) {
     if upper {
-        matvec(hf, r, pf);
+        out.iter_mut().zip(f).zip(g).for_each(|((o, f), g)| *o = wf * f + wg * g);
+    } else {
+        out.iter_mut().zip(g).for_each(|(o, g)| *o = wg * g);
     }
-    step(r, (wf, pf, upper), (wg, pg));
 }
