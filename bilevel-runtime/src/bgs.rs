@@ -234,7 +234,7 @@ struct Work<P: MatrixFreeProblem> {
     old: Buf<P::X>,
     /// `ξ`, and what the solver keeps.
     xi: Buf<P::Y>,
-    xi_state: Option<XiState>,
+    xi_state: Option<XiState<P>>,
 }
 
 impl<P: MatrixFreeProblem> Work<P> {

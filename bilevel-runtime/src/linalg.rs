@@ -94,7 +94,13 @@ impl Pinv {
 /// `out ← A† v` (see [`Pinv::apply`]) with `s` and `vectors` as the eigendecomposition's buffers. Inlined, so
 /// that a fixed-size problem's `m` (the length of `v`) is a constant of the loops.
 #[inline]
-fn pinv_into(a: &[f64], v: &[f64], (rtol, floor): (f64, f64), (s, vectors): (&mut [f64], &mut [f64]), out: &mut [f64]) {
+pub(crate) fn pinv_into(
+    a: &[f64],
+    v: &[f64],
+    (rtol, floor): (f64, f64),
+    (s, vectors): (&mut [f64], &mut [f64]),
+    out: &mut [f64],
+) {
     let m = v.len();
     if !(a.iter().all(|c| c.is_finite()) && v.iter().all(|c| c.is_finite())) {
         out.iter_mut().for_each(|o| *o = f64::NAN);

@@ -1,9 +1,9 @@
 //! Solvers for the correction `ξ ≈ −H† v` of corrected ITD and AID (Arbel & Mairal, eq. 5–7 and 36).
 
-use crate::linalg::Pinv;
+use crate::linalg::pinv_into;
 use crate::matrix_free::curvature::Curvature;
 use crate::matrix_free::krylov::{Krylov, Outcome};
-use crate::matrix_free::vector::{axpy, norm, scale};
+use crate::matrix_free::vector::{axpy, norm, scale, Buf};
 use crate::matrix_free::{from_products, MatrixFreeProblem};
 use crate::trace::Extra;
 
@@ -137,27 +137,31 @@ impl XiMetrics {
 
 /// What the ξ-solvers keep over a run: the warm start (`z` for z-cg, `ξ` for gd and cg), the Krylov buffers and,
 /// for the pseudo-inverses, those of the eigendecomposition (and of `H`, for a problem without native blocks).
-pub(crate) struct XiState {
+pub(crate) struct XiState<P: MatrixFreeProblem> {
     warm: Vec<f64>,
     krylov: Krylov,
-    dense: Option<DenseBlocks>,
+    dense: Option<DenseBlocks<P>>,
 }
 
-/// The buffers of the pseudo-inverse solvers.
-struct DenseBlocks {
-    pinv: Pinv,
+/// The buffers of the pseudo-inverse solvers, in the problem's matrix types (moved into the solve for each call,
+/// so that a fixed-size problem's decomposition runs in registers).
+struct DenseBlocks<P: MatrixFreeProblem> {
+    /// The matrix being diagonalized and its eigenvectors.
+    s: Buf<P::YY>,
+    vectors: Buf<P::YY>,
     /// `H` and `B` built from `m` products, for a problem without native blocks.
-    h: Vec<f64>,
-    b: Vec<f64>,
+    h: Buf<P::YY>,
+    b: Buf<P::XY>,
 }
 
-impl XiState {
+impl<P: MatrixFreeProblem> XiState<P> {
     /// The buffers `solver` needs on a problem of sizes `(n, m)`.
-    pub fn new(solver: &XiSolver, (n, m): (usize, usize)) -> XiState {
+    pub fn new(solver: &XiSolver, (n, m): (usize, usize)) -> Self {
         let dense = matches!(solver, XiSolver::Pinv { .. } | XiSolver::AdaptivePinv { .. }).then(|| DenseBlocks {
-            pinv: Pinv::new(m),
-            h: vec![0.0; m * m],
-            b: vec![0.0; n * m],
+            s: Buf::zeros(m * m),
+            vectors: Buf::zeros(m * m),
+            h: Buf::zeros(m * m),
+            b: Buf::zeros(n * m),
         });
         XiState { warm: vec![0.0; m], krylov: Krylov::new(m), dense }
     }
@@ -166,7 +170,7 @@ impl XiState {
     /// `‖∇y G(x, y)‖`, for the adaptive cutoff), and the metrics the solver reports; `(bv, hv)` are scratch. `v` is
     /// left as it was given.
     #[inline]
-    pub fn solve<P: MatrixFreeProblem>(
+    pub fn solve(
         &mut self,
         solver: &XiSolver,
         (problem, at, x): (&P, &Curvature, &[f64]),
@@ -182,7 +186,8 @@ impl XiState {
                     XiSolver::AdaptivePinv { kappa, .. } => kappa * lower_grad_norm,
                     _ => 0.0,
                 };
-                let DenseBlocks { pinv, h: built, b } = dense.as_mut().expect("made for the pseudo-inverses");
+                let mut blocks = dense.take().expect("made for the pseudo-inverses and put back");
+                let DenseBlocks { s, vectors, h: built, b } = &mut blocks;
                 let h = match at.hessian(0) {
                     Some(h) => h,
                     None => {
@@ -192,8 +197,9 @@ impl XiState {
                         built
                     }
                 };
-                pinv.apply(h, v, (rtol, floor), xi);
+                pinv_into(h, v, (rtol, floor), (s, vectors), xi);
                 scale(xi, -1.0);
+                *dense = Some(blocks);
                 XiMetrics::default()
             }
             XiSolver::ZCg { iters } => {

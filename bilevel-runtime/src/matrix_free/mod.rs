@@ -71,7 +71,8 @@ pub trait MatrixFreeProblem {
     /// Whether [`lower_blocks`](Self::lower_blocks) and [`upper_blocks`](Self::upper_blocks) are native: the
     /// problem computes its dense second-derivative blocks in one fused call, as problems without data do
     /// ([`Dense`]). The algorithms then take every product at a point from that point's blocks, computed once,
-    /// and the BGS residual of every record by an exact pseudo-inverse. The default, `false`, is right for
+    /// differentiate unrolled steps by the forward Jacobian recursion when the Jacobians are small (at most 16
+    /// rows), and compute the BGS residual of every record by an exact pseudo-inverse. The default, `false`, is right for
     /// problems with data, whose blocks would cost `m` products.
     fn has_blocks(&self) -> bool {
         false
