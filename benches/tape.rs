@@ -11,15 +11,9 @@ use bilevel::{Algorithm, BgsOpt, Dense, MatrixFreeProblem, Problem, XiSolver};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
-#[allow(dead_code)]
-#[path = "../examples/counter_example.rs"]
-mod counter_example;
-#[allow(dead_code)]
-#[path = "../examples/galet_example.rs"]
-mod galet_example;
-#[allow(dead_code)]
-#[path = "../examples/mexican_hat.rs"]
-mod mexican_hat;
+#[path = "../tests/problems/mod.rs"]
+mod problems;
+use problems::{counter_example, galet_example, mexican_hat};
 
 // The README's logistic regression (compiled from tests/bl/logistic_regression.bl) and the tests' number generator.
 #[path = "../tests/common/mod.rs"]

@@ -21,15 +21,9 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
 // The problems as the examples define them.
-#[allow(dead_code)]
-#[path = "../examples/counter_example.rs"]
-mod counter_example;
-#[allow(dead_code)]
-#[path = "../examples/galet_example.rs"]
-mod galet_example;
-#[allow(dead_code)]
-#[path = "../examples/mexican_hat.rs"]
-mod mexican_hat;
+#[path = "../tests/problems/mod.rs"]
+mod problems;
+use problems::{counter_example, galet_example, mexican_hat};
 
 use counter_example::CounterExample;
 use galet_example::GaletExample;

@@ -2,6 +2,7 @@
 //! export.
 
 mod common;
+mod problems;
 
 use bilevel::nalgebra::{DefaultAllocator, Dim, Vector1, Vector2};
 use bilevel::{
@@ -103,9 +104,7 @@ fn a_non_finite_value_stops_the_run_with_its_iteration_and_keeps_the_finite_trac
 #[test]
 fn a_diverging_xi_solver_is_a_fault_not_a_panic() {
     // On the Mexican hat H has eigenvalue 8 on the circle, so gd with β = 0.5 > 2/8 diverges.
-    #[allow(dead_code)]
-    #[path = "../examples/mexican_hat.rs"]
-    mod mexican_hat;
+    use crate::problems::mexican_hat;
     let p = mexican_hat::MexicanHat::default();
     let (x0, y0) = p.start();
     let opt = mexican_hat::reference_settings(BgsOpt::corrected_itd(10, XiSolver::Gd { step: 0.5 }));
@@ -122,9 +121,7 @@ fn a_diverging_xi_solver_is_a_fault_not_a_panic() {
 #[test]
 fn gd_reports_the_growth_of_xi_in_the_null_space_of_h() {
     // On P1, H = diag(1, 0) and v has a component along (0, 1): ξ grows linearly there, B ξ does not see it.
-    #[allow(dead_code)]
-    #[path = "../examples/counter_example.rs"]
-    mod counter_example;
+    use crate::problems::counter_example;
     let p = counter_example::CounterExample;
     let (x0, y0) = p.start();
     let opt = counter_example::reference_settings(BgsOpt::corrected_itd(5, XiSolver::Gd { step: 0.5 }));
@@ -194,9 +191,7 @@ fn traces_export_to_csv_and_json() {
 
 #[test]
 fn dpbg_starts_from_the_image_of_its_initialization() {
-    #[allow(dead_code)]
-    #[path = "../examples/huber_bilevel.rs"]
-    mod huber_bilevel;
+    use crate::problems::huber_bilevel;
     let p = huber_bilevel::HuberBilevel::default();
     let d = Dpbg { iters: 1, lower_step: Some(0.05), ..Dpbg::default() };
     let run = d.solve(&p, &Vector1::new(0.0), &Vector1::new(0.5)).unwrap();

@@ -5,9 +5,8 @@
 use bilevel::nalgebra::{DMatrix, DVector, Dyn};
 use bilevel::{Algorithm, Bda, BgsOpt, Bounds, Dpbg, Galet, Grad, Hess, Method, Problem, XiSolver};
 
-#[allow(dead_code)]
-#[path = "../examples/counter_example.rs"]
-mod counter_example;
+mod problems;
+use problems::counter_example;
 
 /// P1 by hand: F = ½(x − y₁)² + ½(y₀ − 1)², G = ½y₀² − x y₀.
 struct HandWritten;

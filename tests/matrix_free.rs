@@ -13,18 +13,8 @@ use bilevel::{
     UpperOptimizer, XiSolver,
 };
 
-#[allow(dead_code)]
-#[path = "../examples/counter_example.rs"]
-mod counter_example;
-#[allow(dead_code)]
-#[path = "../examples/galet_example.rs"]
-mod galet_example;
-#[allow(dead_code)]
-#[path = "../examples/huber_bilevel.rs"]
-mod huber_bilevel;
-#[allow(dead_code)]
-#[path = "../examples/mexican_hat.rs"]
-mod mexican_hat;
+mod problems;
+use problems::{counter_example, galet_example, huber_bilevel, mexican_hat};
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol * (1.0 + a.abs().max(b.abs()))

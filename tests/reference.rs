@@ -5,18 +5,8 @@ use bilevel::nalgebra::{Vector1, Vector2};
 use bilevel::report::Case;
 use bilevel::{Algorithm, Method, Problem, Record, Run};
 
-#[allow(dead_code)]
-#[path = "../examples/counter_example.rs"]
-mod counter_example;
-#[allow(dead_code)]
-#[path = "../examples/galet_example.rs"]
-mod galet_example;
-#[allow(dead_code)]
-#[path = "../examples/huber_bilevel.rs"]
-mod huber_bilevel;
-#[allow(dead_code)]
-#[path = "../examples/mexican_hat.rs"]
-mod mexican_hat;
+mod problems;
+use problems::{counter_example, galet_example, huber_bilevel, mexican_hat};
 
 fn run<P: Problem>(case: &Case<P>) -> Run<P::N, P::M>
 where

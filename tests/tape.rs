@@ -6,18 +6,8 @@ use bilevel::nalgebra::{DVector, DefaultAllocator, Dim, OMatrix, OVector};
 use bilevel::tape::{Slices, TapeError, TapeProblem};
 use bilevel::{Alloc, Dense, Problem};
 
-#[allow(dead_code)]
-#[path = "../examples/counter_example.rs"]
-mod counter_example;
-#[allow(dead_code)]
-#[path = "../examples/galet_example.rs"]
-mod galet_example;
-#[allow(dead_code)]
-#[path = "../examples/huber_bilevel.rs"]
-mod huber_bilevel;
-#[allow(dead_code)]
-#[path = "../examples/mexican_hat.rs"]
-mod mexican_hat;
+mod problems;
+use problems::{counter_example, galet_example, huber_bilevel, mexican_hat};
 
 fn tape(name: &str) -> TapeProblem {
     let path = format!("{}/examples/problems/{name}.bl", env!("CARGO_MANIFEST_DIR"));
