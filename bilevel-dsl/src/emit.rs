@@ -418,13 +418,14 @@ impl<'a> Emitter<'a> {
         self.chunk_buffers.extend(before..self.buffers.len());
         let (i, n, krate) = (format_ident!("i{}", var), self.extent(self.dag.loop_var(var).extent), self.krate);
         let (a, b) = (format_ident!("{}", a), format_ident!("{}", b));
-        // The sizes, the data and the inputs as locals of the chunk: the compiler then keeps them in registers
-        // instead of reloading them through the closure's captures after every store to an output.
-        let dims = self.model.dims.iter().map(|d| {
+        // The sizes, the data and the inputs the chunk reads as its locals: the compiler then keeps them in
+        // registers instead of reloading them through the closure's captures after every store to an output.
+        let used = mentions(&quote!(#(#buffers)* #(#body)*));
+        let dims = self.model.dims.iter().filter(|d| used.contains(&format!("dim_{d}"))).map(|d| {
             let (local, field) = (format_ident!("dim_{}", d), format_ident!("{}", d));
             quote!(let #local = self.#field;)
         });
-        let data = self.model.data.iter().map(|item| {
+        let data = self.model.data.iter().filter(|item| used.contains(&format!("data_{}", item.name))).map(|item| {
             let (local, field) = (format_ident!("data_{}", item.name), format_ident!("{}", item.name));
             if item.sparse {
                 quote!(let #local = &self.#field;)
@@ -432,21 +433,23 @@ impl<'a> Emitter<'a> {
                 quote!(let #local = self.#field.as_slice();)
             }
         });
-        let inputs = self.inputs.iter().map(|i| {
+        let inputs = self.inputs.iter().filter(|i| used.contains(**i)).map(|i| {
             let i = format_ident!("{}", i);
             quote!(let #i: &[f64] = #i;)
         });
+        let lp = quote!(for #i in range { #(#body)* });
+        // A chunk that adds to the value sums its own (a product's chunks have none).
+        let (value, value_out, lp) = match used.contains("value") {
+            true => (quote!(value), quote!(value_out), quote!(let mut value = 0.0; #lp *value_out += value;)),
+            false => (quote!(0.0), quote!(_), lp),
+        };
         quote! {
-            #krate::parallel::accumulate(#n, &mut value, #a, #b, |range, value_out, #a, #b| {
+            #krate::parallel::accumulate(#n, &mut #value, #a, #b, |range, #value_out, #a, #b| {
                 #(#dims)*
                 #(#data)*
                 #(#inputs)*
                 #(#buffers)*
-                let mut value = 0.0;
-                for #i in range {
-                    #(#body)*
-                }
-                *value_out += value;
+                #lp
             });
         }
     }
@@ -641,6 +644,11 @@ impl<'a> Emitter<'a> {
             }
             _ => self.expr(id, 0),
         };
+        if is_name(&value) {
+            // A node whose expression is another's name (a detached value): that name, not a copy.
+            self.names.insert(id, value);
+            return TokenStream::new();
+        }
         let name = format_ident!("t{}", self.next);
         self.next += 1;
         self.names.insert(id, quote!(#name));
@@ -858,4 +866,28 @@ fn float(v: f64) -> Literal {
         Some(proc_macro2::TokenTree::Literal(lit)) => lit,
         _ => Literal::f64_unsuffixed(v),
     }
+}
+
+/// Whether `tokens` is a single identifier (a binding's name).
+fn is_name(tokens: &TokenStream) -> bool {
+    let mut it = tokens.clone().into_iter();
+    matches!((it.next(), it.next()), (Some(proc_macro2::TokenTree::Ident(_)), None))
+}
+
+/// The identifiers `tokens` mention, at any depth.
+fn mentions(tokens: &TokenStream) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    let mut stack = vec![tokens.clone()];
+    while let Some(ts) = stack.pop() {
+        for tree in ts {
+            match tree {
+                proc_macro2::TokenTree::Ident(i) => {
+                    out.insert(i.to_string());
+                }
+                proc_macro2::TokenTree::Group(g) => stack.push(g.stream()),
+                _ => {}
+            }
+        }
+    }
+    out
 }

@@ -55,7 +55,7 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
 
         // Generated code is not the user's to change; see the note on fixed-size problems. Sizes keep the names
         // the user gave them (`N`, `X`), and loops index several arrays at once.
-        #[allow(clippy::all, clippy::pedantic, unused_variables, unused_mut, non_snake_case)]
+        #[allow(clippy::all, clippy::pedantic, non_snake_case)]
         impl #krate::MatrixFreeProblem for #name {
             type X = ::std::vec::Vec<f64>;
             type Y = ::std::vec::Vec<f64>;
@@ -303,8 +303,6 @@ impl Gen<'_> {
             #checks
             hx.fill(0.0);
             hy.fill(0.0);
-            // A product has no value; the parallel loops accumulate one anyway.
-            let mut value = 0.0;
             #body
         }
     }
