@@ -1,6 +1,7 @@
 //! No heap allocation inside the iterations: with `Metrics::End` (the trace keeps the start and the end), a run
 //! of 2K outer iterations allocates exactly as often as a run of K, counted by a global allocator. Matrix-free
-//! runs on a data problem with enough samples for its loops to run in parallel chunks, on one thread and on two;
+//! runs on two data problems (one whose loops keep arrays) with enough samples for their loops to run in parallel
+//! chunks, on one thread and on two;
 //! dense runs on a fixed-size problem (every ξ-solver, the pseudo-inverses included: their Jacobi
 //! eigendecomposition works on fixed-size matrices).
 
@@ -11,7 +12,9 @@ mod common;
 
 use bilevel::data::Array;
 use bilevel::nalgebra::{Vector2, Vector3};
-use bilevel::{bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, Method, Metrics, UpperOptimizer, XiSolver};
+use bilevel::{
+    bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, MatrixFreeProblem, Method, Metrics, UpperOptimizer, XiSolver,
+};
 use common::logistic::{LogisticRegression, LogisticRegressionData};
 use common::numbers;
 
@@ -75,6 +78,39 @@ fn problem() -> LogisticRegression {
     LogisticRegression::new(LogisticRegressionData { X: x.clone(), t: t.clone(), Xv: x, tv: t }).unwrap()
 }
 
+bilevel! {
+    /// Data hyper-cleaning (`tests/bl/hyper_cleaning.bl`, whose loops keep each sample's logits in arrays) with a
+    /// stronger ridge term, so that the final metrics' lower-level solve is short.
+    problem HyperCleaning {
+        dim N, Nv, p, C;
+        data X: real[N, p];
+        data Y: real[N, C];
+        data Xv: real[Nv, p];
+        data Yv: real[Nv, C];
+        upper s: real[N];
+        lower W: real[p, C];
+        minimize lower: mean(i in 0..N: -sigmoid(s[i]) * dot(Y[i], log_softmax(X[i] * W))) + 0.5 * norm2(W);
+        minimize upper: mean(i in 0..Nv: -dot(Yv[i], log_softmax(Xv[i] * W)));
+    }
+}
+
+/// Hyper-cleaning on 2048 samples of three features in two classes (two parallel chunks), validated on 1024.
+fn cleaning() -> HyperCleaning {
+    let (n, nv, p, c) = (2048, 1024, 3, 2);
+    let one_hot = |rows: usize, seed| {
+        let labels = numbers(rows, seed);
+        Array::matrix(rows, c, labels.iter().flat_map(|v| if *v > 0.0 { [1.0, 0.0] } else { [0.0, 1.0] }).collect())
+            .unwrap()
+    };
+    HyperCleaning::new(HyperCleaningData {
+        X: Array::matrix(n, p, numbers(n * p, 3)).unwrap(),
+        Y: one_hot(n, 4),
+        Xv: Array::matrix(nv, p, numbers(nv * p, 5)).unwrap(),
+        Yv: one_hot(nv, 6),
+    })
+    .unwrap()
+}
+
 /// Every algorithm with `iters` outer iterations and only the start and the end in the trace.
 fn methods(iters: usize) -> Vec<Method> {
     let bgs =
@@ -95,10 +131,15 @@ fn methods(iters: usize) -> Vec<Method> {
     ]
 }
 
-/// The allocations of one run.
-fn allocations(problem: &LogisticRegression, method: &Method) -> usize {
+/// The methods of [`methods`] run on hyper-cleaning too: corrected ITD with `cg` (gradients and `H v`), BDA (both
+/// objectives' products) and GALET (`Bᵀ u` for its `w`).
+const CLEANING: [usize; 3] = [5, 9, 10];
+
+/// The allocations of one run from `x = 0.1`, `y = 0`.
+fn allocations<P: MatrixFreeProblem>(problem: &P, method: &Method) -> usize {
+    let (n, m) = problem.dims();
     let before = ALLOCATIONS[MATRIX_FREE].load(Ordering::SeqCst);
-    let run = method.solve_matrix_free(problem, &[0.1; 4], &[0.0; 4]).expect("the run succeeds");
+    let run = method.solve_matrix_free(problem, &vec![0.1; n], &vec![0.0; m]).expect("the run succeeds");
     let count = ALLOCATIONS[MATRIX_FREE].load(Ordering::SeqCst) - before;
     assert_eq!(run.trace.len(), 2, "{}: the trace keeps the start and the end", method.name());
     count
@@ -108,7 +149,7 @@ fn allocations(problem: &LogisticRegression, method: &Method) -> usize {
 fn iterations_allocate_nothing() {
     let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     COUNTED.with(|c| c.set(MATRIX_FREE));
-    let problem = problem();
+    let (logistic, cleaning) = (problem(), cleaning());
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -117,16 +158,24 @@ fn iterations_allocate_nothing() {
             .unwrap();
         pool.install(|| {
             let (short, long) = (methods(4), methods(8));
-            allocations(&problem, &short[0]); // the thread's buffers for parallel chunks, once
-            for (a, b) in short.iter().zip(&long) {
-                let (k, two_k) = (allocations(&problem, a), allocations(&problem, b));
-                assert_eq!(
-                    k,
-                    two_k,
-                    "{} on {threads} threads: 4 more iterations allocated {} times",
-                    a.name(),
-                    two_k as i64 - k as i64
-                );
+            // The threads' buffers for parallel chunks and scratch arrays, once.
+            allocations(&logistic, &short[0]);
+            allocations(&cleaning, &short[0]);
+            for (i, (a, b)) in short.iter().zip(&long).enumerate() {
+                let mut counts = vec![("logistic", allocations(&logistic, a), allocations(&logistic, b))];
+                // Hyper-cleaning (slow in a debug build) with the methods that call every kind of product.
+                if CLEANING.contains(&i) {
+                    counts.push(("cleaning", allocations(&cleaning, a), allocations(&cleaning, b)));
+                }
+                for (name, k, two_k) in counts {
+                    let more = two_k as i64 - k as i64;
+                    assert_eq!(
+                        k,
+                        two_k,
+                        "{} on {name}, {threads} threads: 4 more iterations allocated {more} times",
+                        a.name()
+                    );
+                }
             }
         });
     }

@@ -133,7 +133,8 @@ pub struct Emitter<'a> {
     materialize: BTreeSet<ExprId>,
     /// The materialized nodes bound now, with the loop variable that indexes their array and the array's name.
     arrays: HashMap<ExprId, (u32, proc_macro2::Ident)>,
-    /// `let mut aK = vec![0.0; n];` for each array, declared at the top of the function.
+    /// `let mut aK = scratch::zeros(n);` for each array (a buffer the runtime reuses from call to call),
+    /// declared at the top of the function.
     buffers: Vec<TokenStream>,
     /// Whether code is being emitted inside a parallel chunk (sizes and data are locals there).
     local: bool,
@@ -351,7 +352,8 @@ impl<'a> Emitter<'a> {
     fn array(&mut self, id: ExprId, k: u32) -> TokenStream {
         let buffer = format_ident!("a{}", self.buffers.len());
         let n = self.extent(self.dag.loop_var(k).extent);
-        self.buffers.push(quote!(let mut #buffer = vec![0.0; #n];));
+        let krate = self.krate;
+        self.buffers.push(quote!(let mut #buffer = #krate::scratch::zeros(#n);));
         let i = format_ident!("i{}", k);
         let stmts = self.in_loop(k, |s| {
             let (mut stmts, exprs) = s.block(&[id]);

@@ -33,6 +33,7 @@ pub mod parallel;
 pub mod plot;
 mod problem;
 pub mod report;
+pub mod scratch;
 mod trace;
 mod upper;
 mod xi;
