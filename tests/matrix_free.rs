@@ -320,7 +320,10 @@ fn a_final_residual_that_is_not_finite_is_a_fault_at_the_last_iteration() {
     let poison = counting.poisoned.clone();
     let itd = BgsOpt { outer_iters: 5, lower_step: Some(0.1), ..BgsOpt::itd(2) };
     // The products turn NaN once the last iteration is done (the progress observer hears of it first).
-    let result = itd.solve_observed(&counting, &x0, &y0, &mut |k, n| poison.set(k == n));
+    let result = itd.solve_observed(&counting, &x0, &y0, &mut |k, n| {
+        poison.set(k == n);
+        std::ops::ControlFlow::Continue(())
+    });
     match result {
         Err(SolveError::Fault { iteration, cause, run }) => {
             assert_eq!(iteration, 5);

@@ -228,11 +228,23 @@ fn an_observer_follows_a_run_every_64_iterations() {
     let (x0, y0) = p1.start();
     let mut seen = Vec::new();
     let itd = BgsOpt { lower_step: Some(0.2), outer_iters: 200, ..BgsOpt::itd(5) };
-    let observed = itd.solve_observed(&Slices(&p1), x0.as_slice(), y0.as_slice(), &mut |k, n| seen.push((k, n)));
+    let observed = itd.solve_observed(&Slices(&p1), x0.as_slice(), y0.as_slice(), &mut |k, n| {
+        seen.push((k, n));
+        std::ops::ControlFlow::Continue(())
+    });
     assert_eq!(seen, [(64, 200), (128, 200), (192, 200), (200, 200)]);
     // The observer does not change the run.
     let plain = itd.solve(&p1, &x0, &y0).unwrap();
     assert_eq!(observed.unwrap().x().as_slice(), plain.x().as_slice());
+    // An observer that breaks ends the run there: the run of 128 iterations, its last iterate recorded.
+    let stop =
+        |k: usize, _| if k == 128 { std::ops::ControlFlow::Break(()) } else { std::ops::ControlFlow::Continue(()) };
+    let stopped = itd.solve_observed(&Slices(&p1), x0.as_slice(), y0.as_slice(), &mut { stop }).unwrap();
+    let short = BgsOpt { outer_iters: 128, ..itd.clone() }.solve(&p1, &x0, &y0).unwrap();
+    assert_eq!(stopped.status, bilevel::Status::Stopped { iteration: 128 });
+    assert_eq!(stopped.last().iteration, 128);
+    assert_eq!(stopped.x().as_slice(), short.x().as_slice());
+    assert_eq!(stopped.last().bgs_residual, short.last().bgs_residual, "the final metrics of the stopped run");
 }
 
 /// The largest relative difference between two matrix-free problems in every method at `(x, y)` with

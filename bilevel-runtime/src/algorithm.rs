@@ -1,5 +1,7 @@
 //! The interface every algorithm offers.
 
+use std::ops::ControlFlow;
+
 use nalgebra::{DefaultAllocator, Dyn, OVector};
 
 use crate::dims::Alloc;
@@ -41,14 +43,17 @@ pub trait Algorithm {
     /// without native blocks ([`MatrixFreeProblem::has_blocks`]) the BGS residual is computed by LSQR at the start
     /// and at the final iterate only (NaN in between; see [`bgs_residual`](crate::metrics::bgs_residual)).
     fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
-        self.solve_observed(problem, x0, y0, &mut |_, _| {})
+        self.solve_observed(problem, x0, y0, &mut |_, _| ControlFlow::Continue(()))
     }
 
     /// [`Algorithm::solve_matrix_free`] with `observer(k, iters)` called every 64 iterations and after the last
-    /// (a progress bar, a log, a callback that stops watching); the run does not depend on it.
+    /// (a progress bar, a log, a deadline, a check for Ctrl-C). While it continues, the run does not depend on it;
+    /// when it breaks (`ControlFlow::Break(())`) after iteration `k < iters`, the run ends there with
+    /// [`Status::Stopped`](crate::Status::Stopped), iterate `k` recorded and the final metrics computed.
     ///
     /// ```
-    /// use bilevel_runtime::{Algorithm, BgsOpt};
+    /// use std::ops::ControlFlow;
+    /// use bilevel_runtime::{Algorithm, BgsOpt, Status};
     /// # use bilevel_runtime::{Bounds, Grad, Hess, Problem, Dense};
     /// # use bilevel_runtime::nalgebra::{Const, Matrix1, OVector, Vector1};
     /// # struct Q;
@@ -70,18 +75,28 @@ pub trait Algorithm {
     /// # }
     /// let mut seen = Vec::new();
     /// let itd = BgsOpt { lower_step: Some(0.5), upper_step: 0.5, outer_iters: 200, ..BgsOpt::itd(3) };
-    /// let run = itd.solve_observed(&Dense(Q), &[1.0], &[0.0], &mut |k, iters| seen.push((k, iters))).unwrap();
+    /// let mut watch = |k, iters| {
+    ///     seen.push((k, iters));
+    ///     ControlFlow::Continue(())
+    /// };
+    /// let run = itd.solve_observed(&Dense(Q), &[1.0], &[0.0], &mut watch).unwrap();
     /// assert_eq!(seen, [(64, 200), (128, 200), (192, 200), (200, 200)]);
     /// // Unrolled ITD stops where x + c (x − 1) = 0 with c = 1 − (1 − α)³ (the true optimum, c = 1, is x = ½).
     /// let c = 1.0 - 0.5f64.powi(3);
     /// assert!((run.x()[0] - c / (1.0 + c)).abs() < 1e-6);
+    ///
+    /// // An observer that stops the run after 128 iterations.
+    /// let mut enough = |k, _| if k >= 128 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) };
+    /// let stopped = itd.solve_observed(&Dense(Q), &[1.0], &[0.0], &mut enough).unwrap();
+    /// assert_eq!(stopped.status, Status::Stopped { iteration: 128 });
+    /// assert_eq!(stopped.last().iteration, 128);
     /// ```
     fn solve_observed<P: MatrixFreeProblem>(
         &self,
         problem: &P,
         x0: &[f64],
         y0: &[f64],
-        observer: &mut dyn FnMut(usize, usize),
+        observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> SolveResult<Dyn, Dyn>;
 }
 
@@ -105,7 +120,7 @@ pub(crate) trait Iterate: Clone {
         problem: &P,
         start: (&[f64], &[f64]),
         lower: LowerStep,
-        observer: &mut dyn FnMut(usize, usize),
+        observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> SolveResult<Dyn, Dyn>;
 }
 
@@ -123,7 +138,7 @@ impl<A: Iterate> Algorithm for A {
         problem: &P,
         x0: &[f64],
         y0: &[f64],
-        observer: &mut dyn FnMut(usize, usize),
+        observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> SolveResult<Dyn, Dyn> {
         with_lower_step((A::LOWER_STEP, self.lower_step()), (problem, x0, y0), |lower| {
             self.with_lower_step(lower.value).iterate(problem, (x0, y0), lower, observer)

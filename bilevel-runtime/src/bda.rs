@@ -1,5 +1,7 @@
 //! BDA, Bilevel Descent Aggregation (Liu et al., ICML 2020, eq. 10).
 
+use std::ops::ControlFlow;
+
 use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Iterate;
@@ -137,7 +139,7 @@ impl Iterate for Bda {
         problem: &P,
         (x0, y0): (&[f64], &[f64]),
         lower: LowerStep,
-        observer: &mut dyn FnMut(usize, usize),
+        observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, m) = problem.dims();

@@ -1,5 +1,7 @@
 //! BGS-Opt (Arbel & Mairal 2022, Algorithm 1): `itd`, `rhg`, `truncated-itd`, `corrected-itd` and `aid`.
 
+use std::ops::ControlFlow;
+
 use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Iterate;
@@ -193,7 +195,7 @@ impl Iterate for BgsOpt {
         problem: &P,
         (x0, y0): (&[f64], &[f64]),
         lower: LowerStep,
-        observer: &mut dyn FnMut(usize, usize),
+        observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, _) = problem.dims();

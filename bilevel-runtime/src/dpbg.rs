@@ -1,5 +1,7 @@
 //! DPBG, differentiable programming bilevel gradient (Bolte, Lê, Pauwels & Vaiter 2025, Algorithm DPBG).
 
+use std::ops::ControlFlow;
+
 use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Iterate;
@@ -109,7 +111,7 @@ impl Iterate for Dpbg {
         problem: &P,
         (x0, z0): (&[f64], &[f64]),
         lower: LowerStep,
-        observer: &mut dyn FnMut(usize, usize),
+        observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, m) = problem.dims();

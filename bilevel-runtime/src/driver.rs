@@ -1,6 +1,8 @@
 //! The outer loop every algorithm shares: records the metrics of each iterate, stops on faults and tolerances,
 //! and keeps everything computed before a fault.
 
+use std::ops::ControlFlow;
+
 use nalgebra::{DVector, DefaultAllocator, Dyn};
 
 use crate::dims::Alloc;
@@ -117,6 +119,8 @@ pub(crate) enum End {
     Converged(usize),
     /// This iteration produced a fault.
     Fault(usize, String),
+    /// The observer asked to stop after this iteration.
+    Stopped(usize),
 }
 
 impl End {
@@ -133,6 +137,7 @@ impl End {
         let run = |status| Run { status, trace, warnings, notes: Vec::new(), seconds };
         match self {
             End::Converged(iteration) => Ok(run(Status::Converged { iteration })),
+            End::Stopped(iteration) => Ok(run(Status::Stopped { iteration })),
             End::Fault(iteration, cause) => {
                 Err(SolveError::Fault { iteration, cause, run: Box::new(run(Status::MaxIterations)) })
             }
@@ -403,14 +408,15 @@ fn record<P: MatrixFreeProblem>(
 /// Runs `iters` iterations of `step` from `(x0, y0)` (x0 projected first; `extras0` are the start's extra
 /// metrics). `step(k, x, y, kept)` updates `x` and `y` in place from iteration `k − 1` to `k`; `kept` says whether
 /// the iterate's record is kept (so whether its extra metrics are wanted). `observer(k, iters)` is called every 64
-/// iterations and after the last. Iterations whose record is not kept allocate nothing here.
+/// iterations and after the last, before that iterate's record is made; when it breaks, the run ends there with
+/// [`Status::Stopped`] (that iterate recorded). Iterations whose record is not kept allocate nothing here.
 #[inline(always)]
 pub(crate) fn run<P: MatrixFreeProblem>(
     problem: &P,
     (x0, y0): (&[f64], &[f64]),
     schedule: Schedule,
     extras0: Vec<Extra>,
-    observer: &mut dyn FnMut(usize, usize),
+    observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     mut step: impl FnMut(usize, &mut [f64], &mut [f64], bool) -> Step,
 ) -> SolveResult<Dyn, Dyn> {
     let (n, m) = problem.dims();
@@ -460,7 +466,9 @@ pub(crate) fn run<P: MatrixFreeProblem>(
                 norm(&gy) < tol
             }
         });
-        if kept || converged {
+        // The observer hears of iteration k before its record is made; breaking ends the run with it recorded.
+        let stopped = (k.is_multiple_of(64) || k == iters) && observer(k, iters).is_break() && k < iters;
+        if kept || converged || stopped {
             clock.pause();
             let moved = s.moved;
             let mut rec = record(problem, (&x, &y), (k, s), metrics.full(), (&mut gx, &mut gy));
@@ -472,18 +480,15 @@ pub(crate) fn run<P: MatrixFreeProblem>(
             if matches!(end, Some(End::Fault(..))) {
                 previous(&mut trace, &mut clock, (&px, &py), k, last_dir);
             }
-            if let Some(end) = end {
+            if let Some(end) = end.or(stopped.then_some(End::Stopped(k))) {
                 let end = match (finish(problem, &mut trace), end) {
-                    (Err(fault), End::Converged(_)) => fault,
+                    (Err(fault), End::Converged(_) | End::Stopped(_)) => fault,
                     (_, end) => end,
                 };
                 return end.outcome(trace, clock.seconds, warnings);
             }
         }
         last_dir = dir_norm;
-        if k.is_multiple_of(64) || k == iters {
-            observer(k, iters);
-        }
     }
     if let Err(fault) = finish(problem, &mut trace) {
         return fault.outcome(trace, clock.seconds, warnings);

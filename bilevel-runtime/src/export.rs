@@ -49,6 +49,7 @@ where
         let status = match self.status {
             Status::MaxIterations => json::string("max-iterations"),
             Status::Converged { iteration } => json::object(&[("converged", iteration.to_string())]),
+            Status::Stopped { iteration } => json::object(&[("stopped", iteration.to_string())]),
         };
         let records: Vec<String> = self.trace.iter().map(record_json).collect();
         json::object(&[

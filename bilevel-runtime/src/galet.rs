@@ -1,5 +1,7 @@
 //! GALET (Xiao, Lu & Chen, NeurIPS 2023, Algorithm 1): alternating steps on y, the shadow implicit gradient w, and x.
 
+use std::ops::ControlFlow;
+
 use nalgebra::{DefaultAllocator, Dyn};
 
 use crate::algorithm::Iterate;
@@ -140,7 +142,7 @@ impl Iterate for Galet {
         problem: &P,
         (x0, y0): (&[f64], &[f64]),
         lower: LowerStep,
-        observer: &mut dyn FnMut(usize, usize),
+        observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> SolveResult<Dyn, Dyn> {
         self.check()?;
         let (n, m) = problem.dims();

@@ -1,5 +1,7 @@
 //! [`Method`]: any of the algorithms, chosen at run time.
 
+use std::ops::ControlFlow;
+
 use nalgebra::Dyn;
 
 use crate::algorithm::Algorithm;
@@ -96,7 +98,7 @@ impl Algorithm for Method {
         problem: &P,
         x0: &[f64],
         y0: &[f64],
-        observer: &mut dyn FnMut(usize, usize),
+        observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> SolveResult<Dyn, Dyn> {
         each!(self, a => a.solve_observed(problem, x0, y0, observer))
     }

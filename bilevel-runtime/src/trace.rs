@@ -71,6 +71,12 @@ pub enum Status {
         /// The iteration at which the tolerance was met.
         iteration: usize,
     },
+    /// The run's observer asked to stop after this iteration (see
+    /// [`Algorithm::solve_observed`](crate::Algorithm::solve_observed)); the trace ends with it.
+    Stopped {
+        /// The last iteration done.
+        iteration: usize,
+    },
 }
 
 /// The outcome of a run: the final point, why it stopped, and the full trace.

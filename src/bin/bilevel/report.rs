@@ -73,6 +73,7 @@ pub fn report(
         (Some(_), _) => ("diverged", last.iteration),
         (None, Status::Converged { iteration }) => ("converged", iteration),
         (None, Status::MaxIterations) => ("max_iterations", last.iteration),
+        (None, Status::Stopped { iteration }) => ("stopped", iteration),
     };
     Report {
         problem: problem.to_string(),

@@ -7,6 +7,7 @@ use bilevel::{Algorithm, Method, Run, SolveError};
 use bilevel_dsl::Model;
 use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
 use std::io::IsTerminal;
+use std::ops::ControlFlow;
 use std::time::Instant;
 
 use crate::args::ProblemArgs;
@@ -71,7 +72,7 @@ pub fn run(method: &Method, problem: &Evaluator, (x0, y0): (&[f64], &[f64])) -> 
 
 /// An observer for a run that shows a progress bar on stderr once the run has taken a second, if stderr is a
 /// terminal (nothing otherwise); the bar is cleared when the observer is dropped after the run.
-fn progress_bar(label: &str) -> impl FnMut(usize, usize) {
+fn progress_bar(label: &str) -> impl FnMut(usize, usize) -> ControlFlow<()> {
     let (terminal, started, label) = (std::io::stderr().is_terminal(), Instant::now(), label.to_string());
     let mut bar: Option<ProgressBar> = None;
     move |k, iters| {
@@ -84,5 +85,6 @@ fn progress_bar(label: &str) -> impl FnMut(usize, usize) {
         if let Some(b) = &bar {
             b.set_position(k as u64);
         }
+        ControlFlow::Continue(())
     }
 }
