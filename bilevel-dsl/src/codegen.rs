@@ -3,10 +3,9 @@
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
 
-use crate::ast::Span;
 use crate::dag::{Dag, ExprId};
 use crate::diag::Diagnostic;
-use crate::diff::{self, derivatives, Derivatives};
+use crate::diff::{self, differentiate, Derivatives};
 use crate::emit::{number, Emitter};
 use crate::model::Model;
 
@@ -97,28 +96,6 @@ pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagn
             }
         }
     })
-}
-
-/// The derivatives of both objectives, or an error at the objective whose derivatives took the DAG past
-/// [`diff::MAX_NODES`] (differentiation stops growing the DAG there, so the first one over is the one to blame).
-pub fn differentiate(model: &Model, dag: &mut Dag) -> Result<(Derivatives, Derivatives), Diagnostic> {
-    let dims = (model.x.dim, model.y.dim);
-    let (upper_span, lower_span) = &model.objective_spans;
-    let too_large = |dag: &Dag, span: &Span| {
-        let msg = format!("the derivatives of this objective take more than {} expression nodes", dag.node_limit());
-        let hint = "straight-line code holds every Hessian entry (a dense `real[k]` has k² of them); declare large \
-                    arrays as `data` with `dim` sizes, whose derivatives are matrix-free products";
-        Diagnostic::new(span.clone(), msg).hint(hint)
-    };
-    let upper = derivatives(dag, dims, model.upper);
-    if diff::too_large(dag) {
-        return Err(too_large(dag, upper_span));
-    }
-    let lower = derivatives(dag, dims, model.lower);
-    if diff::too_large(dag) {
-        return Err(too_large(dag, lower_span));
-    }
-    Ok((upper, lower))
 }
 
 /// The most variables (`n + m`) of a problem whose vectors and matrices are fixed-size, on the stack. The dense

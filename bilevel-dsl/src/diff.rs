@@ -3,7 +3,10 @@
 
 use std::collections::HashMap;
 
+use crate::ast::Span;
 use crate::dag::{Array, Dag, ExprId, Func, Node};
+use crate::diag::Diagnostic;
+use crate::model::Model;
 
 /// One objective of a problem without data and the derivative nodes the `Problem` methods return, all in one DAG
 /// (what the code generator writes out and the tape evaluator runs).
@@ -261,4 +264,49 @@ fn second_derivatives(dag: &mut Dag, g: ExprId, position: &HashMap<ExprId, usize
         .filter_map(|(node, d)| Some((*position.get(&node)?, d)))
         .filter(|&(_, d)| dag.as_const(d) != Some(0.0))
         .collect()
+}
+
+/// `(element, ∂f/∂element)` for every variable element (`At(X | Y, ..)` node) `f` reads whose derivative is not
+/// the constant 0: the gradient of a problem with data, by element.
+pub fn element_adjoints(dag: &mut Dag, f: ExprId) -> Vec<(ExprId, ExprId)> {
+    let adj = adjoints(dag, f);
+    let reach = dag.reachable(&[f]);
+    (0..reach.len())
+        .map(ExprId::from_index)
+        .filter(|id| reach[id.index()] && matches!(dag.node(*id), Node::At(Array::X | Array::Y, ..)))
+        .filter_map(|id| adj.get(&id).map(|a| (id, *a)))
+        .filter(|(_, a)| dag.as_const(*a) != Some(0.0))
+        .collect()
+}
+
+/// The directional derivatives of `adjoints` along a direction in `x` (`dir = DirX`) or `y` (`DirY`): forward
+/// over reverse, the Hessian–vector products by element.
+pub fn hvp_tangents(dag: &mut Dag, adjoints: &[ExprId], dir: Array) -> Vec<ExprId> {
+    let seeded = if dir == Array::DirX { Array::X } else { Array::Y };
+    tangent(dag, adjoints, |dag, node| match node {
+        Node::At(a, r, c) if a == seeded => Some(dag.insert(Node::At(dir, r, c))),
+        _ => None,
+    })
+}
+
+/// The derivatives of both objectives, or an error at the objective whose derivatives took the DAG past
+/// [`MAX_NODES`] (differentiation stops growing the DAG there, so the first one over is the one to blame).
+pub fn differentiate(model: &Model, dag: &mut Dag) -> Result<(Derivatives, Derivatives), Diagnostic> {
+    let dims = (model.x.dim, model.y.dim);
+    let (upper_span, lower_span) = &model.objective_spans;
+    let error = |dag: &Dag, span: &Span| {
+        let msg = format!("the derivatives of this objective take more than {} expression nodes", dag.node_limit());
+        let hint = "straight-line code holds every Hessian entry (a dense `real[k]` has k² of them); declare large \
+                    arrays as `data` with `dim` sizes, whose derivatives are matrix-free products";
+        Diagnostic::new(span.clone(), msg).hint(hint)
+    };
+    let upper = derivatives(dag, dims, model.upper);
+    if too_large(dag) {
+        return Err(error(dag, upper_span));
+    }
+    let lower = derivatives(dag, dims, model.lower);
+    if too_large(dag) {
+        return Err(error(dag, lower_span));
+    }
+    Ok((upper, lower))
 }

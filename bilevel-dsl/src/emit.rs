@@ -17,27 +17,7 @@ use quote::{format_ident, quote};
 
 use crate::dag::{Array, Cmp, Dag, ExprId, Extent, Func, Node};
 use crate::model::Model;
-
-/// A statement of a function whose results are arrays: an accumulation, or a loop of statements.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Item {
-    /// `place += value;` or `place -= value;`.
-    Acc {
-        /// What is written.
-        place: Place,
-        /// `-` when false.
-        positive: bool,
-        /// What is added.
-        value: ExprId,
-    },
-    /// `for i in 0..n { items }` over loop variable `var`.
-    Loop {
-        /// The loop variable.
-        var: u32,
-        /// The statements of the body.
-        items: Vec<Item>,
-    },
-}
+use crate::program::{Item, Place};
 
 /// What a value is a multiple of, for reading a sparse data item along the stored entries of a row.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -66,35 +46,6 @@ impl Factor {
             (Factor::Zero, f) | (f, Factor::Zero) => f,
             (Factor::Entry(a), Factor::Entry(b)) if a == b => Factor::Entry(a),
             _ => Factor::None,
-        }
-    }
-}
-
-/// What an accumulation writes.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Place {
-    /// A local `f64` variable.
-    Scalar(&'static str),
-    /// An element of an output slice laid out like the variable `array` (`X` or `Y`): `target[row]`, or
-    /// `target[row * cols + col]` for a matrix variable.
-    At {
-        /// The output slice.
-        target: &'static str,
-        /// The variable whose layout it has.
-        array: Array,
-        /// The row index (an `Idx` or `Const` node).
-        row: ExprId,
-        /// The column index of a matrix variable.
-        col: Option<ExprId>,
-    },
-}
-
-impl Item {
-    /// Every value the item (and the items inside it) accumulates.
-    pub fn values(&self, out: &mut Vec<ExprId>) {
-        match self {
-            Item::Acc { value, .. } => out.push(*value),
-            Item::Loop { items, .. } => items.iter().for_each(|i| i.values(out)),
         }
     }
 }

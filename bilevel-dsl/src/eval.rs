@@ -4,9 +4,8 @@
 use std::collections::HashMap;
 
 use crate::dag::{Array, Dag, ExprId, Extent, Node};
-use crate::emit::{Item, Place};
 use crate::model::Model;
-use crate::products::Program;
+use crate::program::{Item, Place, Program};
 
 /// The values of `roots` at `(x, y)` with the given parameter values (conditions evaluate to 1 or 0), for a
 /// problem without data (nodes of loops and arrays evaluate to NaN here).

@@ -7,7 +7,8 @@
 //! | parse (pest grammar) | [`parse`] | [`ast::Problem`] with byte spans |
 //! | check and expand to scalars | [`check`] | [`model::Model`]: a hash-consed [`dag::Dag`] and the objectives |
 //! | differentiate | [`diff`] | gradient and Hessian-block nodes in the same DAG |
-//! | generate Rust | [`codegen`], [`emit`] | a struct implementing `bilevel::Problem` |
+//! | (problems with data) build the loops | [`program`] | each derivative method as a [`program::Program`] |
+//! | generate Rust | [`codegen`] (fixed size), [`products`] (data loops), both through [`emit`] | a struct implementing `bilevel::Problem` or `bilevel::MatrixFreeProblem` |
 //! | or evaluate | [`eval`] | numbers, without compiling |
 //!
 //! Nothing here needs a procedural-macro context: [`expand`] takes and returns `proc_macro2::TokenStream`, so the
@@ -27,6 +28,7 @@ pub mod math;
 pub mod model;
 pub mod parse;
 pub mod products;
+pub mod program;
 pub mod tokens;
 
 pub use diag::Diagnostic;

@@ -14,9 +14,8 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::dag::{Array, Cmp, Dag, ExprId, Func, Node};
-use crate::diff::{derivatives, Block};
+use crate::diff::{derivatives, element_adjoints, hvp_tangents, Block};
 use crate::model::Model;
-use crate::products::{element_adjoints, hvp_tangents};
 
 /// The derivation of a problem: for a problem without data, `F`, `G`, their gradients and Hessian blocks in `y`
 /// (structural zeros left out); for a problem with data, `F`, `G`, the gradient of each element and the

@@ -6,7 +6,8 @@
 
 use bilevel_dsl::eval::{Loops, Outputs, Point};
 use bilevel_dsl::model::Model;
-use bilevel_dsl::products::{self, Program};
+use bilevel_dsl::products;
+use bilevel_dsl::program::{self, Program};
 
 /// A linear congruential generator: deterministic choices and numbers.
 struct Rng(u64);
@@ -220,7 +221,7 @@ fn check(text: &str, case: usize, rng: &mut Rng, m: usize) {
     let krate: proc_macro2::TokenStream = "::bilevel".parse().unwrap();
     syn::parse2::<syn::File>(products::generate(&model, &krate))
         .unwrap_or_else(|e| panic!("case {case}: generated code does not parse: {e}\n{text}"));
-    let p = products::programs(&model);
+    let p = program::programs(&model);
     let (x_data, t_data) = (rng.numbers(N * P), rng.numbers(N));
     let labels: Vec<f64> = (0..N * C).map(|k| if k % C == k / C % C { 1.0 } else { 0.0 }).collect();
     let data: [(&[f64], usize); 3] = [(&x_data, P), (&t_data, 1), (&labels, C)];

@@ -2,8 +2,8 @@
 //! tapes ([`super::loops`]) over data attached at run time, behind [`MatrixFreeProblem`].
 
 use bilevel_dsl::dag::Extent;
-use bilevel_dsl::emit::{Item, Place};
-use bilevel_dsl::products::{programs, Program};
+use bilevel_dsl::program::{programs, Program};
+use bilevel_dsl::program::{Item, Place};
 use bilevel_dsl::Model;
 use bilevel_runtime::data::Array as DataArray;
 use bilevel_runtime::nalgebra::{DVector, Dyn};

@@ -4,8 +4,7 @@
 //! of the generated code: one pass over the samples per program.
 
 use bilevel_dsl::dag::{Array, Dag, ExprId, Extent, Node};
-use bilevel_dsl::emit::{Item, Place};
-use bilevel_dsl::products::Program;
+use bilevel_dsl::program::{Item, Place, Program};
 use std::collections::{HashMap, HashSet};
 
 use super::scalar::{binary, scalar, truth, unary, Binary, Scalar, Unary};

@@ -33,8 +33,8 @@ mod slices;
 pub use data::DataTapeProblem;
 pub use slices::Slices;
 
-use bilevel_dsl::codegen::differentiate;
 use bilevel_dsl::dag::{Array, Dag, ExprId, Node};
+use bilevel_dsl::diff::differentiate;
 use bilevel_dsl::diff::{Block, Derivatives};
 use bilevel_dsl::{Diagnostic, Model};
 use bilevel_runtime::nalgebra::{DMatrix, DVector, Dyn};

@@ -33,7 +33,7 @@ pub fn check(file: &Path) -> Result<(Model, Option<String>), Failure> {
     let (model, text) = problem(file)?;
     let name = file.display().to_string();
     if !model.has_data() {
-        bilevel_dsl::codegen::differentiate(&model, &mut model.dag.clone())
+        bilevel_dsl::diff::differentiate(&model, &mut model.dag.clone())
             .map_err(|e| Failure::Input(diagnostics(&name, &text, &[e])))?;
     }
     let note = bilevel_dsl::generate(&model, &"::bilevel".parse().expect("a path"))
