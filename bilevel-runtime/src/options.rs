@@ -51,7 +51,7 @@ const XI_SOLVERS: &[&str] = &["pinv", "adaptive-pinv", "z-cg", "gd", "cg", "lsqr
 const UPPER_OPTIMIZERS: &[&str] = &["gradient", "momentum", "adam"];
 
 /// Every option, described once.
-pub const OPTIONS: [Opt; 18] = [
+pub const OPTIONS: [Opt; 20] = [
     Opt { name: "iters", kind: Kind::Count, doc: "outer iterations (K; L for BDA)" },
     Opt {
         name: "inner",
@@ -75,6 +75,8 @@ pub const OPTIONS: [Opt; 18] = [
         doc: "how the hypergradient becomes the upper step: gradient, momentum (β = 0.9) or adam (BGS-Opt, BDA, GALET)",
     },
     Opt { name: "beta", kind: Kind::Number, doc: "the momentum β of the upper optimizer (Adam's β1)" },
+    Opt { name: "beta2", kind: Kind::Number, doc: "Adam's β2, the decay of its squared gradients (0.999)" },
+    Opt { name: "eps", kind: Kind::Number, doc: "Adam's ε, added to the root of its squared gradients (1e-8)" },
     Opt {
         name: "cold",
         kind: Kind::Flag,
@@ -179,6 +181,17 @@ struct Field<A> {
     set: fn(&mut A, &str) -> Result<(), String>,
 }
 
+/// The option `$name` (`beta`, `beta2` or `eps`) of an algorithm's `upper_optimizer` field.
+macro_rules! upper {
+    ($name:literal) => {
+        Field {
+            name: $name,
+            get: |a| optimizer_setting(&a.upper_optimizer, $name),
+            set: |a, v| set_optimizer_setting(&mut a.upper_optimizer, $name, v),
+        }
+    };
+}
+
 /// The table of an algorithm whose field `$f` is the option `$name`, read and parsed by `$kind`.
 macro_rules! field {
     ($name:literal, $kind:ident, $($f:ident).+) => {
@@ -203,7 +216,9 @@ const BGS: &[Field<BgsOpt>] = &[
     field!("lower-step", step, lower_step),
     field!("upper-step", number, upper_step),
     field!("upper-optimizer", optimizer, upper_optimizer),
-    Field { name: "beta", get: |a| beta(&a.upper_optimizer), set: |a, v| set_beta(&mut a.upper_optimizer, v) },
+    upper!("beta"),
+    upper!("beta2"),
+    upper!("eps"),
     Field {
         name: "cold",
         get: |a| Some((!a.warm).to_string()),
@@ -226,7 +241,9 @@ const BDA: &[Field<Bda>] = &[
     field!("lower-step", step, lower_inner_step),
     field!("upper-step", number, upper_step),
     field!("upper-optimizer", optimizer, upper_optimizer),
-    Field { name: "beta", get: |a| beta(&a.upper_optimizer), set: |a, v| set_beta(&mut a.upper_optimizer, v) },
+    upper!("beta"),
+    upper!("beta2"),
+    upper!("eps"),
     field!("su", number, upper_inner_step),
     field!("mu", number, mu),
     field!("tol", tolerance, stop.tol),
@@ -238,7 +255,9 @@ const GALET: &[Field<Galet>] = &[
     field!("lower-step", step, lower_step),
     field!("upper-step", number, upper_step),
     field!("upper-optimizer", optimizer, upper_optimizer),
-    Field { name: "beta", get: |a| beta(&a.upper_optimizer), set: |a, v| set_beta(&mut a.upper_optimizer, v) },
+    upper!("beta"),
+    upper!("beta2"),
+    upper!("eps"),
     field!("xi-iters", count, w_iters),
     field!("xi-step", number, w_step),
     Field {
@@ -434,25 +453,39 @@ fn set_xi(a: &mut BgsOpt, name: &str, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The upper optimizer's `β` (Adam's `β1`), if it has one.
-fn beta(rule: &UpperOptimizer) -> Option<String> {
-    match *rule {
-        UpperOptimizer::Gradient => None,
-        UpperOptimizer::Momentum { beta } | UpperOptimizer::Adam { beta1: beta, .. } => Some(beta.to_string()),
+/// The upper optimizer's setting `name` (`beta`: the momentum's β or Adam's β1; `beta2`, `eps`: Adam's), if it
+/// has it.
+fn optimizer_setting(rule: &UpperOptimizer, name: &str) -> Option<String> {
+    match (name, *rule) {
+        ("beta", UpperOptimizer::Momentum { beta } | UpperOptimizer::Adam { beta1: beta, .. }) => {
+            Some(beta.to_string())
+        }
+        ("beta2", UpperOptimizer::Adam { beta2, .. }) => Some(beta2.to_string()),
+        ("eps", UpperOptimizer::Adam { eps, .. }) => Some(eps.to_string()),
+        _ => None,
     }
 }
 
-/// Sets the upper optimizer's `β` (Adam's `β1`).
-fn set_beta(rule: &mut UpperOptimizer, value: &str) -> Result<(), String> {
-    match rule {
-        UpperOptimizer::Gradient => {
-            Err("the plain gradient step has no β: give --upper-optimizer momentum or adam".into())
+/// Sets the upper optimizer's setting `name` (see [`optimizer_setting`]).
+fn set_optimizer_setting(rule: &mut UpperOptimizer, name: &str, value: &str) -> Result<(), String> {
+    match (name, rule) {
+        ("beta", UpperOptimizer::Momentum { beta } | UpperOptimizer::Adam { beta1: beta, .. }) => {
+            *beta = parse::number(value)?
         }
-        UpperOptimizer::Momentum { beta } | UpperOptimizer::Adam { beta1: beta, .. } => {
-            *beta = parse::number(value)?;
-            Ok(())
+        ("beta2", UpperOptimizer::Adam { beta2, .. }) => *beta2 = parse::number(value)?,
+        ("eps", UpperOptimizer::Adam { eps, .. }) => *eps = parse::number(value)?,
+        ("beta", UpperOptimizer::Gradient) => {
+            return Err("the plain gradient step has no β: give --upper-optimizer momentum or adam".into())
+        }
+        (_, rule) => {
+            let what = match rule {
+                UpperOptimizer::Gradient => "the plain gradient step".to_string(),
+                other => other.describe(),
+            };
+            return Err(format!("{what} has no --{name}: it is Adam's (--upper-optimizer adam)"));
         }
     }
+    Ok(())
 }
 
 /// Values as the options show them.
@@ -590,6 +623,20 @@ mod tests {
         let pinv = Method::from_options("corrected-itd", &[("rtol", "1e-6"), ("xi", "adaptive-pinv")]).unwrap();
         let Method::Bgs(BgsOpt { correction: Some(xi), .. }) = pinv else { panic!() };
         assert_eq!(xi, XiSolver::AdaptivePinv { rtol: 1e-6, kappa: 10.0 });
+    }
+
+    #[test]
+    fn adams_constants_are_options_and_only_adams() {
+        let adam =
+            Method::from_options("bda", &[("upper-optimizer", "adam"), ("beta2", "0.99"), ("eps", "1e-6")]).unwrap();
+        let Method::Bda(Bda { upper_optimizer, .. }) = adam else { panic!("bda") };
+        assert_eq!(upper_optimizer, UpperOptimizer::Adam { beta1: 0.9, beta2: 0.99, eps: 1e-6 });
+        let shown = adam.options();
+        assert!(shown.contains(&("beta2", "0.99".into())) && shown.contains(&("eps", "0.000001".into())), "{shown:?}");
+        let momentum = Method::from_options("itd", &[("upper-optimizer", "momentum"), ("eps", "1e-6")]);
+        let why = momentum.unwrap_err().to_string();
+        assert!(why.contains("momentum β=0.9 has no --eps: it is Adam's"), "{why}");
+        assert!(!Method::from_options("galet", &[]).unwrap().options().iter().any(|(n, _)| *n == "beta2"));
     }
 
     #[test]
