@@ -2,7 +2,7 @@
 //! closed form and computed by forward-mode automatic differentiation (num-dual's hyper-dual numbers), in the same
 //! run: `lower_hess` (G, ∇x G, ∇y G, H = ∇²yy G, B = ∇²xy G) and `upper_grad` (F, ∇x F, ∇y F) of P1–P3, and
 //! `lower_hess` of a separable problem with m = n = 48 (a diagonal H in a dense 48 × 48 result; the largest that keeps
-//! fixed sizes, `bilevel_dsl::codegen::MAX_STACK_VARIABLES`).
+//! fixed sizes, `bilevel_dsl::fixed_size::MAX_STACK_VARIABLES`).
 //!
 //! num-dual differentiates `G(z)` over `z = (x, y)` and the blocks are read off its `(n + m)²` Hessian: the way a
 //! user of an autodiff library gets the same outputs. Before timing, the bench checks that the three agree (1e-12).

@@ -49,7 +49,8 @@ fn products_of(name: &str) -> String {
     let text = std::fs::read_to_string(path).expect("the problem file exists");
     let model = bilevel_dsl::compile(&text).expect("the problem is valid");
     let krate: TokenStream = "::bilevel".parse().expect("a path");
-    let file = syn::parse2(bilevel_dsl::products::generate(&model, &krate)).expect("the generated code is valid Rust");
+    let file =
+        syn::parse2(bilevel_dsl::data_loops::generate(&model, &krate)).expect("the generated code is valid Rust");
     prettyplease::unparse(&file)
 }
 
@@ -93,7 +94,7 @@ fn loops_nest_no_deeper_than_the_problem_indices() {
         let text = std::fs::read_to_string(format!("{}/tests/bl/{name}.bl", env!("CARGO_MANIFEST_DIR"))).unwrap();
         let model = bilevel_dsl::compile(&text).expect("the problem is valid");
         let krate: TokenStream = "::bilevel".parse().expect("a path");
-        let file: syn::File = syn::parse2(bilevel_dsl::products::generate(&model, &krate)).expect("valid Rust");
+        let file: syn::File = syn::parse2(bilevel_dsl::data_loops::generate(&model, &krate)).expect("valid Rust");
         let methods = file.items.iter().filter_map(|item| match item {
             syn::Item::Impl(i) if i.trait_.is_some() => Some(&i.items),
             _ => None,

@@ -139,7 +139,7 @@ fn a_matrix_variable_times_sparse_rows_gives_what_dense_rows_give() {
 /// The generated products of a problem text.
 fn generated(text: &str) -> String {
     let model = bilevel_dsl::compile(text).expect("the problem is valid");
-    bilevel_dsl::products::generate(&model, &quote::quote!(::bilevel)).to_string()
+    bilevel_dsl::data_loops::generate(&model, &quote::quote!(::bilevel)).to_string()
 }
 
 #[test]

@@ -9,7 +9,7 @@ use crate::ast::ItemKind;
 use crate::diag::Diagnostic;
 use crate::model::Model;
 use crate::tokens::SourceText;
-use crate::{codegen, compile, products};
+use crate::{compile, data_loops, fixed_size};
 
 /// The most generated code a problem may have, in bytes of Rust tokens (unformatted). Measured on two cores: a
 /// dense Hessian of `real[256]` is 3.2 MB and compiles in 33 s with 1.8 GB (debug); the limit keeps every
@@ -20,7 +20,7 @@ pub const MAX_CODE_BYTES: usize = 4 << 20;
 /// code and dense blocks otherwise. An error when the code would be too large to compile ([`MAX_CODE_BYTES`](crate::MAX_CODE_BYTES),
 /// [`diff::MAX_NODES`](crate::diff::MAX_NODES)).
 pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagnostic> {
-    let code = if model.has_data() { products::generate(model, krate) } else { codegen::generate(model, krate)? };
+    let code = if model.has_data() { data_loops::generate(model, krate) } else { fixed_size::generate(model, krate)? };
     let bytes = code.to_string().len();
     if bytes > MAX_CODE_BYTES {
         let mb = |b: usize| b as f64 / f64::from(1 << 20);

@@ -8,7 +8,7 @@
 //! | check and expand to scalars | [`check`] | [`model::Model`]: a hash-consed [`dag::Dag`] and the objectives |
 //! | differentiate | [`diff`] | gradient and Hessian-block nodes in the same DAG |
 //! | (problems with data) build the loops | [`program`] | each derivative method as a [`program::Program`] |
-//! | generate Rust | [`codegen`] (fixed size), [`products`] (data loops), both through [`emit`] | a struct implementing `bilevel::Problem` or `bilevel::MatrixFreeProblem` |
+//! | generate Rust | [`fixed_size`] (no data: straight-line code), [`data_loops`] (loops over data), both through [`emit`] | a struct implementing `bilevel::Problem` or `bilevel::MatrixFreeProblem` |
 //! | or evaluate | [`eval`] | numbers, without compiling |
 //!
 //! Nothing here needs a procedural-macro context: [`expand`] takes and returns `proc_macro2::TokenStream`, so the
@@ -17,17 +17,17 @@
 
 pub mod ast;
 pub mod check;
-pub mod codegen;
 pub mod dag;
+pub mod data_loops;
 pub mod diag;
 pub mod diff;
 pub mod emit;
 pub mod eval;
 mod expand;
+pub mod fixed_size;
 pub mod math;
 pub mod model;
 pub mod parse;
-pub mod products;
 pub mod program;
 pub mod tokens;
 

@@ -1,5 +1,5 @@
 //! The data path's intermediate representation, shared by the code generator for problems with data
-//! ([`crate::products`]) and the evaluator that runs it without compiling ([`crate::eval`], the tool's loop tapes):
+//! ([`crate::data_loops`]) and the evaluator that runs it without compiling ([`crate::eval`], the tool's loop tapes):
 //! each derivative method as a [`Program`], accumulations ([`Item`]s) into `value` and the output slices, in
 //! loops over the data, on nodes of the problem's DAG with the derivative nodes added.
 //!

@@ -220,7 +220,7 @@ fn a_separable_problem_has_blocks_and_code_linear_in_its_size() {
     // Generated code grows like m: 4× the variables, 4× the text (within 10 %).
     let size = |m: usize| {
         let model = compile(&separable(m)).unwrap();
-        bilevel_dsl::codegen::generate(&model, &"::bilevel".parse().unwrap()).unwrap().to_string().len() as f64
+        bilevel_dsl::fixed_size::generate(&model, &"::bilevel".parse().unwrap()).unwrap().to_string().len() as f64
     };
     let ratio = size(256) / size(64);
     assert!((3.6..=4.4).contains(&ratio), "generated code grows {ratio}× from m = 64 to 256");
@@ -244,7 +244,7 @@ fn the_xx_block_costs_what_the_x_gradient_costs() {
     };
     let size = |n: usize| {
         let model = compile(&text(n)).unwrap();
-        bilevel_dsl::codegen::generate(&model, &"::bilevel".parse().unwrap()).unwrap().to_string().len() as f64
+        bilevel_dsl::fixed_size::generate(&model, &"::bilevel".parse().unwrap()).unwrap().to_string().len() as f64
     };
     let ratio = size(1024) / size(256);
     assert!((3.6..=4.4).contains(&ratio), "generated code grows {ratio}× from n = 256 to 1024");
@@ -302,7 +302,7 @@ fn the_code_of_a_long_else_if_chain_nests_a_bounded_number_of_blocks() {
     // past a depth the selects become flat `let`s.
     let depth = |k: usize| {
         let model = compile(&else_if_chain(k)).unwrap();
-        nesting(bilevel_dsl::codegen::generate(&model, &"::bilevel".parse().unwrap()).unwrap())
+        nesting(bilevel_dsl::fixed_size::generate(&model, &"::bilevel".parse().unwrap()).unwrap())
     };
     let (short, long) = (depth(60), depth(240));
     assert_eq!(short, long, "the nesting does not grow with the chain");

@@ -99,7 +99,7 @@ fn too_deep_or_too_long_expressions_are_errors_not_crashes() {
         format!("x{}", "^x".repeat(2000)),
     ] {
         let model = compile(&with_objective(&upper)).expect("within the limits");
-        assert!(!bilevel_dsl::codegen::generate(&model, &quote::quote!(::bilevel)).unwrap().is_empty());
+        assert!(!bilevel_dsl::fixed_size::generate(&model, &quote::quote!(::bilevel)).unwrap().is_empty());
     }
 }
 

@@ -4,9 +4,9 @@
 //! generated loop programs: each gradient against central differences of the value, each Hessian–vector
 //! product against central differences of the gradient. The generated Rust of each is also parsed.
 
+use bilevel_dsl::data_loops;
 use bilevel_dsl::eval::{Loops, Outputs, Point};
 use bilevel_dsl::model::Model;
-use bilevel_dsl::products;
 use bilevel_dsl::program::{self, Program};
 
 /// A linear congruential generator: deterministic choices and numbers.
@@ -219,7 +219,7 @@ fn random_multi_class_objectives_have_consistent_gradients_and_products() {
 fn check(text: &str, case: usize, rng: &mut Rng, m: usize) {
     let model = bilevel_dsl::compile(text).unwrap_or_else(|e| panic!("case {case}: {e:?}\n{text}"));
     let krate: proc_macro2::TokenStream = "::bilevel".parse().unwrap();
-    syn::parse2::<syn::File>(products::generate(&model, &krate))
+    syn::parse2::<syn::File>(data_loops::generate(&model, &krate))
         .unwrap_or_else(|e| panic!("case {case}: generated code does not parse: {e}\n{text}"));
     let p = program::programs(&model);
     let (x_data, t_data) = (rng.numbers(N * P), rng.numbers(N));

@@ -1,4 +1,4 @@
-//! Problems with data evaluated from their text: the derivative programs of `bilevel_dsl::products` as loop
+//! Problems with data evaluated from their text: the derivative programs of `bilevel_dsl::data_loops` as loop
 //! tapes ([`super::loops`]) over data attached at run time, behind [`MatrixFreeProblem`].
 
 use bilevel_dsl::dag::Extent;

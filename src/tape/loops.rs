@@ -1,4 +1,4 @@
-//! Tapes with loops: the derivative programs of a problem with data (`bilevel_dsl::products`) compiled to nested
+//! Tapes with loops: the derivative programs of a problem with data (`bilevel_dsl::data_loops`) compiled to nested
 //! blocks of instructions. Each node is computed in the outermost loop where all its loop variables are bound
 //! (a node that does not depend on a loop's variable is computed once, before the loop), so the work is the work
 //! of the generated code: one pass over the samples per program.

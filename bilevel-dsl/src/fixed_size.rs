@@ -1,4 +1,5 @@
-//! Code generation: the struct of a problem and its implementation of the runtime's `Problem` trait.
+//! The back end for problems without data: the struct of a problem and its implementation of the runtime's
+//! `Problem` trait, every derivative as fixed-size straight-line code.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};

@@ -1,4 +1,4 @@
-//! Code generation for problems with data: the struct that holds the data, its `new`, and the
+//! The back end for problems with data: the struct that holds the data, its `new`, and the
 //! `MatrixFreeProblem` implementation whose methods are loops over the data.
 //!
 //! The derivatives are exact and symbolic, on the same DAG as the objectives:
@@ -18,9 +18,9 @@ use std::collections::BTreeSet;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use crate::codegen::{param_defaults, param_fields};
 use crate::dag::{Dag, ExprId, Extent};
 use crate::emit::{extent, number, Emitter};
+use crate::fixed_size::{param_defaults, param_fields};
 use crate::model::Model;
 use crate::program::{programs, Program};
 
