@@ -124,9 +124,12 @@ fn problem_name(text: &str) -> Option<String> {
 
 /// A struct named after the problem (if the name can be found) that implements `Problem` with dynamic
 /// dimensions and no bodies, so that uses of the type do not add errors of their own to the real ones. It is only
-/// ever emitted next to a `compile_error!`, so its bodies can never run.
+/// ever emitted next to a `compile_error!`, so its bodies can never run. A name the language refuses (one that
+/// does not start with a capital letter: `y`, `f64`) gets no stub, since a type of that name would clash with the
+/// stub's own parameters and types and add errors of its own.
 fn stub(text: &str) -> TokenStream {
-    let Some(name) = problem_name(text).and_then(|n| syn::parse_str::<syn::Ident>(&n).ok()) else {
+    let usable = |n: &String| n.chars().next().is_some_and(char::is_uppercase);
+    let Some(name) = problem_name(text).filter(usable).and_then(|n| syn::parse_str::<syn::Ident>(&n).ok()) else {
         return TokenStream::new();
     };
     let name = format_ident!("{}", name);
