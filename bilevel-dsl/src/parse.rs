@@ -17,6 +17,7 @@ mod grammar {
 
 /// Parses a whole problem text.
 pub fn parse(source: &str) -> Result<Problem, Diagnostic> {
+    check_text_direction(source)?;
     check_size(source)?;
     pest::set_error_detail(true);
     let mut pairs = Grammar::parse(Rule::file, source).map_err(|e| syntax_error(source, e))?;
@@ -67,6 +68,41 @@ fn shorten(text: &str) -> String {
 pub const MAX_NESTING: usize = 256;
 /// The most operators one declaration or objective may have.
 pub const MAX_OPERATORS: usize = 5000;
+
+/// The invisible characters that change the direction text is displayed in, with their names.
+const BIDI_CONTROLS: [(char, &str); 9] = [
+    ('\u{202A}', "LEFT-TO-RIGHT EMBEDDING"),
+    ('\u{202B}', "RIGHT-TO-LEFT EMBEDDING"),
+    ('\u{202C}', "POP DIRECTIONAL FORMATTING"),
+    ('\u{202D}', "LEFT-TO-RIGHT OVERRIDE"),
+    ('\u{202E}', "RIGHT-TO-LEFT OVERRIDE"),
+    ('\u{2066}', "LEFT-TO-RIGHT ISOLATE"),
+    ('\u{2067}', "RIGHT-TO-LEFT ISOLATE"),
+    ('\u{2068}', "FIRST STRONG ISOLATE"),
+    ('\u{2069}', "POP DIRECTIONAL ISOLATE"),
+];
+
+/// Rejects a text with a bidirectional control character anywhere, comments included: it makes an editor show
+/// the text in another order than the one it is read in ("Trojan source"; rustc denies them too). The error is
+/// at the first one and counts the others.
+fn check_text_direction(source: &str) -> Result<(), Diagnostic> {
+    let name = |c: char| BIDI_CONTROLS.iter().find(|(b, _)| *b == c).map(|(_, n)| *n);
+    let mut found = source.char_indices().filter(|(_, c)| name(*c).is_some());
+    let Some((at, c)) = found.next() else { return Ok(()) };
+    let more = found.count();
+    let also = match more {
+        0 => String::new(),
+        1 => " (and 1 more)".to_string(),
+        k => format!(" (and {k} more)"),
+    };
+    let msg = format!(
+        "the invisible character U+{:04X} ({}) changes the order this text is shown in{also}",
+        u32::from(c),
+        name(c).expect("found by name")
+    );
+    let hint = "what an editor shows is then not what is read (\"Trojan source\"); delete the character";
+    Err(Diagnostic::new(at..at + c.len_utf8(), msg).hint(hint))
+}
 
 /// Rejects texts whose expressions are so deep that parsing and checking them (which recurse on the nesting)
 /// could exhaust the stack: more than [`MAX_NESTING`] open brackets, or more than [`MAX_OPERATORS`] operators in

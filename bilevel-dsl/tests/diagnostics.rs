@@ -258,3 +258,22 @@ fn fuzz_findings_are_diagnostics() {
         assert!(!errors[0].message.contains("internal error"), "{text}: {}", errors[0].message);
     }
 }
+
+#[test]
+fn bidirectional_control_characters_are_errors_even_in_comments() {
+    let problem = |comment: &str| {
+        format!("problem P {{\n    upper x: real; // {comment}\n    lower y: real;\n    minimize upper: x;\n    minimize lower: y^2;\n}}")
+    };
+    assert!(bilevel_dsl::compile(&problem("plain")).is_ok());
+    let source = problem("access \u{202E} \u{2066}level\u{2069} check");
+    let errors = bilevel_dsl::compile(&source).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    let e = &errors[0];
+    assert!(
+        e.message.contains("U+202E (RIGHT-TO-LEFT OVERRIDE)") && e.message.contains("(and 2 more)"),
+        "{}",
+        e.message
+    );
+    assert_eq!(&source[e.span.clone()], "\u{202E}");
+    assert!(e.hint.as_deref().unwrap().contains("Trojan source"));
+}
