@@ -386,6 +386,15 @@ fn landscape_draws_the_mexican_hat_with_its_ring_of_minima_and_a_trajectory() {
         .assert()
         .code(2);
     assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("--x 1,2: expected 1 numbers, not 2"));
+    // Negative values are values, written `--x -1,0` or `--x=-1,0`; a heat map of 0 cells is refused.
+    let at = |x: &[&str]| bilevel().arg("landscape").arg(&hat).args(x).arg("--plot").arg(&svg).assert().success();
+    for x in [&["--x", "-0.5,0"][..], &["--x=-0.5,0"], &["--range", "-1.8,1.8;-1.5,1.5"]] {
+        let out = at(x);
+        assert!(!String::from_utf8_lossy(&out.get_output().stdout).is_empty(), "{x:?}");
+    }
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("-1.5"), "the range given");
+    let out = bilevel().arg("landscape").arg(&hat).args(["--cells", "0"]).arg("--plot").arg(&svg).assert().code(2);
+    assert!(String::from_utf8_lossy(&out.get_output().stderr).contains("0 is not in 4..=400"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

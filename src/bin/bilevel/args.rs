@@ -58,8 +58,8 @@ pub struct LandscapeArgs {
     /// The SVG file to write.
     #[arg(long)]
     pub plot: PathBuf,
-    /// The upper variable at which G(x, ·) is drawn, e.g. "0,0" (the start's x by default; m = 2 only).
-    #[arg(long)]
+    /// The upper variable at which G(x, ·) is drawn, e.g. "0,0" or "-1,0" (the start's x by default; m = 2 only).
+    #[arg(long, allow_hyphen_values = true)]
     pub x: Option<String>,
     /// The trajectory of a run saved by `bilevel solve --json --trace` (its y, or (x, y) when n = m = 1).
     #[arg(long)]
@@ -70,11 +70,11 @@ pub struct LandscapeArgs {
     #[command(flatten)]
     pub options: AlgorithmOptions,
     /// The ranges drawn, "lo,hi;lo,hi" (horizontal; vertical); around the start and the trajectory by default.
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub range: Option<String>,
-    /// Cells of the heat map along each axis.
-    #[arg(long, default_value_t = 60)]
-    pub cells: usize,
+    /// Cells of the heat map along each axis, 4 to 400.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u16).range(4..=400))]
+    pub cells: u16,
 }
 
 /// The problem of a run: its file, start and params.

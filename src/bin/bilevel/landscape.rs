@@ -53,7 +53,7 @@ pub fn landscape(args: &LandscapeArgs) -> Result<(), Failure> {
         Some(text) => ranges(text).map_err(|e| bad(format!("--range {text}: {e}")))?,
         None => around(start, &path),
     };
-    let cells = args.cells.clamp(4, 400);
+    let cells = usize::from(args.cells);
     let mut map = picture(tape, &plane, (xr, yr), cells);
     map.path = path;
     map.save(&args.plot).map_err(|e| bad(e.to_string()))?;
