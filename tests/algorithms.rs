@@ -72,6 +72,12 @@ fn every_algorithm_respects_the_box() {
             m.settings(),
             run.x()[0]
         );
+        assert!(!run.notes.iter().any(|n| n.contains("outside the box")), "{}: the start is inside", m.name());
+        // A start outside the box is projected, and the run says so.
+        let outside = m.solve(&p, &Vector1::new(3.0), &y0).unwrap();
+        assert_eq!(outside.trace[0].x[0], 1.0, "{}: the start's projection", m.name());
+        let note = "the start x = [3.0] is outside the box; the run starts from its projection [1.0]";
+        assert!(outside.notes.iter().any(|n| n == note), "{}: {:?}", m.name(), outside.notes);
     }
 }
 

@@ -160,7 +160,8 @@ pub(crate) struct LowerStep {
 
 /// Runs `run` with its lower step: `given`, or for an algorithm given none `1/L_G` estimated at the start
 /// `(x0, y0)` (x0 projected onto the box), the choice noted in the run. A start where the curvature gives no step
-/// (`L_G` zero or not finite) is an error asking for one.
+/// (`L_G` zero or not finite) is an error asking for one. A start `x0` outside the box is noted too (the run starts
+/// from its projection).
 pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
     (name, given): (&'static str, Option<f64>),
     (problem, x0, y0): (&P, &[f64], &[f64]),
@@ -169,27 +170,36 @@ pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
     use crate::SolveError;
     // First, so that no buffer of the problem's sizes is made from a start of other lengths.
     crate::driver::check_start(problem, x0, y0)?;
-    if let Some(value) = given {
-        return run(LowerStep { name, value, from_curvature: false });
-    }
     let mut x = x0.to_vec();
     crate::driver::project(problem.bounds().as_ref(), &mut x);
-    let l_g = lower_lipschitz(problem, &x, y0);
-    if !(l_g.is_finite() && l_g > 0.0) {
-        return Err(SolveError::Options(format!(
-            "no lower step {name} was given, and the lower level's curvature at the start gives none \
-             (L_G ≈ {l_g}); give {name} (a lower gradient step converges for {name}·L_G < 2)"
-        )));
+    let mut notes = Vec::new();
+    if x != x0 {
+        notes.push(format!("the start x = {x0:?} is outside the box; the run starts from its projection {x:?}"));
     }
-    let note =
-        format!("lower step {name} = 1/L_G = {:.6e}, from the curvature at the start (L_G ≈ {l_g:.6e})", 1.0 / l_g);
-    match run(LowerStep { name, value: 1.0 / l_g, from_curvature: true }) {
+    let lower = match given {
+        Some(value) => LowerStep { name, value, from_curvature: false },
+        None => {
+            let l_g = lower_lipschitz(problem, &x, y0);
+            if !(l_g.is_finite() && l_g > 0.0) {
+                return Err(SolveError::Options(format!(
+                    "no lower step {name} was given, and the lower level's curvature at the start gives none \
+                     (L_G ≈ {l_g}); give {name} (a lower gradient step converges for {name}·L_G < 2)"
+                )));
+            }
+            let value = 1.0 / l_g;
+            notes.push(format!(
+                "lower step {name} = 1/L_G = {value:.6e}, from the curvature at the start (L_G ≈ {l_g:.6e})"
+            ));
+            LowerStep { name, value, from_curvature: true }
+        }
+    };
+    match run(lower) {
         Ok(mut r) => {
-            r.notes.push(note);
+            r.notes.extend(notes);
             Ok(r)
         }
         Err(SolveError::Fault { iteration, cause, mut run }) => {
-            run.notes.push(note);
+            run.notes.extend(notes);
             Err(SolveError::Fault { iteration, cause, run })
         }
         Err(e) => Err(e),
