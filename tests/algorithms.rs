@@ -58,6 +58,33 @@ fn all_methods() -> Vec<Method> {
     ]
 }
 
+bilevel! {
+    /// A lower level that curves more away from the start: H = 3y² + 1 is 1 at y = 0 and 28 at y = 3.
+    problem Quartic {
+        upper x: real;
+        lower y: real;
+        minimize upper: (x - 3)^2 + y^2;
+        minimize lower: 0.25 * y^4 + 0.5 * (y - x)^2;
+        start x = 3, y = 0;
+    }
+}
+
+#[test]
+fn a_diverging_run_says_which_step_it_used_and_what_to_change() {
+    let p = Quartic;
+    let (x0, y0) = p.start();
+    // The default step 1/L_G = 1 from the curvature at y = 0 diverges once y nears 3.
+    let err = BgsOpt { outer_iters: 50, ..BgsOpt::itd(5) }.solve(&p, &x0, &y0).unwrap_err().to_string();
+    assert!(err.contains("stopped at iteration 1"), "{err}");
+    assert!(err.contains("the lower step α = 1/L_G = 1.000000e0, from the curvature at the start"), "{err}");
+    assert!(err.contains("a smaller lower step (`lower_step`; tool --lower-step)"), "{err}");
+    // A given step too large at the start: the warning is in the error too.
+    let err = BgsOpt { outer_iters: 50, lower_step: Some(2.5), ..BgsOpt::itd(5) }.solve(&p, &x0, &y0).unwrap_err();
+    assert!(err.to_string().contains("is too large for the lower level's curvature at the start"), "{err}");
+    // The smaller step runs.
+    assert!(BgsOpt { outer_iters: 50, lower_step: Some(0.05), ..BgsOpt::itd(5) }.solve(&p, &x0, &y0).is_ok());
+}
+
 #[test]
 fn every_algorithm_respects_the_box() {
     let p = Boxed;

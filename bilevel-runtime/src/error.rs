@@ -34,11 +34,25 @@ where
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SolveError::Options(why) => write!(f, "invalid options: {why}"),
-            SolveError::Fault { iteration, cause, run } => write!(
-                f,
-                "stopped at iteration {iteration}: {cause} (the trace keeps the {} finite iterates before it)",
-                run.trace.len()
-            ),
+            SolveError::Fault { iteration, cause, run } => {
+                let kept = match run.trace.len() {
+                    1 => "the start".to_string(),
+                    k => format!("the {k} finite iterates before it"),
+                };
+                write!(f, "stopped at iteration {iteration}: {cause} (the trace keeps {kept})")?;
+                for warning in &run.warnings {
+                    write!(f, "; {warning}")?;
+                }
+                // A step chosen from the curvature at the start is too large where the curvature grows.
+                for note in run.notes.iter().filter(|n| n.starts_with("lower step")) {
+                    write!(
+                        f,
+                        "; the {note}: where the lower level curves more than there, a smaller lower step \
+                         (`lower_step`; tool --lower-step) keeps the steps stable"
+                    )?;
+                }
+                Ok(())
+            }
         }
     }
 }
