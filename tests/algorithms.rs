@@ -85,6 +85,33 @@ fn a_diverging_run_says_which_step_it_used_and_what_to_change() {
     assert!(BgsOpt { outer_iters: 50, lower_step: Some(0.05), ..BgsOpt::itd(5) }.solve(&p, &x0, &y0).is_ok());
 }
 
+bilevel! {
+    /// A lower level unbounded below in y (G = x y − y² is concave in y): no algorithm can solve it.
+    problem UnboundedLower {
+        upper x: real;
+        lower y: real;
+        minimize upper: x^2 + y^2;
+        minimize lower: x * y - y^2;
+        start x = 1, y = 1;
+    }
+}
+
+#[test]
+fn every_algorithm_stops_a_run_on_a_lower_level_unbounded_below() {
+    let p = UnboundedLower;
+    let (x0, y0) = p.start();
+    for algo in bilevel::options::ALGORITHMS {
+        let m = Method::from_options(algo, &[]).unwrap();
+        match m.solve(&p, &x0, &y0) {
+            Err(SolveError::Fault { cause, run, .. }) => {
+                assert!(cause.starts_with("diverged"), "{algo}: {cause}");
+                assert!(run.trace.iter().all(|r| r.x.iter().chain(r.y.iter()).all(|v| v.is_finite())), "{algo}");
+            }
+            other => panic!("{algo} ({}): expected a divergence, got {:?}", m.settings(), other.map(|r| r.x().clone())),
+        }
+    }
+}
+
 #[test]
 fn every_algorithm_respects_the_box() {
     let p = Boxed;

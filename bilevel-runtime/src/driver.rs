@@ -521,7 +521,32 @@ fn finish<P: MatrixFreeProblem>(problem: &P, trace: &mut Vec<Record<Dyn, Dyn>>) 
             }
         }
     }
-    Ok(())
+    lower_growth(trace)
+}
+
+/// How many times its size at the start (or 1, if smaller) the lower gradient may end: a run whose `‖∇y G‖`
+/// grew more has lower steps that moved away from any minimum.
+const LOWER_GROWTH: f64 = 1e6;
+
+/// A fault at the last record when `‖∇y G‖` there is more than [`LOWER_GROWTH`] times its size at the start:
+/// the lower steps diverged (a lower level unbounded below, such as `G = x y − y²`, or a step too large for its
+/// curvature) although the iterates stayed below the divergence bound. The record is kept: it is finite.
+fn lower_growth(trace: &[Record<Dyn, Dyn>]) -> Result<(), End> {
+    let (Some(first), Some(last)) = (trace.first(), trace.last()) else { return Ok(()) };
+    let (start, end) = (first.lower_grad_norm, last.lower_grad_norm);
+    // (A NaN end was a fault already.)
+    let grew = end > LOWER_GROWTH * start.max(1.0);
+    if last.iteration == 0 || !grew {
+        return Ok(());
+    }
+    Err(End::Fault(
+        last.iteration,
+        format!(
+            "diverged: the lower gradient ‖∇y G‖ grew from {start:.3e} at the start to {end:.3e}, so the lower steps \
+             moved away from any minimum: the lower level may be unbounded below (no minimum in y), or its step too \
+             large for its curvature"
+        ),
+    ))
 }
 
 #[cfg(test)]
