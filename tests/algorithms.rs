@@ -107,7 +107,7 @@ fn every_algorithm_stops_a_run_on_a_lower_level_unbounded_below() {
                 assert!(cause.starts_with("diverged"), "{algo}: {cause}");
                 assert!(run.trace.iter().all(|r| r.x.iter().chain(r.y.iter()).all(|v| v.is_finite())), "{algo}");
             }
-            other => panic!("{algo} ({}): expected a divergence, got {:?}", m.settings(), other.map(|r| r.x().clone())),
+            other => panic!("{algo} ({}): expected a divergence, got {:?}", m.settings(), other.map(|r| *r.x())),
         }
     }
 }
