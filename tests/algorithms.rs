@@ -83,6 +83,16 @@ fn a_diverging_run_says_which_step_it_used_and_what_to_change() {
     assert!(err.to_string().contains("is too large for the lower level's curvature at the start"), "{err}");
     // The smaller step runs.
     assert!(BgsOpt { outer_iters: 50, lower_step: Some(0.05), ..BgsOpt::itd(5) }.solve(&p, &x0, &y0).is_ok());
+    // GALET's step on w is checked against the same curvature (L_G = 1 at the start: ρ < 2 keeps w stable).
+    let galet = |w_step| Galet { outer_iters: 5, lower_step: Some(0.05), w_step, ..Galet::default() };
+    let warnings = |r: bilevel::SolveResult<_, _>| match r {
+        Ok(run) => run.warnings,
+        Err(SolveError::Fault { run, .. }) => run.warnings,
+        Err(e) => panic!("{e}"),
+    };
+    let w = warnings(galet(3.0).solve(&p, &x0, &y0));
+    assert!(w.iter().any(|w| w.contains("GALET's step ρ = 3 on w is too large") && w.contains("ρ < 2/L_G²")), "{w:?}");
+    assert!(warnings(galet(0.5).solve(&p, &x0, &y0)).is_empty());
 }
 
 bilevel! {

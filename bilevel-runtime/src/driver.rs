@@ -8,7 +8,7 @@ use nalgebra::{DVector, DefaultAllocator, Dyn};
 use crate::dims::Alloc;
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::vector::{axpy, finite, norm, Buf};
-use crate::matrix_free::{lower_lipschitz, step_warning, upper_at_solution, LowerStep, MatrixFreeProblem};
+use crate::matrix_free::{step_warning, upper_at_solution, LowerStep, MatrixFreeProblem};
 use crate::metrics::bgs_residual;
 use crate::problem::Bounds;
 use crate::trace::{Extra, Record, Run, Status};
@@ -427,7 +427,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     project(problem.bounds().as_ref(), &mut x);
     let warnings = match lower.from_curvature {
         true => Vec::new(),
-        false => step_warning(lower.name, lower.value, lower_lipschitz(problem, &x, &y)).into_iter().collect(),
+        false => step_warning(lower.name, lower.value, lower.curvature).into_iter().collect(),
     };
     let (mut gx, mut gy) = (Buf::<P::X>::zeros(n), Buf::<P::Y>::zeros(m));
     let start = Step { dir_norm: 0.0, moved: 0.0, extras: extras0 };

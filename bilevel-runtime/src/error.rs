@@ -76,3 +76,22 @@ where
         }
     }
 }
+
+/// `result` with `change` applied to its run: the finished one, or the one a fault kept (for what a run learns
+/// outside its loop: notes on the choices made for it, warnings on its settings).
+pub(crate) fn with_run(
+    result: SolveResult<Dyn, Dyn>,
+    change: impl FnOnce(&mut Run<Dyn, Dyn>),
+) -> SolveResult<Dyn, Dyn> {
+    match result {
+        Ok(mut run) => {
+            change(&mut run);
+            Ok(run)
+        }
+        Err(SolveError::Fault { iteration, cause, mut run }) => {
+            change(&mut run);
+            Err(SolveError::Fault { iteration, cause, run })
+        }
+        Err(e) => Err(e),
+    }
+}

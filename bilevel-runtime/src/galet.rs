@@ -7,7 +7,7 @@ use nalgebra::{DefaultAllocator, Dyn};
 use crate::algorithm::Iterate;
 use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
-use crate::error::{SolveError, SolveResult};
+use crate::error::{with_run, SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
 use crate::matrix_free::unroll::{descend, Scratch};
 use crate::matrix_free::vector::{axpy, dot, norm, Buf};
@@ -153,7 +153,8 @@ impl Iterate for Galet {
         let mut at = Curvature::point(problem, Objective::Lower);
         let (mut upper, mut step) = (UpperState::new(n), xs(n));
         let bounds = problem.bounds();
-        run(problem, (x0, y0), self.schedule(lower), Vec::new(), observer, |_, x, y, kept| {
+        let warning = w_step_warning(self.w_step, lower.curvature);
+        let result = run(problem, (x0, y0), self.schedule(lower), Vec::new(), observer, |_, x, y, kept| {
             descend(problem, x, y, self.lower_iters, self.alpha(), &mut s);
             problem.upper_grad(x, y, &mut fx, &mut fy);
             at.place(problem, 0, (x, y), (&mut s.gx, &mut s.gy));
@@ -179,8 +180,22 @@ impl Iterate for Galet {
             upper.direction(&self.upper_optimizer, &fx, &mut step);
             let moved = upper_step(bounds.as_ref(), x, &step, self.upper_step, &mut old);
             Step { dir_norm: norm(&fx), moved, extras }
-        })
+        });
+        with_run(result, |r| r.warnings.extend(warning))
     }
+}
+
+/// The warning for a step `ρ` on `w` too large for the lower level's curvature `l_g` at the start: the `w` steps
+/// multiply the error by `I − ρ H²`, which grows it when `ρ L_G² ≥ 2`.
+fn w_step_warning(rho: f64, l_g: f64) -> Option<String> {
+    (rho * l_g * l_g >= 2.0).then(|| {
+        format!(
+            "GALET's step ρ = {rho} on w is too large for the lower level's curvature at the start (L_G ≈ {l_g:.4}, \
+             ρ·L_G² = {:.2} ≥ 2): the w steps oscillate or diverge there; take ρ < 2/L_G² = {:.4} (tool --xi-step)",
+            rho * l_g * l_g,
+            2.0 / (l_g * l_g)
+        )
+    })
 }
 
 /// `r = ∇y F + H w` (and `B w` into `bw`), then `hr = H r`, at the point kept in `at` (`hx` is scratch).

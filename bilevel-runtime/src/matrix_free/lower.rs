@@ -149,13 +149,15 @@ pub fn safe_lower_step<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) 
     1.0 / lower_lipschitz(problem, x, y)
 }
 
-/// The lower step of a run: its symbol (as in docs/algorithms.md), its value, and whether it was chosen as
-/// `1/L_G` from the curvature at the start (then it is not checked against that curvature).
+/// The lower step of a run: its symbol (as in docs/algorithms.md), its value, whether it was chosen as `1/L_G`
+/// from the curvature at the start (then it is not checked against that curvature), and that curvature `L_G`
+/// (estimated once per run, for the step and for every check of a step against it).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LowerStep {
     pub name: &'static str,
     pub value: f64,
     pub from_curvature: bool,
+    pub curvature: f64,
 }
 
 /// Runs `run` with its lower step: `given`, or for an algorithm given none `1/L_G` estimated at the start
@@ -176,10 +178,10 @@ pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
     if x != x0 {
         notes.push(format!("the start x = {x0:?} is outside the box; the run starts from its projection {x:?}"));
     }
+    let l_g = lower_lipschitz(problem, &x, y0);
     let lower = match given {
-        Some(value) => LowerStep { name, value, from_curvature: false },
+        Some(value) => LowerStep { name, value, from_curvature: false, curvature: l_g },
         None => {
-            let l_g = lower_lipschitz(problem, &x, y0);
             if !(l_g.is_finite() && l_g > 0.0) {
                 return Err(SolveError::Options(format!(
                     "no lower step {name} was given, and the lower level's curvature at the start gives none \
@@ -190,20 +192,10 @@ pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
             notes.push(format!(
                 "lower step {name} = 1/L_G = {value:.6e}, from the curvature at the start (L_G ≈ {l_g:.6e})"
             ));
-            LowerStep { name, value, from_curvature: true }
+            LowerStep { name, value, from_curvature: true, curvature: l_g }
         }
     };
-    match run(lower) {
-        Ok(mut r) => {
-            r.notes.extend(notes);
-            Ok(r)
-        }
-        Err(SolveError::Fault { iteration, cause, mut run }) => {
-            run.notes.extend(notes);
-            Err(SolveError::Fault { iteration, cause, run })
-        }
-        Err(e) => Err(e),
-    }
+    crate::error::with_run(run(lower), |r| r.notes.extend(notes))
 }
 
 /// The warning for a lower step `alpha` too large for `l_g` (`α L_G ≥ 2`), if it is.
