@@ -48,8 +48,10 @@ pub fn compare(args: &CompareArgs) -> Result<(), Failure> {
     }
 }
 
-/// The columns of a table of runs.
-pub const HEADER: [&str; 8] = ["algorithm", "status", "iterations", "x", "F", "‖∇y G‖", "BGS residual", "seconds"];
+/// The columns of a table of runs: `F` at the method's own `y`, and `F(x, y*(x))` at the lower level solved at
+/// the final `x` (the fair comparison of methods that end at different `y`; `—` where the solve did not converge).
+pub const HEADER: [&str; 9] =
+    ["algorithm", "status", "iterations", "x", "F", "F(x, y*(x))", "‖∇y G‖", "BGS residual", "seconds"];
 
 /// One line of a table of runs: x itself when short, its norm otherwise.
 pub fn row(r: &Report) -> Vec<String> {
@@ -65,6 +67,7 @@ pub fn row(r: &Report) -> Vec<String> {
         r.iterations.to_string(),
         x,
         format!("{:.6e}", r.upper),
+        r.upper_at_solution.map_or_else(|| "—".into(), |f| format!("{f:.6e}")),
         format!("{:.2e}", r.lower_grad_norm),
         format!("{:.2e}", r.bgs_residual),
         format!("{:.3}", r.seconds),

@@ -136,6 +136,10 @@ pub fn summary(r: &Report, method: &Method) -> String {
         r.lower_grad_norm,
         r.bgs_residual
     );
+    out.push_str(&match r.upper_at_solution {
+        Some(f) => format!("  F(x, y*(x)) = {f:.10e}   (F with the lower level solved at this x)\n"),
+        None => "  F(x, y*(x)): the lower level could not be solved accurately at this x\n".into(),
+    });
     for w in &r.warnings {
         out.push_str(&format!("  warning: {w}\n"));
     }
