@@ -239,6 +239,9 @@ fn compare_tables_and_plots_several_algorithms_from_one_start() {
         |algo: &str| table.lines().find(|l| l.starts_with(&format!("{algo} "))).unwrap_or_else(|| panic!("{table}"));
     assert!(line("itd").contains("(0.402028)") && line("rhg").contains("(0.463026)"), "{table}");
     assert!(line("corrected-itd").contains("(0.500000)"), "{table}");
+    // F at the method's y and at the lower level solved at its x: rhg ends at a y that is not a lower solution.
+    assert!(table.lines().next().unwrap().contains("F            F(x, y*(x))"), "{table}");
+    assert!(line("rhg").contains("3.443493e-1  2.513671e-1"), "{table}");
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(["itd", "rhg", "corrected-itd"].iter().all(|a| svg.contains(a)), "one labelled line per algorithm");
 
