@@ -224,16 +224,18 @@ fn a_lower_step_not_given_is_one_over_the_curvature() {
     }
 }
 
-/// A matrix-free problem that counts the products `H v` asked of it, and answers NaN once `poisoned`.
+/// A matrix-free problem that counts the products `H v` asked of it, answers NaN once `poisoned`, and with
+/// `rounded` returns from `lower_grad` a value 4 ulps below what `lower` gives (as a fused evaluation may round).
 struct CountingProducts<'a, P> {
     inner: &'a P,
     products: std::cell::Cell<usize>,
     poisoned: std::rc::Rc<std::cell::Cell<bool>>,
+    rounded: bool,
 }
 
 impl<'a, P> CountingProducts<'a, P> {
     fn new(inner: &'a P) -> Self {
-        CountingProducts { inner, products: std::cell::Cell::new(0), poisoned: Default::default() }
+        CountingProducts { inner, products: std::cell::Cell::new(0), poisoned: Default::default(), rounded: false }
     }
 }
 
@@ -265,7 +267,12 @@ impl<P: MatrixFreeProblem> MatrixFreeProblem for CountingProducts<'_, P> {
         self.inner.upper_grad(x, y, gx, gy)
     }
     fn lower_grad(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
-        self.inner.lower_grad(x, y, gx, gy)
+        let value = self.inner.lower_grad(x, y, gx, gy);
+        if self.rounded {
+            value - 4.0 * f64::EPSILON * value.abs()
+        } else {
+            value
+        }
     }
     fn upper_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
         self.inner.upper_hvp_y(x, y, v, hx, hy)
@@ -283,6 +290,30 @@ impl<P: MatrixFreeProblem> MatrixFreeProblem for CountingProducts<'_, P> {
     fn lower_hvp_x(&self, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
         self.inner.lower_hvp_x(x, y, u, hx, hy)
     }
+}
+
+bilevel::bilevel! {
+    /// A lower level whose minimum value is 1, not 0: its rounding is a few ulps of 1.
+    problem OffsetLower {
+        upper x: real[2];
+        lower y: real[2];
+        minimize upper: norm2(y);
+        minimize lower: 1 + norm2(y - x) + 0.1 * sum(i in 0..2: (y[i] - x[i])^4);
+    }
+}
+
+/// The lower-level solve compares values computed the same way: a `lower_grad` whose value rounds 4 ulps below
+/// `lower`'s (what refused every step of the hyper-cleaning solve at ‖∇y G‖ = 8.7e-10) still converges.
+#[test]
+fn the_lower_solve_is_not_fooled_by_a_few_ulps() {
+    let dense = Dense(OffsetLower);
+    let rounded = CountingProducts { rounded: true, ..CountingProducts::new(&dense) };
+    let x = [0.3, -0.2];
+    let mut y = [0.3 + 1e-9, -0.2 - 2e-9];
+    let out = bilevel::matrix_free::solve_lower(&rounded, &x, &mut y, 1e-12, 20);
+    assert!(out.converged && out.grad_norm <= 1e-12, "{out:?}");
+    let f = bilevel::matrix_free::upper_at_solution(&rounded, &x, &[0.5, 0.5]);
+    assert!(f.is_some_and(|f| (f - 0.13).abs() < 1e-10), "{f:?}");
 }
 
 /// The curvature at the start is estimated once per run: to choose the lower step when none is given, or to

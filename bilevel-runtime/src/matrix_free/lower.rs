@@ -21,8 +21,10 @@ pub struct LowerSolve {
 /// Each iteration solves `H p = −∇y G` by at most `min(m, 200)` CG iterations to the relative accuracy
 /// `min(0.5, ‖∇y G‖^½)` (truncated Newton: superlinear near a regular minimizer); where CG meets non-positive
 /// curvature it keeps the direction found so far, or the steepest descent direction if there is none. A
-/// backtracking line search (Armijo, factor ½) makes `G` decrease at every step. Used for the baselines of the
-/// examples and for comparing methods at the solved lower level.
+/// backtracking line search (Armijo, factor ½) makes `G` decrease at every step, the values it compares all
+/// computed by [`MatrixFreeProblem::lower`] (the value `lower_grad` returns may round differently by a few ulps,
+/// which near the solution would refuse every step). Used for the baselines of the examples and for comparing
+/// methods at the solved lower level.
 ///
 /// ```
 /// use bilevel_runtime::matrix_free::solve_lower;
@@ -68,8 +70,11 @@ pub fn solve_lower<P: MatrixFreeProblem>(
     let v = |k: usize| vec![0.0; k];
     let (mut gx, mut g, mut p, mut minus_g, mut trial, mut scratch) = (v(n), v(m), v(m), v(m), v(m), v(n));
     let mut krylov = Krylov::new(m);
-    let mut value = problem.lower_grad(x, y, &mut gx, &mut g);
+    problem.lower_grad(x, y, &mut gx, &mut g);
     for k in 0..max_iters {
+        // The value the trials are compared with, computed as theirs are (`lower_grad`'s own value can differ from
+        // `lower` by a few ulps, which refused every step near the solution).
+        let value = problem.lower(x, y);
         let grad_norm = norm(&g);
         if grad_norm <= tol {
             return LowerSolve { iterations: k, grad_norm, converged: true };
@@ -100,7 +105,7 @@ pub fn solve_lower<P: MatrixFreeProblem>(
             return LowerSolve { iterations: k, grad_norm, converged: false };
         }
         y.copy_from_slice(&trial);
-        value = problem.lower_grad(x, y, &mut gx, &mut g);
+        problem.lower_grad(x, y, &mut gx, &mut g);
     }
     let grad_norm = norm(&g);
     LowerSolve { iterations: max_iters, grad_norm, converged: grad_norm <= tol }
