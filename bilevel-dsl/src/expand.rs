@@ -128,7 +128,7 @@ fn problem_name(text: &str) -> Option<String> {
 /// does not start with a capital letter: `y`, `f64`) gets no stub, since a type of that name would clash with the
 /// stub's own parameters and types and add errors of its own.
 fn stub(text: &str) -> TokenStream {
-    let usable = |n: &String| n.chars().next().is_some_and(char::is_uppercase);
+    let usable = |n: &String| crate::check::is_type_name(n);
     let Some(name) = problem_name(text).filter(usable).and_then(|n| syn::parse_str::<syn::Ident>(&n).ok()) else {
         return TokenStream::new();
     };

@@ -111,6 +111,12 @@ const RUST_KEYWORDS: &[&str] = &[
     "box", "do", "final", "gen", "macro", "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
 ];
 
+/// Whether `name` can name the generated problem type: it starts with a capital letter, as Rust types do (a
+/// lowercase name such as `y`, `t0` or `f64` would collide with the generated code's variables and types).
+pub(crate) fn is_type_name(name: &str) -> bool {
+    name.starts_with(char::is_uppercase)
+}
+
 /// The candidate closest to `name` by edit distance, if it is close enough to be a likely typo: one edit for
 /// names of two to four characters, two for longer ones, none for a single letter (any letter is one edit from
 /// any other), and never the name itself.
@@ -176,12 +182,11 @@ impl Checker {
         }
     }
 
-    /// Reports a problem name that cannot be the generated type's: it must start with a capital letter, as Rust
-    /// types do (a lowercase name such as `y`, `t0` or `f64` would collide with the generated code's variables
-    /// and types).
+    /// Reports a problem name that cannot be the generated type's (see [`is_type_name`]), with the name
+    /// capitalized as the hint.
     fn type_name(&mut self, name: &Ident) {
         let keyword = RUST_KEYWORDS.contains(&name.name.as_str()) || name.name == "_";
-        if !keyword && !name.name.starts_with(|c: char| c.is_uppercase()) {
+        if !keyword && !is_type_name(&name.name) {
             let mut capital = name.name.clone();
             if let Some(first) = capital.get(0..1) {
                 capital.replace_range(0..1, &first.to_uppercase());
