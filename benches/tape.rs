@@ -7,7 +7,7 @@
 
 use bilevel::nalgebra::{DVector, Vector1, Vector2};
 use bilevel::tape::{Slices, TapeProblem};
-use bilevel::{Algorithm, BgsOpt, Dense, MatrixFreeProblem, Problem, XiSolver};
+use bilevel::{Algorithm, BgsOpt, MatrixFreeProblem, Problem, XiSolver};
 use criterion::{criterion_group, criterion_main, Criterion};
 use std::hint::black_box;
 
@@ -85,7 +85,9 @@ where
     group.finish();
     let mut group = c.benchmark_group(format!("{label} upper_grad"));
     group.bench_function("compiled", |bch| bch.iter(|| compiled.upper_grad(black_box(&cx), black_box(&cy))));
-    group.bench_function("tape", |bch| bch.iter(|| tape.upper_grad(black_box(&tx), black_box(&ty))));
+    group.bench_function("tape", |bch| {
+        bch.iter(|| <TapeProblem as Problem>::upper_grad(tape, black_box(&tx), black_box(&ty)))
+    });
     // The tape's results into slices (`Slices`, the matrix-free trait): no allocation per call.
     let (mut gx, mut gy) = (vec![0.0; x.len()], vec![0.0; y.len()]);
     group.bench_function("tape into slices", |bch| {
@@ -98,7 +100,7 @@ where
     let (mut hx, mut hy) = (vec![0.0; x.len()], vec![0.0; y.len()]);
     let mut group = c.benchmark_group(format!("{label} lower_hvp_y"));
     group.bench_function("compiled", |bch| {
-        bch.iter(|| Dense(compiled).lower_hvp_y(black_box(x), black_box(y), &v, &mut hx, &mut hy))
+        bch.iter(|| compiled.lower_hvp_y(black_box(x), black_box(y), &v, &mut hx, &mut hy))
     });
     group.bench_function("tape into slices", |bch| {
         bch.iter(|| Slices(tape).lower_hvp_y(black_box(x), black_box(y), &v, &mut hx, &mut hy))
@@ -118,7 +120,7 @@ fn tape_vs_compiled(c: &mut Criterion) {
         ..BgsOpt::corrected_itd(5, XiSolver::PINV)
     };
     let p1 = tape("counter_example");
-    let (tx, ty) = p1.start();
+    let (tx, ty) = Problem::start(&p1);
     let (cx, cy) = (Vector1::new(0.0), Vector2::new(0.0, 0.0));
     let (a, b) = (run.solve(&counter_example::CounterExample, &cx, &cy).unwrap(), run.solve(&p1, &tx, &ty).unwrap());
     assert!((a.x()[0] - b.x()[0]).abs() < 1e-12, "the same run");
@@ -130,7 +132,7 @@ fn tape_vs_compiled(c: &mut Criterion) {
     group.bench_function("tape, Problem (heap results)", |bch| bch.iter(|| run.solve(&p1, black_box(&tx), &ty)));
     let slices = Slices(&p1);
     group.bench_function("tape into slices (the tool)", |bch| {
-        bch.iter(|| run.solve_matrix_free(&slices, black_box(tx.as_slice()), ty.as_slice()))
+        bch.iter(|| run.solve(&slices, black_box(tx.as_slice()), ty.as_slice()))
     });
     group.finish();
 }

@@ -148,8 +148,8 @@ fn timing(problem: &ArbelQuadratic) {
 
 /// Fig. 3 of the paper: `½(x_k − x*)ᵀA_f(x_k − x*)` and `‖d_k‖` against the time of the iterations, one line
 /// per run.
-fn figure(inst: &Instance, runs: &[(String, Run<bilevel::nalgebra::Dyn, bilevel::nalgebra::Dyn>)]) -> Figure {
-    let lines = |f: &dyn Fn(&bilevel::Record<_, _>) -> f64| {
+fn figure(inst: &Instance, runs: &[(String, Run)]) -> Figure {
+    let lines = |f: &dyn Fn(&bilevel::Record) -> f64| {
         runs.iter()
             .map(|(label, run)| {
                 Series::new(label, run.seconds.iter().zip(&run.trace).map(|(t, r)| (*t, f(r))).collect())
@@ -195,7 +195,7 @@ fn main() {
     }
     let mut runs = Vec::new();
     for method in settings {
-        let run = match method.solve_matrix_free(&inst.problem, &vec![0.0; n], &vec![0.0; m]) {
+        let run = match method.solve(&inst.problem, &vec![0.0; n], &vec![0.0; m]) {
             Ok(run) => run,
             Err(e) => {
                 eprintln!("{} ({}): {e}", method.name(), method.settings());

@@ -197,7 +197,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let cheap = |m: &Method| matches!(m.name().as_str(), "itd" | "galet") || m.settings().contains("gd");
     for (method, expected) in methods(outer_iters).into_iter().filter(|(m, _)| full || cheap(m)) {
-        let run = match method.solve_matrix_free(&digits.problem, &[0.0; 600], &[0.0; P * C]) {
+        let run = match method.solve(&digits.problem, &[0.0; 600], &[0.0; P * C]) {
             Ok(run) => run,
             Err(e) => {
                 eprintln!("{} ({}): {e}", method.name(), method.settings());

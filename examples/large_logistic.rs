@@ -9,7 +9,6 @@
 use std::time::Instant;
 
 use bilevel::data::{numbers, Array};
-use bilevel::nalgebra::Dyn;
 use bilevel::{bilevel, Algorithm, BgsOpt, Metrics, Run, XiSolver};
 
 bilevel!(file = "tests/bl/logistic_regression.bl");
@@ -37,19 +36,16 @@ fn main() {
         ..BgsOpt::corrected_itd(10, XiSolver::Gd { step: 1.0 })
     };
     println!("corrected ITD (T = 10, gd ξ) on logistic regression, N = {samples}, p = {features}\n");
-    let mut finals: Vec<Run<Dyn, Dyn>> = Vec::new();
+    let mut finals: Vec<Run> = Vec::new();
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
         // The median of three runs (the machine's timing is noisy).
         let timed = || {
             pool.install(|| {
-                let mut runs: Vec<Run<Dyn, Dyn>> = (0..3)
-                    .map(|_| {
-                        bgs.solve_matrix_free(&problem, &vec![0.0; features], &vec![0.0; features]).expect("a run")
-                    })
+                let mut runs: Vec<Run> = (0..3)
+                    .map(|_| bgs.solve(&problem, &vec![0.0; features], &vec![0.0; features]).expect("a run"))
                     .collect();
-                let per_iteration =
-                    |r: &Run<Dyn, Dyn>| r.seconds.last().copied().unwrap_or(0.0) / r.iterations() as f64;
+                let per_iteration = |r: &Run| r.seconds.last().copied().unwrap_or(0.0) / r.iterations() as f64;
                 runs.sort_by(|a, b| per_iteration(a).total_cmp(&per_iteration(b)));
                 let run = runs.swap_remove(1);
                 (per_iteration(&run), run)

@@ -6,7 +6,6 @@
 //! `cargo run --release --example ridge_diabetes [-- --json]`
 
 use bilevel::data::{Array, FileError, Table};
-use bilevel::nalgebra::Dyn;
 use bilevel::{bilevel, Algorithm, BgsOpt, Method, Run, XiSolver};
 
 bilevel!(file = "examples/problems/ridge_diabetes.bl");
@@ -51,7 +50,7 @@ pub fn methods(outer_iters: usize) -> Vec<(Method, &'static str)> {
 }
 
 /// `‖x − x*‖`.
-pub fn distance(run: &Run<Dyn, Dyn>) -> f64 {
+pub fn distance(run: &Run) -> f64 {
     run.x().iter().zip(X_STAR).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt()
 }
 
@@ -66,7 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     for (method, expected) in methods(10_000) {
-        let run = match method.solve_matrix_free(&problem, &[0.0; 10], &[0.0; 11]) {
+        let run = match method.solve(&problem, &[0.0; 10], &[0.0; 11]) {
             Ok(run) => run,
             Err(e) => {
                 eprintln!("{} ({}): {e}", method.name(), method.settings());

@@ -4,10 +4,10 @@
 mod common;
 mod problems;
 
-use bilevel::nalgebra::{DefaultAllocator, Dim, Vector1, Vector2};
+use bilevel::nalgebra::{Vector1, Vector2};
 use bilevel::{
-    bilevel, Algorithm, Alloc, Bda, BgsOpt, Dense, Dpbg, Galet, Method, Metrics, Problem, SolveError, SolveResult,
-    Status, Stop, XiSolver,
+    bilevel, Algorithm, Bda, BgsOpt, Dpbg, Galet, Method, Metrics, Problem, SolveError, SolveResult, Status, Stop,
+    XiSolver,
 };
 
 bilevel! {
@@ -85,7 +85,7 @@ fn a_diverging_run_says_which_step_it_used_and_what_to_change() {
     assert!(BgsOpt { outer_iters: 50, lower_step: Some(0.05), ..BgsOpt::itd(5) }.solve(&p, &x0, &y0).is_ok());
     // GALET's step on w is checked against the same curvature (L_G = 1 at the start: ρ < 2 keeps w stable).
     let galet = |w_step| Galet { outer_iters: 5, lower_step: Some(0.05), w_step, ..Galet::default() };
-    let warnings = |r: bilevel::SolveResult<_, _>| match r {
+    let warnings = |r: bilevel::SolveResult| match r {
         Ok(run) => run.warnings,
         Err(SolveError::Fault { run, .. }) => run.warnings,
         Err(e) => panic!("{e}"),
@@ -117,7 +117,7 @@ fn every_algorithm_stops_a_run_on_a_lower_level_unbounded_below() {
                 assert!(cause.starts_with("diverged"), "{algo}: {cause}");
                 assert!(run.trace.iter().all(|r| r.x.iter().chain(r.y.iter()).all(|v| v.is_finite())), "{algo}");
             }
-            other => panic!("{algo} ({}): expected a divergence, got {:?}", m.settings(), other.map(|r| *r.x())),
+            other => panic!("{algo} ({}): expected a divergence, got {:?}", m.settings(), other.map(|r| r.x().clone())),
         }
     }
 }
@@ -284,8 +284,8 @@ fn a_trace_of_every_kth_iterate_holds_the_same_records() {
         for r in &sparse.trace {
             assert_eq!(r, &full.trace[r.iteration], "{}: the record of iteration {}", m.name(), r.iteration);
         }
-        let products = common::ProductsOnly(Dense(p));
-        let end = m.clone().with_metrics(Metrics::End).solve_matrix_free(&products, x0.as_slice(), y0.as_slice());
+        let products = common::ProductsOnly(p);
+        let end = m.clone().with_metrics(Metrics::End).solve(&products, x0.as_slice(), y0.as_slice());
         let end = end.unwrap();
         assert_eq!(end.trace.iter().map(|r| r.iteration).collect::<Vec<_>>(), [0, 300], "{}", m.name());
         assert_eq!(end.x().as_slice(), full.x().as_slice(), "{}: the same last iterate matrix-free", m.name());
@@ -383,17 +383,14 @@ fn every_algorithm_stops_at_a_start_where_the_curvature_is_not_finite() {
         let m = Method::from_options(algo, &options).unwrap();
         stopped_at_the_start(m.solve(&p, &x0, &y0), &format!("{algo} (dense)"));
         stopped_at_the_start(
-            m.solve_matrix_free(&common::ProductsOnly(Dense(p)), x0.as_slice(), y0.as_slice()),
+            m.solve(&common::ProductsOnly(p), x0.as_slice(), y0.as_slice()),
             &format!("{algo} (products only)"),
         );
     }
 }
 
 /// A run refused before its first iteration, or faulted at iteration 1 with the finite start as its only record.
-fn stopped_at_the_start<N: Dim, M: Dim>(result: SolveResult<N, M>, what: &str)
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+fn stopped_at_the_start(result: SolveResult, what: &str) {
     match result {
         Err(SolveError::Options(why)) => assert!(why.contains("the start point cannot be used"), "{what}: {why}"),
         Err(SolveError::Fault { iteration, run, .. }) => {

@@ -139,7 +139,7 @@ const CLEANING: [usize; 3] = [5, 9, 10];
 fn allocations<P: MatrixFreeProblem>(problem: &P, method: &Method) -> usize {
     let (n, m) = problem.dims();
     let before = ALLOCATIONS[MATRIX_FREE].load(Ordering::SeqCst);
-    let run = method.solve_matrix_free(problem, &vec![0.1; n], &vec![0.0; m]).expect("the run succeeds");
+    let run = method.solve(problem, &vec![0.1; n], &vec![0.0; m]).expect("the run succeeds");
     let count = ALLOCATIONS[MATRIX_FREE].load(Ordering::SeqCst) - before;
     assert_eq!(run.trace.len(), 2, "{}: the trace keeps the start and the end", method.name());
     count

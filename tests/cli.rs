@@ -352,7 +352,7 @@ fn a_problem_with_data_runs_from_its_files_as_the_compiled_code_runs_it() {
         .success();
     let r: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let compiled = Method::from_options("corrected-itd", &options).unwrap();
-    let run = compiled.solve_matrix_free(&common::logistic::small(), &[0.0; 3], &[0.0; 3]).unwrap();
+    let run = compiled.solve(&common::logistic::small(), &[0.0; 3], &[0.0; 3]).unwrap();
     for (i, x) in run.x().iter().enumerate() {
         assert!((component(&r, "x", i) - x).abs() < 1e-10, "x[{i}]: tool {} vs compiled {x}", r["x"][i]);
     }

@@ -77,7 +77,7 @@ fn params_change_the_data_problem_like_the_dense_one() {
     dense.lam = 2.5;
     let v = numbers(7, 99);
     let (sx, sy) = (SVector::<f64, 4>::from_column_slice(&v[..4]), SVector::<f64, 3>::from_column_slice(&v[4..]));
-    assert_close(&[p.lower(&v[..4], &v[4..])], &[dense.lower(&sx, &sy)], 1e-13, "G with lam = 2.5");
+    assert_close(&[p.lower(&v[..4], &v[4..])], &[Problem::lower(&dense, &sx, &sy)], 1e-13, "G with lam = 2.5");
 }
 
 fn attach(x: Array, t: Array) -> Result<Weighted, DataError> {

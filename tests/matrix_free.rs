@@ -9,7 +9,7 @@ mod common;
 use bilevel::nalgebra::{DefaultAllocator, Dyn, Vector3};
 use bilevel::report::Case;
 use bilevel::{
-    Algorithm, Alloc, Bda, BgsOpt, Dense, Dpbg, Galet, MatrixFreeProblem, Method, Metrics, Problem, Record, SolveError,
+    Algorithm, Alloc, Bda, BgsOpt, Dpbg, Galet, MatrixFreeProblem, Method, Metrics, Problem, Record, SolveError,
     UpperOptimizer, XiSolver,
 };
 
@@ -21,15 +21,8 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 }
 
 /// Records agree on the iterates and every metric but the BGS residual (computed by LSQR when matrix-free).
-fn same_record<N: bilevel::nalgebra::Dim, M: bilevel::nalgebra::Dim>(
-    dense: &Record<N, M>,
-    free: &Record<Dyn, Dyn>,
-    tol: f64,
-) -> bool
-where
-    DefaultAllocator: Alloc<N, M>,
-{
-    let values = |r: &Record<_, _>| vec![r.upper, r.lower, r.lower_grad_norm, r.dir_norm];
+fn same_record(dense: &Record, free: &Record, tol: f64) -> bool {
+    let values = |r: &Record| vec![r.upper, r.lower, r.lower_grad_norm, r.dir_norm];
     let all_close = |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(p, q)| close(*p, *q, tol));
     all_close(dense.x.as_slice(), free.x.as_slice())
         && all_close(dense.y.as_slice(), free.y.as_slice())
@@ -57,8 +50,8 @@ where
     for case in cases {
         let bgs = capped(&case.method, iters);
         let dense = bgs.solve(&case.problem, &case.x0, &case.y0);
-        let products = common::ProductsOnly(Dense(case.problem.clone()));
-        let free = bgs.solve_matrix_free(&products, case.x0.as_slice(), case.y0.as_slice());
+        let products = common::ProductsOnly(case.problem.clone());
+        let free = bgs.solve(&products, case.x0.as_slice(), case.y0.as_slice());
         // A run that fails must fail at the same iteration, with the same iterates before it.
         let (dense, free) = match (dense, free) {
             (Ok(d), Ok(f)) => (d, f),
@@ -129,7 +122,7 @@ fn a_data_problem_runs_like_its_dense_twin() {
         for bgs in [BgsOpt::itd(5), BgsOpt::corrected_itd(5, solver), BgsOpt::aid(30, solver)] {
             let bgs = BgsOpt { outer_iters: 40, lower_step: Some(0.5), upper_step: 0.5, ..bgs };
             let want = bgs.solve(&dense, &x0, &y0).unwrap();
-            let got = bgs.solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
+            let got = bgs.solve(&data, x0.as_slice(), y0.as_slice()).unwrap();
             for (k, (d, f)) in want.trace.iter().zip(&got.trace).enumerate() {
                 assert!(same_record(d, f, 1e-10), "{} {} at k = {k}", bgs.name(), bgs.settings());
             }
@@ -147,7 +140,7 @@ fn a_data_problem_runs_like_its_dense_twin() {
     ];
     for method in others {
         let want = method.solve(&dense, &x0, &y0).unwrap();
-        let got = method.solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
+        let got = method.solve(&data, x0.as_slice(), y0.as_slice()).unwrap();
         for (k, (d, f)) in want.trace.iter().zip(&got.trace).enumerate() {
             assert!(same_record(d, f, 1e-10), "{} {} at k = {k}", method.name(), method.settings());
         }
@@ -172,7 +165,7 @@ fn a_lower_step_too_large_for_the_curvature_is_reported() {
     assert_eq!(safe_lower_step(&data, x0.as_slice(), y0.as_slice()), 1.0 / l_g);
     for (alpha, warned) in [(2.5 / l_g, true), (1.9 / l_g, false)] {
         let bgs = BgsOpt { lower_step: Some(alpha), outer_iters: 3, ..BgsOpt::itd(2) };
-        let free = bgs.solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
+        let free = bgs.solve(&data, x0.as_slice(), y0.as_slice()).unwrap();
         let run = bgs.solve(&dense, &x0, &y0).unwrap();
         assert_eq!(free.warnings.len(), usize::from(warned), "{:?}", free.warnings);
         assert_eq!(run.warnings.len(), usize::from(warned), "{:?}", run.warnings);
@@ -204,22 +197,22 @@ fn a_lower_step_not_given_is_one_over_the_curvature() {
     };
     for m in &auto {
         assert!(m.settings().contains("=1/L_G"), "{}", m.settings());
-        let free = m.solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
+        let free = m.solve(&data, x0.as_slice(), y0.as_slice()).unwrap();
         assert_eq!(free.notes.len(), 1, "{}", m.name());
         assert!(free.notes[0].contains("= 1/L_G = "), "{}", free.notes[0]);
-        let reference = given(m).solve_matrix_free(&data, x0.as_slice(), y0.as_slice()).unwrap();
+        let reference = given(m).solve(&data, x0.as_slice(), y0.as_slice()).unwrap();
         assert_eq!(free.x().as_slice(), reference.x().as_slice(), "{}", m.name());
         let run = m.solve(&dense, &x0, &y0).unwrap();
         assert!((run.x() - free.x()).norm() < 1e-10, "{}: dense and matrix-free", m.name());
         assert!(reference.notes.is_empty());
     }
     // A start of the wrong length is reported as such, not as a step the curvature could not give.
-    let err = auto[0].solve_matrix_free(&data, &[0.0; 2], y0.as_slice()).unwrap_err();
+    let err = auto[0].solve(&data, &[0.0; 2], y0.as_slice()).unwrap_err();
     assert!(err.to_string().contains("the start has lengths (2, 3)"), "{err}");
     // The same on a fixed-size problem, whose buffers have its lengths, for every algorithm, step given or not.
-    let p1 = Dense(counter_example::CounterExample);
+    let p1 = counter_example::CounterExample;
     for m in auto.iter().chain(&auto.clone().map(|m| given(&m))) {
-        let err = m.solve_matrix_free(&p1, &[0.0], &[0.0; 3]).unwrap_err();
+        let err = m.solve(&p1, &[0.0], &[0.0; 3]).unwrap_err();
         assert!(err.to_string().contains("the start has lengths (1, 3)"), "{}: {err}", m.name());
     }
 }
@@ -306,7 +299,7 @@ bilevel::bilevel! {
 /// `lower`'s (what refused every step of the hyper-cleaning solve at ‖∇y G‖ = 8.7e-10) still converges.
 #[test]
 fn the_lower_solve_is_not_fooled_by_a_few_ulps() {
-    let dense = Dense(OffsetLower);
+    let dense = OffsetLower;
     let rounded = CountingProducts { rounded: true, ..CountingProducts::new(&dense) };
     let x = [0.3, -0.2];
     let mut y = [0.3 + 1e-9, -0.2 - 2e-9];
@@ -325,7 +318,7 @@ fn the_curvature_at_the_start_is_estimated_once() {
     let alpha = bilevel::matrix_free::safe_lower_step(&data, &x0, &y0);
     let products = |m: Method| {
         let counting = CountingProducts::new(&data);
-        m.solve_matrix_free(&counting, &x0, &y0).unwrap();
+        m.solve(&counting, &x0, &y0).unwrap();
         counting.products.get()
     };
     let itd = |lower_step| BgsOpt { outer_iters: 3, lower_step, ..BgsOpt::itd(4) };
@@ -365,7 +358,7 @@ fn a_final_residual_that_is_not_finite_is_a_fault_at_the_last_iteration() {
         other => panic!("expected a fault, got {other:?}"),
     }
     // Without the poison the same run ends normally with a finite residual.
-    let run = BgsOpt { outer_iters: 5, lower_step: Some(0.1), ..BgsOpt::itd(2) }.solve_matrix_free(&data, &x0, &y0);
+    let run = BgsOpt { outer_iters: 5, lower_step: Some(0.1), ..BgsOpt::itd(2) }.solve(&data, &x0, &y0);
     assert!(run.unwrap().trace.last().unwrap().bgs_residual.is_finite());
 }
 
@@ -392,7 +385,7 @@ fn momentum_and_adam_reach_the_optimum() {
         [(UpperOptimizer::Gradient, 0.5), (UpperOptimizer::Momentum { beta: 0.9 }, 0.05), (UpperOptimizer::ADAM, 0.01)]
     {
         let bgs = BgsOpt { upper_optimizer: rule, upper_step: step, ..base.clone() };
-        let run = bgs.solve(&Quadratic, &Default::default(), &Default::default()).unwrap_or_else(|e| panic!("{e}"));
+        let run = bgs.solve(&Quadratic, &[0.0; 2], &[0.0; 2]).unwrap_or_else(|e| panic!("{e}"));
         assert!((run.x() - x_star).norm() < 1e-6, "{}: {} vs {x_star}", bgs.settings(), run.x());
     }
 }
@@ -418,11 +411,11 @@ fn the_bgs_residual_is_projected_on_the_box() {
         outer_iters: 300,
         ..BgsOpt::aid(20, XiSolver::Cg { iters: 5 })
     };
-    let run = bgs.solve(&BoxedQuadratic, &Default::default(), &Default::default()).unwrap();
+    let run = bgs.solve(&BoxedQuadratic, &[0.0; 2], &[0.0; 2]).unwrap();
     assert_eq!(run.x().as_slice(), &[0.1, 0.1], "both components at the upper end");
     assert!(run.trace[0].bgs_residual > 0.1, "{}", run.trace[0].bgs_residual);
     assert!(run.last().bgs_residual < 1e-8, "{}", run.last().bgs_residual);
-    let free = bgs.solve_matrix_free(&common::ProductsOnly(Dense(BoxedQuadratic)), &[0.0; 2], &[0.0; 2]).unwrap();
+    let free = bgs.solve(&common::ProductsOnly(BoxedQuadratic), &[0.0; 2], &[0.0; 2]).unwrap();
     assert!(free.last().bgs_residual < 1e-8, "{}", free.last().bgs_residual);
 }
 
@@ -437,7 +430,7 @@ fn a_matrix_free_fault_keeps_the_last_finite_iterate() {
         stop: bilevel::Stop { divergence_bound: 1e8, ..Default::default() },
         ..BgsOpt::itd(3)
     };
-    match bgs.solve_matrix_free(&Dense(Quadratic), &[0.5, 0.5], &[0.1, 0.1]) {
+    match bgs.solve(&Quadratic, &[0.5, 0.5], &[0.1, 0.1]) {
         Err(SolveError::Fault { iteration, run, .. }) => {
             assert_eq!(run.trace.len(), 2, "the start and the last finite iterate");
             assert_eq!(run.last().iteration, iteration - 1);
@@ -455,16 +448,15 @@ fn full_metrics_every_k_iterations() {
     let data = common::logistic::small();
     let bgs = BgsOpt { lower_step: Some(1.0), outer_iters: 6, ..BgsOpt::corrected_itd(3, XiSolver::Cg { iters: 3 }) };
     let (x0, y0) = ([0.1, -0.2, 0.0], [0.5, 0.5, -0.5]);
-    let full = BgsOpt { metrics: Metrics::Full(2), ..bgs.clone() }.solve_matrix_free(&data, &x0, &y0).unwrap();
-    let every = BgsOpt { metrics: Metrics::Every(2), ..bgs.clone() }.solve_matrix_free(&data, &x0, &y0).unwrap();
+    let full = BgsOpt { metrics: Metrics::Full(2), ..bgs.clone() }.solve(&data, &x0, &y0).unwrap();
+    let every = BgsOpt { metrics: Metrics::Every(2), ..bgs.clone() }.solve(&data, &x0, &y0).unwrap();
     assert_eq!(full.trace.iter().map(|r| r.iteration).collect::<Vec<_>>(), [0, 2, 4, 6]);
     for (f, e) in full.trace.iter().zip(&every.trace) {
         assert_eq!((&f.x, &f.y), (&e.x, &e.y));
         assert!(f.bgs_residual.is_finite() && f.upper_at_solution.is_some(), "{f:?}");
     }
     assert!(every.trace[1].bgs_residual.is_nan() && every.trace[1].upper_at_solution.is_none());
-    let dense =
-        BgsOpt { metrics: Metrics::Full(2), ..bgs }.solve(&common::logistic::LogisticDense, &x0.into(), &y0.into());
+    let dense = BgsOpt { metrics: Metrics::Full(2), ..bgs }.solve(&common::logistic::LogisticDense, &x0, &y0);
     let dense = dense.unwrap();
     for (d, f) in dense.trace.iter().zip(&full.trace) {
         let (a, b) = (d.upper_at_solution.unwrap(), f.upper_at_solution.unwrap());
@@ -511,7 +503,7 @@ fn results_do_not_depend_on_the_number_of_threads() {
     };
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        pool.install(|| bgs.solve_matrix_free(&problem, &[0.1, -0.2, 0.3], &[0.0; 3]).unwrap())
+        pool.install(|| bgs.solve(&problem, &[0.1, -0.2, 0.3], &[0.0; 3]).unwrap())
     };
     let (one, two) = (run(1), run(2));
     // Compared as printed (every digit of every number; NaN, the BGS residual between start and end, equals NaN).

@@ -15,7 +15,7 @@ use arbel_quadratic::{instance, methods};
 fn corrected_itd_reaches_x_star_and_itd_does_not() {
     let inst = instance(80, 40, 36, 7);
     for method in methods(&[1, 10], 1000) {
-        let run = method.solve_matrix_free(&inst.problem, &[0.0; 80], &[0.0; 40]).unwrap();
+        let run = method.solve(&inst.problem, &[0.0; 80], &[0.0; 40]).unwrap();
         let distance = inst.distance(&DVector::from_column_slice(run.x().as_slice()));
         eprintln!("{} {}: distance {distance:e}", method.name(), method.settings());
         if method.name() == "corrected-itd" {

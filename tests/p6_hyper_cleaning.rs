@@ -32,7 +32,7 @@ fn weights_fall_on_the_corrupted_samples() {
         }),
     ];
     for method in methods {
-        let run = method.solve_matrix_free(&digits.problem, &[0.0; 80], &[0.0; 650]).unwrap();
+        let run = method.solve(&digits.problem, &[0.0; 80], &[0.0; 650]).unwrap();
         let s = run.x().as_slice();
         let mean = |corrupted: bool| {
             let picked: Vec<f64> =

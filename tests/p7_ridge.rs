@@ -23,7 +23,7 @@ fn aid_and_corrected_itd_stay_at_x_star_and_the_others_leave_it() {
         (set(BgsOpt::corrected_itd(10, XiSolver::Pinv { rtol: 1e-3 })), false),
         (set(BgsOpt::itd(50)), false),
     ] {
-        let run = method.solve_matrix_free(&p, &X_STAR, &y).unwrap();
+        let run = method.solve(&p, &X_STAR, &y).unwrap();
         let (d, f) = (distance(&run), run.last().upper);
         eprintln!("{} {}: distance {d:e}, F − F* = {:e}", method.name(), method.settings(), f - F_STAR);
         if stays {

@@ -8,7 +8,7 @@ use bilevel::{Algorithm, Method, Problem, Record, Run};
 mod problems;
 use problems::{counter_example, galet_example, huber_bilevel, mexican_hat};
 
-fn run<P: Problem>(case: &Case<P>) -> Run<P::N, P::M>
+fn run<P: Problem>(case: &Case<P>) -> Run
 where
     bilevel::nalgebra::DefaultAllocator: bilevel::Alloc<P::N, P::M>,
 {
@@ -30,10 +30,7 @@ where
     found
 }
 
-fn converged<N: bilevel::nalgebra::Dim, M: bilevel::nalgebra::Dim>(r: &Record<N, M>) -> bool
-where
-    bilevel::nalgebra::DefaultAllocator: bilevel::Alloc<N, M>,
-{
+fn converged(r: &Record) -> bool {
     r.bgs_residual < 1e-8 && r.lower_grad_norm < 1e-8
 }
 

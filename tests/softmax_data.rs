@@ -103,7 +103,7 @@ fn logsumexp_does_not_overflow_and_its_gradient_is_the_softmax() {
     let softmax: Vec<f64> = shifted.iter().map(|t| (t - 1000.5).exp() / total).collect();
     common::assert_close(&gy, &softmax, 1e-15, "∇y logsumexp");
     let dense = ShiftedDense;
-    let g = dense.lower_grad(&SVector::from(x), &SVector::from(y));
+    let g = Problem::lower_grad(&dense, &SVector::from(x), &SVector::from(y));
     common::assert_close(&[g.value], &[want], 1e-15, "dense logsumexp");
     common::assert_close(g.y.as_slice(), &softmax, 1e-15, "dense ∇y");
     common::agrees_with_dense(&p, &dense);

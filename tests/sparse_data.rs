@@ -237,8 +237,8 @@ fn a_libsvm_file_runs_like_its_dense_matrix() {
         ..BgsOpt::corrected_itd(5, XiSolver::Cg { iters: 20 })
     };
     let (a, b) = (
-        bgs.solve_matrix_free(&sparse, &vec![0.0; p], &vec![0.0; p]).unwrap(),
-        bgs.solve_matrix_free(&dense, &vec![0.0; p], &vec![0.0; p]).unwrap(),
+        bgs.solve(&sparse, &vec![0.0; p], &vec![0.0; p]).unwrap(),
+        bgs.solve(&dense, &vec![0.0; p], &vec![0.0; p]).unwrap(),
     );
     assert_close(a.x().as_slice(), b.x().as_slice(), 1e-12, "x after 20 iterations");
     let (fa, fb) = (a.trace.last().unwrap().upper, b.trace.last().unwrap().upper);

@@ -2,12 +2,11 @@
 
 use std::ops::ControlFlow;
 
-use nalgebra::{DefaultAllocator, Dyn, OVector};
+use nalgebra::allocator::Allocator;
+use nalgebra::{DefaultAllocator, Dim, OMatrix};
 
-use crate::dims::Alloc;
 use crate::error::SolveResult;
-use crate::matrix_free::{with_lower_step, Dense, LowerStep, MatrixFreeProblem};
-use crate::problem::Problem;
+use crate::matrix_free::{with_lower_step, LowerStep, MatrixFreeProblem};
 
 /// A bilevel algorithm with its options: a value you configure, then run on a problem.
 pub trait Algorithm {
@@ -17,36 +16,24 @@ pub trait Algorithm {
     /// Its settings as one line, e.g. `T=5 M=0 α=0.2 γ=0.5 K=3000 warm`.
     fn settings(&self) -> String;
 
-    /// Runs from `(x0, y0)` (for DPBG, `y0` is the initialization `z0` of the lower steps) on a problem with
-    /// dense blocks. The same run as [`Algorithm::solve_matrix_free`] on [`Dense`]`(problem)`: one implementation
-    /// of each update rule, which takes the products at each point from that point's blocks (computed once)
-    /// and gives every record the BGS residual by an exact pseudo-inverse; the trace comes back in the problem's
-    /// own vector types.
-    fn solve<P: Problem>(
+    /// Runs from `(x0, y0)` (for DPBG, `y0` is the initialization `z0` of the lower steps; each a slice, an array,
+    /// a `Vec` or an nalgebra vector) on any problem: one with data (its products), or one of fixed size with dense
+    /// blocks (every [`Problem`](crate::Problem) is a [`MatrixFreeProblem`]). Unrolled steps are differentiated in
+    /// reverse over the stored iterates, or by the forward Jacobian recursion where the problem has native blocks
+    /// and the Jacobians are small; the ξ-solvers and GALET's `w` use products, or a point's blocks where it has
+    /// them; buffers are allocated once per run. On a problem without native blocks
+    /// ([`MatrixFreeProblem::has_blocks`]) the BGS residual is computed by LSQR at the start and at the final
+    /// iterate only (NaN in between; see [`bgs_residual`](crate::metrics::bgs_residual)).
+    fn solve<P: MatrixFreeProblem>(
         &self,
         problem: &P,
-        x0: &OVector<f64, P::N>,
-        y0: &OVector<f64, P::M>,
-    ) -> SolveResult<P::N, P::M>
-    where
-        DefaultAllocator: Alloc<P::N, P::M>,
-    {
-        let (n, m) = problem.dims();
-        let run = self.solve_matrix_free(&Dense(problem), x0.as_slice(), y0.as_slice());
-        crate::error::with_dims(run, (n, m))
+        x0: &(impl Entries + ?Sized),
+        y0: &(impl Entries + ?Sized),
+    ) -> SolveResult {
+        self.solve_observed(problem, x0.entries(), y0.entries(), &mut |_, _| ControlFlow::Continue(()))
     }
 
-    /// Runs on a problem given by its derivative products: a problem with data, or any [`Problem`] through
-    /// [`Dense`]. Unrolled steps are differentiated in reverse over the stored iterates (no `n × m` Jacobian),
-    /// the ξ-solvers and GALET's `w` use products only (`pinv` and `adaptive-pinv` take `H` from the problem's
-    /// blocks, built from `m` products when it has none), and buffers are allocated once per run. On a problem
-    /// without native blocks ([`MatrixFreeProblem::has_blocks`]) the BGS residual is computed by LSQR at the start
-    /// and at the final iterate only (NaN in between; see [`bgs_residual`](crate::metrics::bgs_residual)).
-    fn solve_matrix_free<P: MatrixFreeProblem>(&self, problem: &P, x0: &[f64], y0: &[f64]) -> SolveResult<Dyn, Dyn> {
-        self.solve_observed(problem, x0, y0, &mut |_, _| ControlFlow::Continue(()))
-    }
-
-    /// [`Algorithm::solve_matrix_free`] with `observer(k, iters)` called every 64 iterations and after the last
+    /// [`Algorithm::solve`] with `observer(k, iters)` called every 64 iterations and after the last
     /// (a progress bar, a log, a deadline, a check for Ctrl-C). While it continues, the run does not depend on it;
     /// when it breaks (`ControlFlow::Break(())`) after iteration `k < iters`, the run ends there with
     /// [`Status::Stopped`](crate::Status::Stopped), iterate `k` recorded and the final metrics computed.
@@ -54,7 +41,7 @@ pub trait Algorithm {
     /// ```
     /// use std::ops::ControlFlow;
     /// use bilevel_runtime::{Algorithm, BgsOpt, Status};
-    /// # use bilevel_runtime::{Bounds, Grad, Hess, Problem, Dense};
+    /// # use bilevel_runtime::{Bounds, Grad, Hess, Problem};
     /// # use bilevel_runtime::nalgebra::{Const, Matrix1, OVector, Vector1};
     /// # struct Q;
     /// # type V = OVector<f64, Const<1>>;
@@ -79,7 +66,7 @@ pub trait Algorithm {
     ///     seen.push((k, iters));
     ///     ControlFlow::Continue(())
     /// };
-    /// let run = itd.solve_observed(&Dense(Q), &[1.0], &[0.0], &mut watch).unwrap();
+    /// let run = itd.solve_observed(&Q, &[1.0], &[0.0], &mut watch).unwrap();
     /// assert_eq!(seen, [(64, 200), (128, 200), (192, 200), (200, 200)]);
     /// // Unrolled ITD stops where x + c (x − 1) = 0 with c = 1 − (1 − α)³ (the true optimum, c = 1, is x = ½).
     /// let c = 1.0 - 0.5f64.powi(3);
@@ -87,7 +74,7 @@ pub trait Algorithm {
     ///
     /// // An observer that stops the run after 128 iterations.
     /// let mut enough = |k, _| if k >= 128 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) };
-    /// let stopped = itd.solve_observed(&Dense(Q), &[1.0], &[0.0], &mut enough).unwrap();
+    /// let stopped = itd.solve_observed(&Q, &[1.0], &[0.0], &mut enough).unwrap();
     /// assert_eq!(stopped.status, Status::Stopped { iteration: 128 });
     /// assert_eq!(stopped.last().iteration, 128);
     /// ```
@@ -97,7 +84,7 @@ pub trait Algorithm {
         x0: &[f64],
         y0: &[f64],
         observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
-    ) -> SolveResult<Dyn, Dyn>;
+    ) -> SolveResult;
 }
 
 /// What each algorithm gives the runtime to be an [`Algorithm`]: its name and settings, its lower step, and its run
@@ -121,7 +108,7 @@ pub(crate) trait Iterate: Clone {
         start: (&[f64], &[f64]),
         lower: LowerStep,
         observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
-    ) -> SolveResult<Dyn, Dyn>;
+    ) -> SolveResult;
 }
 
 impl<A: Iterate> Algorithm for A {
@@ -139,9 +126,49 @@ impl<A: Iterate> Algorithm for A {
         x0: &[f64],
         y0: &[f64],
         observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
-    ) -> SolveResult<Dyn, Dyn> {
+    ) -> SolveResult {
         with_lower_step((A::LOWER_STEP, self.lower_step()), (problem, x0, y0), |lower| {
             self.with_lower_step(lower.value).iterate(problem, (x0, y0), lower, observer)
         })
+    }
+}
+
+/// The entries of a start vector: a slice, an array, a `Vec` or an nalgebra vector.
+///
+/// ```
+/// use bilevel_runtime::Entries;
+/// use bilevel_runtime::nalgebra::Vector2;
+/// assert_eq!(Vector2::new(1.0, 2.0).entries(), [1.0, 2.0].entries());
+/// assert_eq!(vec![1.0, 2.0].entries(), &[1.0, 2.0][..]);
+/// ```
+pub trait Entries {
+    /// The entries, in order.
+    fn entries(&self) -> &[f64];
+}
+
+impl Entries for [f64] {
+    fn entries(&self) -> &[f64] {
+        self
+    }
+}
+
+impl<const K: usize> Entries for [f64; K] {
+    fn entries(&self) -> &[f64] {
+        self
+    }
+}
+
+impl Entries for Vec<f64> {
+    fn entries(&self) -> &[f64] {
+        self
+    }
+}
+
+impl<R: Dim, C: Dim> Entries for OMatrix<f64, R, C>
+where
+    DefaultAllocator: Allocator<R, C>,
+{
+    fn entries(&self) -> &[f64] {
+        self.as_slice()
     }
 }

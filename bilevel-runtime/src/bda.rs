@@ -2,10 +2,7 @@
 
 use std::ops::ControlFlow;
 
-use nalgebra::{DefaultAllocator, Dyn};
-
 use crate::algorithm::Iterate;
-use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::unroll::Unrolled;
@@ -81,10 +78,7 @@ impl Bda {
     }
 
     /// Checks the steps.
-    pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
-    where
-        DefaultAllocator: Alloc<N, M>,
-    {
+    pub(crate) fn check(&self) -> Result<(), SolveError> {
         self.upper_optimizer.check().map_err(SolveError::Options)?;
         check_steps(&[
             ("upper_inner_step", self.upper_inner_step),
@@ -140,7 +134,7 @@ impl Iterate for Bda {
         (x0, y0): (&[f64], &[f64]),
         lower: LowerStep,
         observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
-    ) -> SolveResult<Dyn, Dyn> {
+    ) -> SolveResult {
         self.check()?;
         let (n, m) = problem.dims();
         let (su, sl) = (self.upper_inner_step, self.alpha());

@@ -2,10 +2,7 @@
 
 use std::ops::ControlFlow;
 
-use nalgebra::{DefaultAllocator, Dyn};
-
 use crate::algorithm::Iterate;
-use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
@@ -131,10 +128,7 @@ impl BgsOpt {
         Schedule { iters: self.outer_iters, stop: self.stop, lower, metrics: self.metrics }
     }
 
-    pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
-    where
-        DefaultAllocator: Alloc<N, M>,
-    {
+    pub(crate) fn check(&self) -> Result<(), SolveError> {
         if self.unrolled_steps + self.warm_steps == 0 {
             return Err(SolveError::Options("BGS-Opt needs T + M > 0 lower steps (both are 0)".into()));
         }
@@ -196,7 +190,7 @@ impl Iterate for BgsOpt {
         (x0, y0): (&[f64], &[f64]),
         lower: LowerStep,
         observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
-    ) -> SolveResult<Dyn, Dyn> {
+    ) -> SolveResult {
         self.check()?;
         let (n, _) = problem.dims();
         let mut w = Work::new(problem, (self.unrolled_steps, self.alpha()), self.correction.as_ref());

@@ -2,10 +2,7 @@
 
 use std::ops::ControlFlow;
 
-use nalgebra::{DefaultAllocator, Dyn};
-
 use crate::algorithm::Iterate;
-use crate::dims::Alloc;
 use crate::driver::{check_steps, project, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::unroll::{descend, Scratch, Unrolled};
@@ -69,10 +66,7 @@ impl Dpbg {
     }
 
     /// Checks the steps.
-    pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
-    where
-        DefaultAllocator: Alloc<N, M>,
-    {
+    pub(crate) fn check(&self) -> Result<(), SolveError> {
         check_steps(&[("lower_step", self.alpha()), ("step", self.step)])
     }
 }
@@ -112,7 +106,7 @@ impl Iterate for Dpbg {
         (x0, z0): (&[f64], &[f64]),
         lower: LowerStep,
         observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
-    ) -> SolveResult<Dyn, Dyn> {
+    ) -> SolveResult {
         self.check()?;
         let (n, m) = problem.dims();
         let (k, alpha) = (self.lower_iters, self.alpha());

@@ -3,9 +3,8 @@
 
 use std::ops::ControlFlow;
 
-use nalgebra::{DVector, DefaultAllocator, Dyn};
+use nalgebra::{DVector, Dyn};
 
-use crate::dims::Alloc;
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::vector::{axpy, finite, norm, Buf};
 use crate::matrix_free::{step_warning, upper_at_solution, LowerStep, MatrixFreeProblem};
@@ -125,15 +124,7 @@ pub(crate) enum End {
 
 impl End {
     /// The run's result, from the trace kept so far.
-    pub fn outcome<N: nalgebra::Dim, M: nalgebra::Dim>(
-        self,
-        trace: Vec<Record<N, M>>,
-        seconds: Vec<f64>,
-        warnings: Vec<String>,
-    ) -> SolveResult<N, M>
-    where
-        DefaultAllocator: Alloc<N, M>,
-    {
+    pub fn outcome(self, trace: Vec<Record>, seconds: Vec<f64>, warnings: Vec<String>) -> SolveResult {
         let run = |status| Run { status, trace, warnings, notes: Vec::new(), seconds };
         match self {
             End::Converged(iteration) => Ok(run(Status::Converged { iteration })),
@@ -180,14 +171,12 @@ impl Clock {
 
 /// On a fault at iteration `k`: the record of iterate `k − 1` (made by `make`), kept if the trace does not hold it
 /// yet and it is sound, so that a run keeping few records still ends its trace at the last finite iterate.
-pub(crate) fn keep_last<N: nalgebra::Dim, M: nalgebra::Dim>(
-    trace: &mut Vec<Record<N, M>>,
+pub(crate) fn keep_last(
+    trace: &mut Vec<Record>,
     k: usize,
     (bound, residual): (f64, bool),
-    make: impl FnOnce() -> Record<N, M>,
-) where
-    DefaultAllocator: Alloc<N, M>,
-{
+    make: impl FnOnce() -> Record,
+) {
     if trace.last().is_some_and(|r| r.iteration + 1 < k) {
         let rec = make();
         if fault(&rec, bound, residual).is_none() {
@@ -198,16 +187,13 @@ pub(crate) fn keep_last<N: nalgebra::Dim, M: nalgebra::Dim>(
 
 /// Keeps the record of iteration `k` unless it is faulty; whether the run ends here (on a fault, or because the
 /// tolerance is met by the projected step `moved` and `‖∇y G‖`).
-pub(crate) fn accept<N: nalgebra::Dim, M: nalgebra::Dim>(
-    trace: &mut Vec<Record<N, M>>,
-    rec: Record<N, M>,
+pub(crate) fn accept(
+    trace: &mut Vec<Record>,
+    rec: Record,
     stop: Stop,
     (moved, residual): (f64, bool),
     k: usize,
-) -> Option<End>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+) -> Option<End> {
     if let Some(cause) = fault(&rec, stop.divergence_bound, residual) {
         return Some(End::Fault(k, cause));
     }
@@ -217,10 +203,7 @@ where
 }
 
 /// Checks the stopping rule (see [`check_stop`]) and that a trace keeps every `k`-th iterate with `k ≥ 1`.
-pub(crate) fn check_schedule<N: nalgebra::Dim, M: nalgebra::Dim>(schedule: &Schedule) -> Result<(), SolveError<N, M>>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+pub(crate) fn check_schedule(schedule: &Schedule) -> Result<(), SolveError> {
     if matches!(schedule.metrics, Metrics::Every(0) | Metrics::Full(0)) {
         let why = "metrics: Metrics::Every(0) or Full(0) keeps no iterate; use k ≥ 1, or Metrics::End";
         return Err(SolveError::Options(why.into()));
@@ -229,10 +212,7 @@ where
 }
 
 /// Checks that the stopping tolerance and the divergence bound are positive.
-pub(crate) fn check_stop<N: nalgebra::Dim, M: nalgebra::Dim>(stop: Stop) -> Result<(), SolveError<N, M>>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+pub(crate) fn check_stop(stop: Stop) -> Result<(), SolveError> {
     let positive = |v: f64| v > 0.0; // false for NaN
     if stop.tol.is_some_and(|t| !positive(t)) || !positive(stop.divergence_bound) {
         return Err(SolveError::Options(format!(
@@ -260,13 +240,7 @@ pub(crate) fn iterate_fault(x: &[f64], y: &[f64], dir_norm: f64, bound: f64) -> 
 
 /// A start whose record is not sound (a non-finite point or metric: the run would start from garbage) is an
 /// error before the first iteration, so that no trace holds a non-finite record.
-pub(crate) fn check_start_record<N: nalgebra::Dim, M: nalgebra::Dim>(
-    rec: &Record<N, M>,
-    bound: f64,
-) -> Result<(), SolveError<N, M>>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+pub(crate) fn check_start_record(rec: &Record, bound: f64) -> Result<(), SolveError> {
     match fault(rec, bound, true) {
         Some(cause) => Err(SolveError::Options(format!("the start point cannot be used: {cause} there"))),
         None => Ok(()),
@@ -275,10 +249,7 @@ where
 
 /// What is wrong with a record, if anything: a non-finite value (the BGS residual too when `residual`: it was
 /// computed) or an iterate beyond `bound`.
-fn fault<N: nalgebra::Dim, M: nalgebra::Dim>(rec: &Record<N, M>, bound: f64, residual: bool) -> Option<String>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+fn fault(rec: &Record, bound: f64, residual: bool) -> Option<String> {
     let (x, y) = (rec.x.as_slice(), rec.y.as_slice());
     // A matrix-free record leaves the residual NaN where it was not computed (see `Metrics::Full`).
     let residual = if residual { rec.bgs_residual } else { 0.0 };
@@ -325,10 +296,7 @@ fn diverged(x: &[f64], y: &[f64], bound: f64) -> Option<String> {
 }
 
 /// Checks that each named step is finite and positive.
-pub(crate) fn check_steps<N: nalgebra::Dim, M: nalgebra::Dim>(steps: &[(&str, f64)]) -> Result<(), SolveError<N, M>>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+pub(crate) fn check_steps(steps: &[(&str, f64)]) -> Result<(), SolveError> {
     match steps.iter().find(|(_, v)| !(v.is_finite() && *v > 0.0)) {
         Some((name, v)) => Err(SolveError::Options(format!("{name} must be finite and positive, not {v}"))),
         None => Ok(()),
@@ -346,14 +314,7 @@ pub(crate) struct Step {
 }
 
 /// Checks that the start has the problem's lengths.
-pub(crate) fn check_start<P: MatrixFreeProblem, N: nalgebra::Dim, M: nalgebra::Dim>(
-    problem: &P,
-    x0: &[f64],
-    y0: &[f64],
-) -> Result<(), SolveError<N, M>>
-where
-    nalgebra::DefaultAllocator: crate::Alloc<N, M>,
-{
+pub(crate) fn check_start<P: MatrixFreeProblem>(problem: &P, x0: &[f64], y0: &[f64]) -> Result<(), SolveError> {
     let (n, m) = problem.dims();
     if x0.len() != n || y0.len() != m {
         let why =
@@ -389,7 +350,7 @@ fn record<P: MatrixFreeProblem>(
     (iteration, step): (usize, Step),
     residual: bool,
     (gx, gy): (&mut [f64], &mut [f64]),
-) -> Record<Dyn, Dyn> {
+) -> Record {
     let lower = problem.lower_grad(x, y, gx, gy);
     Record {
         iteration,
@@ -418,7 +379,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     extras0: Vec<Extra>,
     observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     mut step: impl FnMut(usize, &mut [f64], &mut [f64], bool) -> Step,
-) -> SolveResult<Dyn, Dyn> {
+) -> SolveResult {
     let (n, m) = problem.dims();
     check_start(problem, x0, y0)?;
     check_schedule(&schedule)?;
@@ -440,7 +401,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     let mut clock = Clock::new(metrics.records(iters));
     // The previous iterate, recorded when a fault ends the run before it was.
     let (mut px, mut py, mut last_dir) = (x.clone(), y.clone(), 0.0);
-    let previous = |trace: &mut Vec<Record<Dyn, Dyn>>, clock: &mut Clock, (px, py): (&[f64], &[f64]), k, d| {
+    let previous = |trace: &mut Vec<Record>, clock: &mut Clock, (px, py): (&[f64], &[f64]), k, d| {
         clock.pause();
         let step = Step { dir_norm: d, moved: 0.0, extras: Vec::new() };
         let scratch = (&mut vec![0.0; n][..], &mut vec![0.0; m][..]);
@@ -500,7 +461,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
 /// upper objective at the lower solution. A residual that is not finite (an infinite Hessian–vector product where
 /// the gradients are finite) is a fault at that record's iteration: the record is dropped, so that the trace
 /// holds finite records only and the run does not end as if nothing happened.
-fn finish<P: MatrixFreeProblem>(problem: &P, trace: &mut Vec<Record<Dyn, Dyn>>) -> Result<(), End> {
+fn finish<P: MatrixFreeProblem>(problem: &P, trace: &mut Vec<Record>) -> Result<(), End> {
     let at_start = trace.len() == 1;
     if let Some(last) = trace.last_mut() {
         let (x, y) = (last.x.as_slice(), last.y.as_slice());
@@ -531,7 +492,7 @@ const LOWER_GROWTH: f64 = 1e6;
 /// A fault at the last record when `‖∇y G‖` there is more than [`LOWER_GROWTH`] times its size at the start:
 /// the lower steps diverged (a lower level unbounded below, such as `G = x y − y²`, or a step too large for its
 /// curvature) although the iterates stayed below the divergence bound. The record is kept: it is finite.
-fn lower_growth(trace: &[Record<Dyn, Dyn>]) -> Result<(), End> {
+fn lower_growth(trace: &[Record]) -> Result<(), End> {
     let (Some(first), Some(last)) = (trace.first(), trace.last()) else { return Ok(()) };
     let (start, end) = (first.lower_grad_norm, last.lower_grad_norm);
     // (A NaN end was a fault already.)

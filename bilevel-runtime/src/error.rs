@@ -2,17 +2,11 @@
 
 use std::fmt;
 
-use nalgebra::{DefaultAllocator, Dim, Dyn};
-
-use crate::dims::Alloc;
 use crate::trace::Run;
 
 /// Why a run could not start or could not go on.
 #[derive(Clone, Debug, PartialEq)]
-pub enum SolveError<N: Dim, M: Dim>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+pub enum SolveError {
     /// The options make no sense (for example a step that is not positive); nothing was run.
     Options(String),
     /// The run met a non-finite value or diverged at `iteration`; `run` holds the trace up to the last finite
@@ -23,14 +17,11 @@ where
         /// What went wrong, e.g. "the upper direction d is not finite".
         cause: String,
         /// Everything computed before the fault (boxed: a run is large, and the error travels by value).
-        run: Box<Run<N, M>>,
+        run: Box<Run>,
     },
 }
 
-impl<N: Dim, M: Dim> fmt::Display for SolveError<N, M>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+impl fmt::Display for SolveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SolveError::Options(why) => write!(f, "invalid options: {why}"),
@@ -57,32 +48,14 @@ where
     }
 }
 
-impl<N: Dim + fmt::Debug, M: Dim + fmt::Debug> std::error::Error for SolveError<N, M> where DefaultAllocator: Alloc<N, M>
-{}
+impl std::error::Error for SolveError {}
 
 /// What `solve` returns: the run, or why it stopped early (with the work done so far).
-pub type SolveResult<N, M> = Result<Run<N, M>, SolveError<N, M>>;
-
-/// A result on `Dyn` vectors (the algorithms' own) in the vector types of a problem of dimensions `(n, m)`.
-pub(crate) fn with_dims<N: Dim, M: Dim>(result: SolveResult<Dyn, Dyn>, (n, m): (N, M)) -> SolveResult<N, M>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
-    match result {
-        Ok(run) => Ok(run.with_dims((n, m))),
-        Err(SolveError::Options(why)) => Err(SolveError::Options(why)),
-        Err(SolveError::Fault { iteration, cause, run }) => {
-            Err(SolveError::Fault { iteration, cause, run: Box::new(run.with_dims((n, m))) })
-        }
-    }
-}
+pub type SolveResult = Result<Run, SolveError>;
 
 /// `result` with `change` applied to its run: the finished one, or the one a fault kept (for what a run learns
 /// outside its loop: notes on the choices made for it, warnings on its settings).
-pub(crate) fn with_run(
-    result: SolveResult<Dyn, Dyn>,
-    change: impl FnOnce(&mut Run<Dyn, Dyn>),
-) -> SolveResult<Dyn, Dyn> {
+pub(crate) fn with_run(result: SolveResult, change: impl FnOnce(&mut Run)) -> SolveResult {
     match result {
         Ok(mut run) => {
             change(&mut run);

@@ -2,16 +2,10 @@
 
 use std::fmt::Write;
 
-use nalgebra::{DefaultAllocator, Dim};
-
-use crate::dims::Alloc;
 use crate::json;
 use crate::trace::{Record, Run, Status};
 
-impl<N: Dim, M: Dim> Run<N, M>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+impl Run {
     /// The names of the algorithm-specific metrics, in order of first appearance.
     fn extra_names(&self) -> Vec<String> {
         let mut names: Vec<String> = Vec::new();
@@ -60,10 +54,7 @@ where
     }
 }
 
-fn record_json<N: Dim, M: Dim>(r: &Record<N, M>) -> String
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+fn record_json(r: &Record) -> String {
     let extras: Vec<(&str, String)> = r.extras.iter().map(|(n, v)| (n.as_ref(), json::number(*v))).collect();
     json::object(&[
         ("iteration", r.iteration.to_string()),

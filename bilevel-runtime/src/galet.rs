@@ -2,10 +2,7 @@
 
 use std::ops::ControlFlow;
 
-use nalgebra::{DefaultAllocator, Dyn};
-
 use crate::algorithm::Iterate;
-use crate::dims::Alloc;
 use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{with_run, SolveError, SolveResult};
 use crate::matrix_free::curvature::{Curvature, Objective};
@@ -89,10 +86,7 @@ impl Galet {
     }
 
     /// Checks the steps.
-    pub(crate) fn check<N: nalgebra::Dim, M: nalgebra::Dim>(&self) -> Result<(), SolveError<N, M>>
-    where
-        DefaultAllocator: Alloc<N, M>,
-    {
+    pub(crate) fn check(&self) -> Result<(), SolveError> {
         self.upper_optimizer.check().map_err(SolveError::Options)?;
         check_steps(&[("lower_step", self.alpha()), ("w_step", self.w_step), ("upper_step", self.upper_step)])
     }
@@ -143,7 +137,7 @@ impl Iterate for Galet {
         (x0, y0): (&[f64], &[f64]),
         lower: LowerStep,
         observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
-    ) -> SolveResult<Dyn, Dyn> {
+    ) -> SolveResult {
         self.check()?;
         let (n, m) = problem.dims();
         let (xs, ys) = (Buf::<P::X>::zeros, Buf::<P::Y>::zeros);

@@ -7,9 +7,9 @@
 //!
 //! Every algorithm is written once, over derivative products ([`MatrixFreeProblem`]), in one file each (`bgs.rs`,
 //! `bda.rs`, `galet.rs`, `dpbg.rs`), with one driver for the loop, faults, records and clock (`driver.rs`), one set
-//! of ξ-solvers (`xi.rs`) and one BGS residual (`metrics.rs`). A problem with dense blocks runs through
-//! [`Dense`], which offers its blocks as a capability: the algorithms take a point's products from its blocks
-//! where the point gets several, and the BGS residual from an exact pseudo-inverse.
+//! of ξ-solvers (`xi.rs`) and one BGS residual (`metrics.rs`); [`Algorithm::solve`] runs any problem. Every
+//! [`Problem`] is a [`MatrixFreeProblem`] whose blocks are a native capability: the algorithms take a point's
+//! products from its blocks where the point gets several, and the BGS residual from an exact pseudo-inverse.
 #![warn(missing_docs)]
 
 mod algorithm;
@@ -38,7 +38,7 @@ mod trace;
 mod upper;
 mod xi;
 
-pub use algorithm::Algorithm;
+pub use algorithm::{Algorithm, Entries};
 pub use bda::Bda;
 pub use bgs::BgsOpt;
 pub use dims::Alloc;
@@ -46,7 +46,7 @@ pub use dpbg::Dpbg;
 pub use driver::{Metrics, Stop};
 pub use error::{SolveError, SolveResult};
 pub use galet::Galet;
-pub use matrix_free::{Dense, MatrixFreeProblem};
+pub use matrix_free::MatrixFreeProblem;
 pub use method::Method;
 pub use problem::{Bounds, Grad, Hess, Problem};
 pub use trace::{Extra, Record, Run, Status};

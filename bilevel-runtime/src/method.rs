@@ -2,8 +2,6 @@
 
 use std::ops::ControlFlow;
 
-use nalgebra::Dyn;
-
 use crate::algorithm::Algorithm;
 use crate::error::SolveResult;
 use crate::matrix_free::MatrixFreeProblem;
@@ -99,7 +97,7 @@ impl Algorithm for Method {
         x0: &[f64],
         y0: &[f64],
         observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
-    ) -> SolveResult<Dyn, Dyn> {
+    ) -> SolveResult {
         each!(self, a => a.solve_observed(problem, x0, y0, observer))
     }
 }

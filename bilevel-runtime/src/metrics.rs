@@ -28,7 +28,6 @@ pub const BGS_RESIDUAL_ITERS: usize = 200;
 ///
 /// ```
 /// use bilevel_runtime::metrics::bgs_residual;
-/// use bilevel_runtime::Dense;
 /// # use bilevel_runtime::nalgebra::{Const, OVector, Matrix1, Vector1};
 /// # use bilevel_runtime::{Bounds, Grad, Hess, Problem};
 /// # struct Q;
@@ -52,7 +51,7 @@ pub const BGS_RESIDUAL_ITERS: usize = 200;
 /// #     fn lower_hess_xx(&self, x: &V, y: &V) -> Matrix1<f64> { unimplemented!() }
 /// # }
 /// // F = ½(x² + y²), G = ½(y − x)²: H = 1, B = −1, so the residual is |x + y|.
-/// assert_eq!(bgs_residual(&Dense(Q), &[0.5], &[0.25]), 0.75);
+/// assert_eq!(bgs_residual(&Q, &[0.5], &[0.25]), 0.75);
 /// ```
 pub fn bgs_residual<P: MatrixFreeProblem>(problem: &P, x: &[f64], y: &[f64]) -> f64 {
     let (n, m) = problem.dims();

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use nalgebra::{DefaultAllocator, Dim, OVector};
+use nalgebra::{DefaultAllocator, OVector};
 
 use crate::algorithm::Algorithm;
 use crate::dims::Alloc;
@@ -37,10 +37,7 @@ pub struct Row {
 
 impl Row {
     /// The row of a finished run of `algorithm`.
-    pub fn of<N: Dim, M: Dim>(algorithm: &impl Algorithm, run: &Run<N, M>, expected: &str) -> Row
-    where
-        DefaultAllocator: Alloc<N, M>,
-    {
+    pub fn of(algorithm: &impl Algorithm, run: &Run, expected: &str) -> Row {
         let last = run.last();
         Row {
             algorithm: algorithm.name(),
@@ -94,12 +91,12 @@ where
     DefaultAllocator: Alloc<P::N, P::M>,
 {
     /// Runs the case.
-    pub fn run(&self) -> SolveResult<P::N, P::M> {
+    pub fn run(&self) -> SolveResult {
         self.method.solve(&self.problem, &self.x0, &self.y0)
     }
 
     /// Runs the case and makes its row.
-    pub fn row(&self) -> Result<Row, SolveError<P::N, P::M>> {
+    pub fn row(&self) -> Result<Row, SolveError> {
         self.run().map(|run| Row::of(&self.method, &run, &self.expected))
     }
 }

@@ -2,9 +2,7 @@
 
 use std::borrow::Cow;
 
-use nalgebra::{DefaultAllocator, Dim, Dyn, OVector, U1};
-
-use crate::dims::Alloc;
+use nalgebra::DVector;
 
 /// One algorithm-specific metric of a record: its name (static for the runtime's own metrics, so that keeping it
 /// allocates nothing) and its value.
@@ -16,16 +14,13 @@ pub type Extra = (Cow<'static, str>, f64);
 /// in iteration `k`, with every metric evaluated at `(x_k, y_k)` (the convention of `docs/algorithms.md`). With the
 /// default [`Metrics`](crate::Metrics) entry `k` is iteration `k`; otherwise [`Record::iteration`] says which.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Record<N: Dim, M: Dim>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+pub struct Record {
     /// The iteration `k` (0 for the start).
     pub iteration: usize,
     /// The upper variable `x_k`.
-    pub x: OVector<f64, N>,
+    pub x: DVector<f64>,
     /// The lower variable `y_k`.
-    pub y: OVector<f64, M>,
+    pub y: DVector<f64>,
     /// `F(x_k, y_k)`.
     pub upper: f64,
     /// `G(x_k, y_k)`.
@@ -51,10 +46,7 @@ where
     pub extras: Vec<Extra>,
 }
 
-impl<N: Dim, M: Dim> Record<N, M>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+impl Record {
     /// The value of the algorithm-specific metric `name`, if recorded.
     pub fn extra(&self, name: &str) -> Option<f64> {
         self.extras.iter().find(|(n, _)| n == name).map(|(_, v)| *v)
@@ -81,14 +73,11 @@ pub enum Status {
 
 /// The outcome of a run: the final point, why it stopped, and the full trace.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Run<N: Dim, M: Dim>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+pub struct Run {
     /// Why the run stopped.
     pub status: Status,
     /// One record per iteration, starting with the start point.
-    pub trace: Vec<Record<N, M>>,
+    pub trace: Vec<Record>,
     /// What the run found doubtful about its settings, e.g. a lower step too large for the lower level's
     /// curvature at the start (`α · L_G ≥ 2`). Empty when nothing was found.
     pub warnings: Vec<String>,
@@ -99,53 +88,24 @@ where
     pub seconds: Vec<f64>,
 }
 
-impl<N: Dim, M: Dim> Run<N, M>
-where
-    DefaultAllocator: Alloc<N, M>,
-{
+impl Run {
     /// The last record (the start point if no iteration was done).
-    pub fn last(&self) -> &Record<N, M> {
+    pub fn last(&self) -> &Record {
         self.trace.last().expect("a run always records its start point")
     }
 
     /// The final upper variable.
-    pub fn x(&self) -> &OVector<f64, N> {
+    pub fn x(&self) -> &DVector<f64> {
         &self.last().x
     }
 
     /// The final lower variable.
-    pub fn y(&self) -> &OVector<f64, M> {
+    pub fn y(&self) -> &DVector<f64> {
         &self.last().y
     }
 
     /// The number of iterations done (the iteration of the last record).
     pub fn iterations(&self) -> usize {
         self.last().iteration
-    }
-}
-
-impl Run<Dyn, Dyn> {
-    /// The same run with its vectors in the types of dimensions `(n, m)` (`n` and `m` long).
-    pub(crate) fn with_dims<N: Dim, M: Dim>(self, (n, m): (N, M)) -> Run<N, M>
-    where
-        DefaultAllocator: Alloc<N, M>,
-    {
-        let trace = self
-            .trace
-            .into_iter()
-            .map(|r| Record {
-                iteration: r.iteration,
-                x: OVector::from_iterator_generic(n, U1, r.x.iter().copied()),
-                y: OVector::from_iterator_generic(m, U1, r.y.iter().copied()),
-                upper: r.upper,
-                lower: r.lower,
-                lower_grad_norm: r.lower_grad_norm,
-                dir_norm: r.dir_norm,
-                bgs_residual: r.bgs_residual,
-                upper_at_solution: r.upper_at_solution,
-                extras: r.extras,
-            })
-            .collect();
-        Run { status: self.status, trace, warnings: self.warnings, notes: self.notes, seconds: self.seconds }
     }
 }

@@ -133,7 +133,7 @@ fn every_algorithm_reaches_the_closed_form_optimum_on_a_hand_written_problem() {
     for blocks in [false, true] {
         let p = Quadratic { blocks };
         for m in methods() {
-            let run = m.solve_matrix_free(&p, &[0.0; 2], &[0.0; 2]).unwrap_or_else(|e| panic!("{}: {e}", m.name()));
+            let run = m.solve(&p, &[0.0; 2], &[0.0; 2]).unwrap_or_else(|e| panic!("{}: {e}", m.name()));
             let x = run.x();
             // ITD with 40 steps of 0.5 keeps a bias of order 0.5⁴⁰; the others stop at x* itself.
             let gap = ((x[0] - x_star[0]).powi(2) + (x[1] - x_star[1]).powi(2)).sqrt();
@@ -157,8 +157,8 @@ fn biased_methods() -> Vec<Method> {
 fn the_blocks_capability_gives_the_runs_of_the_products() {
     for m in methods().into_iter().chain(biased_methods()) {
         let m = m.with_metrics(bilevel_runtime::Metrics::Every(1));
-        let products = m.solve_matrix_free(&Quadratic { blocks: false }, &[0.0; 2], &[0.0; 2]).unwrap();
-        let blocks = m.solve_matrix_free(&Quadratic { blocks: true }, &[0.0; 2], &[0.0; 2]).unwrap();
+        let products = m.solve(&Quadratic { blocks: false }, &[0.0; 2], &[0.0; 2]).unwrap();
+        let blocks = m.solve(&Quadratic { blocks: true }, &[0.0; 2], &[0.0; 2]).unwrap();
         assert_eq!(products.trace.len(), blocks.trace.len());
         for (p, b) in products.trace.iter().zip(&blocks.trace) {
             let close = |u: f64, v: f64| (u - v).abs() <= 1e-12 * (1.0 + u.abs().max(v.abs()));

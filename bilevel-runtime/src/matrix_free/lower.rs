@@ -28,7 +28,6 @@ pub struct LowerSolve {
 ///
 /// ```
 /// use bilevel_runtime::matrix_free::solve_lower;
-/// use bilevel_runtime::{Dense, MatrixFreeProblem};
 /// # use bilevel_runtime::nalgebra::{Const, OVector};
 /// # #[derive(Clone)] struct Q;
 /// # type V = OVector<f64, Const<1>>;
@@ -55,7 +54,7 @@ pub struct LowerSolve {
 /// # }
 /// // G(x, y) = (y − x)⁴ + y²: at x = 1 the minimizer solves 4(y − 1)³ + 2y = 0.
 /// let mut y = [5.0];
-/// let out = solve_lower(&Dense(Q), &[1.0], &mut y, 1e-12, 50);
+/// let out = solve_lower(&Q, &[1.0], &mut y, 1e-12, 50);
 /// assert!(out.converged);
 /// assert!((4.0 * (y[0] - 1.0f64).powi(3) + 2.0 * y[0]).abs() <= 1e-12);
 /// ```
@@ -172,8 +171,8 @@ pub(crate) struct LowerStep {
 pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
     (name, given): (&'static str, Option<f64>),
     (problem, x0, y0): (&P, &[f64], &[f64]),
-    run: impl FnOnce(LowerStep) -> crate::SolveResult<nalgebra::Dyn, nalgebra::Dyn>,
-) -> crate::SolveResult<nalgebra::Dyn, nalgebra::Dyn> {
+    run: impl FnOnce(LowerStep) -> crate::SolveResult,
+) -> crate::SolveResult {
     use crate::SolveError;
     // First, so that no buffer of the problem's sizes is made from a start of other lengths.
     crate::driver::check_start(problem, x0, y0)?;

@@ -1,5 +1,5 @@
 //! The [`MatrixFreeProblem`] trait, what every algorithm runs on: a problem given by its derivative *products*,
-//! with dense blocks as an optional capability; [`Dense`] for problems with blocks; and the pieces the algorithms
+//! with dense blocks as an optional capability (native for every [`Problem`](crate::Problem)); and the pieces the algorithms
 //! share (the curvature at the points of a run, the lower steps and their reverse sweep, Krylov solvers, the
 //! lower-level solve and `L_G`).
 
@@ -8,7 +8,7 @@ use nalgebra::{DVector, Dyn};
 use crate::problem::Bounds;
 
 pub(crate) mod curvature;
-mod dense;
+mod fixed_size;
 pub(crate) mod krylov;
 pub(crate) mod lower;
 pub(crate) mod unroll;
@@ -16,7 +16,6 @@ pub(crate) mod vector;
 
 pub use vector::Vector;
 
-pub use dense::Dense;
 pub(crate) use lower::step_warning;
 pub use lower::{lower_lipschitz, safe_lower_step, solve_lower, upper_at_solution, LowerSolve};
 pub(crate) use lower::{with_lower_step, LowerStep};
@@ -31,7 +30,7 @@ pub(crate) use lower::{with_lower_step, LowerStep};
 /// message if a slice has the wrong length.
 pub trait MatrixFreeProblem {
     /// What the algorithms keep vectors of the space of `x` in: `Vec<f64>` for problems with data; fixed-size
-    /// vectors for problems of fixed size ([`Dense`]), so that the algorithms' own vector operations are
+    /// vectors for problems of fixed size (every [`Problem`](crate::Problem)), so that the algorithms' own vector operations are
     /// compiled for their length.
     type X: Vector;
     /// The same for the space of `y`.
@@ -70,7 +69,7 @@ pub trait MatrixFreeProblem {
 
     /// Whether [`lower_blocks`](Self::lower_blocks) and [`upper_blocks`](Self::upper_blocks) are native: the
     /// problem computes its dense second-derivative blocks in one fused call, as problems without data do
-    /// ([`Dense`]). The algorithms then take every product at a point from that point's blocks, computed once,
+    /// (every [`Problem`](crate::Problem)). The algorithms then take every product at a point from that point's blocks, computed once,
     /// differentiate unrolled steps by the forward Jacobian recursion when the Jacobians are small (at most 16
     /// rows), and compute the BGS residual of every record by an exact pseudo-inverse. The default, `false`, is right for
     /// problems with data, whose blocks would cost `m` products.

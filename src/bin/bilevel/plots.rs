@@ -1,13 +1,12 @@
 //! Convergence plots of runs, as the papers draw them: the lower gradient norm, the BGS residual and the upper
 //! objective against the iteration, one line per run (log scale for the norms).
 
-use bilevel::nalgebra::Dyn;
 use bilevel::plot::{Figure, Panel, Series};
 use bilevel::{Record, Run};
 
 /// Three panels, one series per `(label, run)`.
-pub fn convergence(runs: &[(String, &Run<Dyn, Dyn>)]) -> Figure {
-    let panel = |title: &str, y: &str, metric: fn(&Record<Dyn, Dyn>) -> f64| Panel {
+pub fn convergence(runs: &[(String, &Run)]) -> Figure {
+    let panel = |title: &str, y: &str, metric: fn(&Record) -> f64| Panel {
         series: runs
             .iter()
             .map(|(label, run)| {

@@ -2,7 +2,6 @@
 //! `iterations`, `status`, `x`, `y`, `upper`, `lower`, `lower_grad_norm`, `bgs_residual`, `seconds` — the wall
 //! time of the run —, `warnings`, `notes`, and `error` and `trace` when there are) and the human summary.
 
-use bilevel::nalgebra::Dyn;
 use bilevel::{Algorithm, Method, Record, Run, Status};
 use serde::Serialize;
 
@@ -20,7 +19,7 @@ pub struct TraceRow {
 }
 
 impl TraceRow {
-    fn of(r: &Record<Dyn, Dyn>) -> TraceRow {
+    fn of(r: &Record) -> TraceRow {
         TraceRow {
             k: r.iteration,
             x: r.x.as_slice().to_vec(),
@@ -59,14 +58,7 @@ pub struct Report {
     pub trace: Option<Vec<TraceRow>>,
 }
 
-pub fn report(
-    problem: &str,
-    method: &Method,
-    run: &Run<Dyn, Dyn>,
-    seconds: f64,
-    error: Option<String>,
-    trace: bool,
-) -> Report {
+pub fn report(problem: &str, method: &Method, run: &Run, seconds: f64, error: Option<String>, trace: bool) -> Report {
     let last = run.last();
     let options = method.options().into_iter().map(|(name, value)| (name.to_string(), option_value(&value))).collect();
     let (status, iterations) = match (&error, run.status) {

@@ -1,7 +1,6 @@
 //! One run of the tool: the problem of a file with its start and params, an algorithm from named options, and
 //! the outcome (a fault keeps the trace up to the last finite iterate).
 
-use bilevel::nalgebra::Dyn;
 use bilevel::tape::Slices;
 use bilevel::{Algorithm, Method, Run, SolveError};
 use bilevel_dsl::Model;
@@ -41,7 +40,7 @@ pub fn method(algo: &str, named: &[(&'static str, String)], trace_all: bool) -> 
 
 /// How a run ended.
 pub struct Outcome {
-    pub run: Run<Dyn, Dyn>,
+    pub run: Run,
     /// The fault that ended it, if any.
     pub error: Option<String>,
     /// Wall time of the run.

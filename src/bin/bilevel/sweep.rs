@@ -4,7 +4,6 @@
 //! fairly; `F` where the lower solve did not converge), failed runs last. Every run is deterministic and independent, so the results do not depend on the
 //! number of threads (only the times do).
 
-use bilevel::nalgebra::Dyn;
 use bilevel::report::aligned;
 use bilevel::Method;
 use rayon::prelude::*;
@@ -17,7 +16,7 @@ use crate::run::{method, prepare, run};
 use crate::{plots, Failure};
 
 /// A finished run of the sweep: its report, its label, and its trace when a plot needs it.
-type Done = (Report, String, Option<bilevel::Run<Dyn, Dyn>>);
+type Done = (Report, String, Option<bilevel::Run>);
 
 /// One run of the sweep: its settings and start.
 struct Point {
