@@ -177,6 +177,8 @@ impl std::error::Error for OptionError {}
 /// a `cg` correction) and how to set it from its text.
 struct Field<A> {
     name: &'static str,
+    /// The Rust field it sets, as docs/algorithms.md shows it.
+    rust: &'static str,
     get: fn(&A) -> Option<String>,
     set: fn(&mut A, &str) -> Result<(), String>,
 }
@@ -186,6 +188,7 @@ macro_rules! upper {
     ($name:literal) => {
         Field {
             name: $name,
+            rust: "upper_optimizer",
             get: |a| optimizer_setting(&a.upper_optimizer, $name),
             set: |a, v| set_optimizer_setting(&mut a.upper_optimizer, $name, v),
         }
@@ -195,7 +198,12 @@ macro_rules! upper {
 /// The table of an algorithm whose field `$f` is the option `$name`, read and parsed by `$kind`.
 macro_rules! field {
     ($name:literal, $kind:ident, $($f:ident).+) => {
-        Field { name: $name, get: |a| Some(show::$kind(&a.$($f).+)), set: |a, v| { a.$($f).+ = parse::$kind(v)?; Ok(()) } }
+        Field {
+            name: $name,
+            rust: stringify!($($f).+),
+            get: |a| Some(show::$kind(&a.$($f).+)),
+            set: |a, v| { a.$($f).+ = parse::$kind(v)?; Ok(()) },
+        }
     };
 }
 
@@ -203,6 +211,7 @@ const BGS: &[Field<BgsOpt>] = &[
     field!("iters", count, outer_iters),
     Field {
         name: "inner",
+        rust: "unrolled_steps",
         get: |a| Some(a.unrolled_steps.to_string()),
         set: |a, v| match a.variant() {
             "aid" => Err("aid has no unrolled steps (T = 0); --warmup sets its M".into()),
@@ -221,17 +230,18 @@ const BGS: &[Field<BgsOpt>] = &[
     upper!("eps"),
     Field {
         name: "cold",
+        rust: "warm (negated)",
         get: |a| Some((!a.warm).to_string()),
         set: |a, v| {
             a.warm = !parse::flag(v)?;
             Ok(())
         },
     },
-    Field { name: "xi", get: |a| xi(a, "xi"), set: |a, v| set_xi(a, "xi", v) },
-    Field { name: "rtol", get: |a| xi(a, "rtol"), set: |a, v| set_xi(a, "rtol", v) },
-    Field { name: "kappa", get: |a| xi(a, "kappa"), set: |a, v| set_xi(a, "kappa", v) },
-    Field { name: "xi-iters", get: |a| xi(a, "xi-iters"), set: |a, v| set_xi(a, "xi-iters", v) },
-    Field { name: "xi-step", get: |a| xi(a, "xi-step"), set: |a, v| set_xi(a, "xi-step", v) },
+    Field { name: "xi", rust: "correction", get: |a| xi(a, "xi"), set: |a, v| set_xi(a, "xi", v) },
+    Field { name: "rtol", rust: "correction", get: |a| xi(a, "rtol"), set: |a, v| set_xi(a, "rtol", v) },
+    Field { name: "kappa", rust: "correction", get: |a| xi(a, "kappa"), set: |a, v| set_xi(a, "kappa", v) },
+    Field { name: "xi-iters", rust: "correction", get: |a| xi(a, "xi-iters"), set: |a, v| set_xi(a, "xi-iters", v) },
+    Field { name: "xi-step", rust: "correction", get: |a| xi(a, "xi-step"), set: |a, v| set_xi(a, "xi-step", v) },
     field!("tol", tolerance, stop.tol),
 ];
 
@@ -262,6 +272,7 @@ const GALET: &[Field<Galet>] = &[
     field!("xi-step", number, w_step),
     Field {
         name: "w-reset",
+        rust: "warm_w (negated)",
         get: |a| Some((!a.warm_w).to_string()),
         set: |a, v| {
             a.warm_w = !parse::flag(v)?;
@@ -372,6 +383,36 @@ pub fn takes(algo: &str, name: &str) -> bool {
     let no_correction = matches!(method, Method::Bgs(BgsOpt { correction: None, .. }));
     let xi_family = ["xi", "rtol", "kappa", "xi-iters", "xi-step"];
     method.names().contains(&name) && !(no_correction && xi_family.contains(&name))
+}
+
+/// The options of `algos` as a Markdown table, one row per option of the first one's table: the tool's name,
+/// the Rust field it sets, each algorithm's default (`—` where the option does not apply to it) and what it sets
+/// (from [`OPTIONS`]). docs/algorithms.md lists the options this way, so its tables are this function's output
+/// (a test compares them).
+///
+/// ```
+/// use bilevel_runtime::options::markdown;
+/// let table = markdown(&["itd", "aid"]).unwrap();
+/// assert!(table.starts_with("| option | Rust field | itd | aid | what it sets |"), "{table}");
+/// assert!(table.contains("| `--xi` | `correction` | — | cg |"), "{table}");
+/// assert!(markdown(&["newton"]).is_err());
+/// ```
+pub fn markdown(algos: &[&str]) -> Result<String, OptionError> {
+    let methods = algos.iter().map(|algo| preset(algo)).collect::<Result<Vec<_>, _>>()?;
+    let rows: Vec<(&str, &str)> =
+        with_table!(&methods[0], (_a, table) => table.iter().map(|f| (f.name, f.rust)).collect());
+    let rows = rows.into_iter().chain([("every", "metrics")]);
+    let mut out = format!("| option | Rust field | {} | what it sets |\n", algos.join(" | "));
+    out += &format!("|---|---|{}---|\n", "---|".repeat(algos.len()));
+    for (name, rust) in rows {
+        let defaults = methods.iter().zip(algos).map(|(m, algo)| match takes(algo, name) {
+            true => m.options().into_iter().find(|(n, _)| *n == name).map_or("—".into(), |(_, v)| v),
+            false => "—".into(),
+        });
+        let doc = OPTIONS.iter().find(|o| o.name == name).map_or("", |o| o.doc);
+        out += &format!("| `--{name}` | `{rust}` | {} | {doc} |\n", defaults.collect::<Vec<_>>().join(" | "));
+    }
+    Ok(out)
 }
 
 /// The algorithm `algo` with its defaults (`aid` with M = 10 lower steps and `cg`, 20 iterations; the
