@@ -76,7 +76,7 @@ fn a_diverging_run_says_which_step_it_used_and_what_to_change() {
     // The default step 1/L_G = 1 from the curvature at y = 0 diverges once y nears 3.
     let err = BgsOpt { outer_iters: 50, ..BgsOpt::itd(5) }.solve(&p, &x0, &y0).unwrap_err().to_string();
     assert!(err.contains("stopped at iteration 1"), "{err}");
-    assert!(err.contains("the lower step α = 1/L_G = 1.000000e0, from the curvature at the start"), "{err}");
+    assert!(err.contains("the lower step α = 1.000000e0 was chosen as 1/L_G from the curvature at the start"), "{err}");
     assert!(err.contains("a smaller lower step (`lower_step`; tool --lower-step)"), "{err}");
     // A given step too large at the start: the warning is in the error too.
     let err = BgsOpt { outer_iters: 50, lower_step: Some(2.5), ..BgsOpt::itd(5) }.solve(&p, &x0, &y0).unwrap_err();

@@ -34,14 +34,6 @@ impl fmt::Display for SolveError {
                 for warning in &run.warnings {
                     write!(f, "; {warning}")?;
                 }
-                // A step chosen from the curvature at the start is too large where the curvature grows.
-                for note in run.notes.iter().filter(|n| n.starts_with("lower step")) {
-                    write!(
-                        f,
-                        "; the {note}: where the lower level curves more than there, a smaller lower step \
-                         (`lower_step`; tool --lower-step) keeps the steps stable"
-                    )?;
-                }
                 Ok(())
             }
         }

@@ -166,8 +166,8 @@ pub(crate) struct LowerStep {
 
 /// Runs `run` with its lower step: `given`, or for an algorithm given none `1/L_G` estimated at the start
 /// `(x0, y0)` (x0 projected onto the box), the choice noted in the run. A start where the curvature gives no step
-/// (`L_G` zero or not finite) is an error asking for one. A start `x0` outside the box is noted too (the run starts
-/// from its projection).
+/// (`L_G` zero or not finite) is an error asking for one; a run with a chosen step that faults gets a warning saying
+/// that a smaller step may help. A start `x0` outside the box is noted too (the run starts from its projection).
 pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
     (name, given): (&'static str, Option<f64>),
     (problem, x0, y0): (&P, &[f64], &[f64]),
@@ -199,7 +199,21 @@ pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
             LowerStep { name, value, from_curvature: true, curvature: l_g }
         }
     };
-    crate::error::with_run(run(lower), |r| r.notes.extend(notes))
+    let result = run(lower);
+    // A step chosen from the curvature at the start is too large where the curvature grows: a fault says so.
+    let advice = match (&result, lower.from_curvature) {
+        (Err(SolveError::Fault { .. }), true) => Some(format!(
+            "the lower step {name} = {:.6e} was chosen as 1/L_G from the curvature at the start: where the lower \
+             level curves more than there, a smaller lower step (`lower_step`; tool --lower-step) keeps the steps \
+             stable",
+            lower.value
+        )),
+        _ => None,
+    };
+    crate::error::with_run(result, |r| {
+        r.notes.extend(notes);
+        r.warnings.extend(advice);
+    })
 }
 
 /// The warning for a lower step `alpha` too large for `l_g` (`α L_G ≥ 2`), if it is.
