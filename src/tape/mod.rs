@@ -29,9 +29,11 @@ mod loops;
 mod params;
 mod scalar;
 mod slices;
+mod text;
 
 pub use data::DataTapeProblem;
 pub use slices::Slices;
+pub use text::TextProblem;
 
 use bilevel_dsl::dag::{Array, Dag, ExprId, Node};
 use bilevel_dsl::diff::differentiate;
@@ -243,8 +245,11 @@ pub struct TapeProblem {
 pub enum TapeError {
     /// The problem text has mistakes, each with its position.
     Text(Vec<Diagnostic>),
-    /// The problem has `data` or `dim` items; the tape evaluates problems without data only.
+    /// The problem has `data` or `dim` items; [`TapeProblem`] evaluates problems without data only
+    /// ([`DataTapeProblem`] and [`TextProblem`] take data).
     HasData,
+    /// The data given do not fit the problem's `data` items (a missing or unknown item, a wrong shape).
+    Data(String),
 }
 
 impl std::fmt::Display for TapeError {
@@ -254,6 +259,7 @@ impl std::fmt::Display for TapeError {
                 let texts: Vec<String> = d.iter().map(Diagnostic::text).collect();
                 f.write_str(&texts.join("\n"))
             }
+            TapeError::Data(why) => f.write_str(why),
             TapeError::HasData => f.write_str(
                 "this problem has `data` or `dim` items: it runs compiled (`bilevel!`, with its data attached); \
                  tapes evaluate problems without data",

@@ -1,6 +1,6 @@
 //! Reading a problem file, and the problem-dependent arguments (`--set`, `--start`).
 
-use bilevel::tape::{DataTapeProblem, TapeError, TapeProblem};
+use bilevel::tape::{TapeError, TextProblem};
 use bilevel_dsl::Model;
 use std::path::Path;
 
@@ -74,60 +74,26 @@ pub fn expanded(model: &Model, file: &Path, text: &str) -> Result<String, Failur
     })
 }
 
-/// A problem evaluated from its text: through dense tapes without data, through loop tapes with data.
-#[allow(clippy::large_enum_variant)] // one per run of the tool, never moved in a loop
-pub enum Evaluator {
-    Dense(TapeProblem),
-    Data(DataTapeProblem),
-}
-
-impl Evaluator {
-    /// The problem's name.
-    pub fn name(&self) -> &str {
-        match self {
-            Evaluator::Dense(p) => bilevel::Problem::name(p),
-            Evaluator::Data(p) => bilevel::MatrixFreeProblem::name(p),
-        }
-    }
-
-    /// The problem's start point.
-    pub fn start(&self) -> (Vec<f64>, Vec<f64>) {
-        let (x, y) = match self {
-            Evaluator::Dense(p) => bilevel::Problem::start(p),
-            Evaluator::Data(p) => bilevel::MatrixFreeProblem::start(p),
-        };
-        (x.as_slice().to_vec(), y.as_slice().to_vec())
-    }
-}
-
 /// The evaluator of a checked problem with its `--data NAME=PATH` attached and `--set NAME=VALUE` applied.
-pub fn evaluator(model: &Model, data: &[String], sets: &[String]) -> Result<Evaluator, Failure> {
-    let mut evaluator = if model.has_data() {
-        let mut items = Vec::new();
-        for given in data {
-            items.push(data_item(given).map_err(|e| bad(format!("--data {given}: {e}")))?);
-        }
-        Evaluator::Data(DataTapeProblem::new(model, items).map_err(bad)?)
-    } else {
-        if let Some(given) = data.first() {
+pub fn evaluator(model: &Model, data: &[String], sets: &[String]) -> Result<TextProblem, Failure> {
+    let mut items = Vec::new();
+    for given in data {
+        if !model.has_data() {
             return Err(bad(format!("--data {given}: the problem has no `data` items")));
         }
-        Evaluator::Dense(TapeProblem::from_model(model).map_err(|e| match e {
-            TapeError::Text(errors) => Failure::Positioned(errors),
-            other => Failure::Input(format!("error: {other}")),
-        })?)
-    };
+        items.push(data_item(given).map_err(|e| bad(format!("--data {given}: {e}")))?);
+    }
+    let mut problem = TextProblem::new(model, items).map_err(|e| match e {
+        TapeError::Text(errors) => Failure::Positioned(errors),
+        other => bad(other.to_string()),
+    })?;
     for set in sets {
         let (name, values) =
             set.split_once('=').ok_or_else(|| bad(format!("--set {set}: expected NAME=VALUE (or NAME=V1,V2,...)")))?;
         let values = numbers(values).map_err(|e| bad(format!("--set {set}: {e}")))?;
-        let set_param = match &mut evaluator {
-            Evaluator::Dense(p) => p.set_param(name.trim(), &values),
-            Evaluator::Data(p) => p.set_param(name.trim(), &values),
-        };
-        set_param.map_err(|e| bad(format!("--set {set}: {e}")))?;
+        problem.set_param(name.trim(), &values).map_err(|e| bad(format!("--set {set}: {e}")))?;
     }
-    Ok(evaluator)
+    Ok(problem)
 }
 
 /// The most entries a sparse file may have once stored densely (400 MB): the tapes read data densely.

@@ -10,9 +10,10 @@ use serde_json::Value;
 use std::ops::Range;
 
 use crate::args::LandscapeArgs;
-use crate::input::{self, bad, Evaluator};
+use crate::input::{self, bad};
 use crate::run::{method, prepare, run};
 use crate::Failure;
+use bilevel::tape::TextProblem;
 
 /// Which picture: G(x, ·) at a fixed x over (y[0], y[1]), or G over (x, y).
 enum Plane {
@@ -23,7 +24,7 @@ enum Plane {
 /// Runs `bilevel landscape`.
 pub fn landscape(args: &LandscapeArgs) -> Result<(), Failure> {
     let p = prepare(&args.problem)?;
-    let Evaluator::Dense(tape) = &p.tape else {
+    let TextProblem::Dense(tape) = &p.tape else {
         return Err(bad("landscape draws problems without data (G over two variables)".into()));
     };
     let (n, m) = (p.start.0.len(), p.start.1.len());

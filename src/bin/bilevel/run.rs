@@ -1,7 +1,7 @@
 //! One run of the tool: the problem of a file with its start and params, an algorithm from named options, and
 //! the outcome (a fault keeps the trace up to the last finite iterate).
 
-use bilevel::tape::Slices;
+use bilevel::tape::TextProblem;
 use bilevel::{Algorithm, Method, Run, SolveError};
 use bilevel_dsl::Model;
 use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
@@ -10,13 +10,13 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 use crate::args::ProblemArgs;
-use crate::input::{self, bad, Evaluator};
+use crate::input::{self, bad};
 use crate::Failure;
 
 /// A problem ready to run: the checked model, its evaluator (data attached, params set) and the start.
 pub struct Prepared {
     pub model: Model,
-    pub tape: Evaluator,
+    pub tape: TextProblem,
     pub start: (Vec<f64>, Vec<f64>),
 }
 
@@ -50,13 +50,10 @@ pub struct Outcome {
 /// Runs `method` on the problem from `start` (one engine: a problem without data through its tapes into slices,
 /// with its dense blocks; a problem with data through its loop tapes); options the algorithm rejects when it
 /// starts are bad input.
-pub fn run(method: &Method, problem: &Evaluator, (x0, y0): (&[f64], &[f64])) -> Result<Outcome, Failure> {
+pub fn run(method: &Method, problem: &TextProblem, (x0, y0): (&[f64], &[f64])) -> Result<Outcome, Failure> {
     let clock = Instant::now();
     let mut bar = progress_bar(&method.name());
-    let outcome = match problem {
-        Evaluator::Dense(tape) => method.solve_observed(&Slices(tape), x0, y0, &mut bar),
-        Evaluator::Data(tape) => method.solve_observed(tape, x0, y0, &mut bar),
-    };
+    let outcome = problem.solve_observed(method, (x0, y0), &mut bar);
     let seconds = clock.elapsed().as_secs_f64();
     match outcome {
         Ok(run) => Ok(Outcome { run, error: None, seconds }),
