@@ -6,11 +6,11 @@ use std::ops::ControlFlow;
 
 use bilevel::data::Array;
 use bilevel::options::{markdown, takes, Kind, ALGORITHMS, OPTIONS};
-use bilevel::tape::{TapeError, TextProblem};
+use bilevel::tape::{read_data, TapeError, TextProblem};
 use bilevel::{Algorithm, Method, Record, Run, SolveError, Status};
 use bilevel_dsl::{Diagnostic, Model};
 use numpy::ndarray::Dimension;
-use numpy::{PyArray1, PyArray2, PyReadonlyArrayDyn, PyUntypedArrayMethods};
+use numpy::{PyArray1, PyArray2, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
 use pyo3::create_exception;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -74,6 +74,9 @@ struct Problem {
     runnable: Option<TextProblem>,
 }
 
+/// The most entries a sparse matrix may have once stored densely (400 MB), as the tool allows.
+const MAX_DENSE_ENTRIES: usize = 50_000_000;
+
 /// The values of a `param` given from Python: a number or a sequence of numbers.
 fn param_values(value: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
     if let Ok(v) = value.extract::<f64>() {
@@ -85,6 +88,23 @@ fn param_values(value: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
 /// A data item from Python: a float64 NumPy array (any memory order; its entries are read in C order).
 fn data_array(name: &str, value: &Bound<'_, PyAny>) -> PyResult<Array> {
     let bad = |why: String| DataError::new_err(format!("data `{name}`: {why}"));
+    // A SciPy sparse matrix is read densely, as the tapes read data; a pandas DataFrame or Series by its values.
+    let value = &if value.hasattr("tocsr")? && value.hasattr("toarray")? {
+        let (rows, cols): (usize, usize) = value.getattr("shape")?.extract()?;
+        if rows.saturating_mul(cols) > MAX_DENSE_ENTRIES {
+            return Err(bad(format!(
+                "a sparse {rows} × {cols} matrix is {} entries once stored densely, as the tapes store data (at \
+                 most {MAX_DENSE_ENTRIES}); run the problem compiled with `bilevel!` in Rust, whose `sparse` items \
+                 read only the stored entries",
+                rows.saturating_mul(cols)
+            )));
+        }
+        value.call_method0("toarray")?
+    } else if value.hasattr("to_numpy")? {
+        value.call_method0("to_numpy")?
+    } else {
+        value.clone()
+    };
     let array: PyReadonlyArrayDyn<'_, f64> = value.extract().map_err(|_| {
         let dtype = value.getattr("dtype").map(|d| d.to_string()).unwrap_or_else(|_| value.get_type().to_string());
         bad(format!("expected a float64 NumPy array, got {dtype}; convert it with `numpy.asarray(a, dtype=float)`"))
@@ -251,6 +271,24 @@ impl Problem {
         let p = self.runnable()?;
         check_lengths(p, &x, &y)?;
         Ok(p.values(&x, &y))
+    }
+
+    /// `y*(x)`: `G(x, ·)` minimized from `y0` (the declared start where not given) to `‖∇y G‖ ≤ tol` by truncated
+    /// Newton; returns `(y, converged)`.
+    #[pyo3(signature = (x, y0=None, tol=1e-10, iters=100))]
+    fn solve_lower<'py>(
+        &self,
+        py: Python<'py>,
+        x: Vec<f64>,
+        y0: Option<Vec<f64>>,
+        tol: f64,
+        iters: usize,
+    ) -> PyResult<(Vector<'py>, bool)> {
+        let p = self.runnable()?;
+        let mut y = y0.unwrap_or_else(|| p.start().1);
+        check_lengths(p, &x, &y)?;
+        let out = py.detach(|| p.solve_lower(&x, &mut y, tol, iters));
+        Ok((PyArray1::from_vec(py, y), out.converged))
     }
 
     fn __repr__(&self) -> String {
@@ -521,6 +559,18 @@ fn options_table(algorithms: Vec<String>) -> PyResult<String> {
     markdown(&names).map_err(|e| OptionError::new_err(e.to_string()))
 }
 
+/// A data file as a NumPy array: CSV or `.npy` as it is; a LIBSVM file (`.svm`, `.libsvm`, or `path:features` /
+/// `path:labels`) its feature matrix (densely) or its labels — the files the tool's `--data` reads.
+#[pyfunction]
+fn load(py: Python<'_>, path: &str) -> PyResult<Py<PyAny>> {
+    let array = py.detach(|| read_data(path)).map_err(DataError::new_err)?;
+    let values = array.as_slice().to_vec();
+    Ok(match array.shape()[..] {
+        [rows, cols] => PyArray1::from_vec(py, values).reshape([rows, cols])?.into_any().unbind(),
+        _ => PyArray1::from_vec(py, values).into_any().unbind(),
+    })
+}
+
 /// Whether algorithm `algo` takes option `name` (the tool's name), for `compare`.
 #[pyfunction]
 fn _takes(algo: &str, name: &str) -> bool {
@@ -536,6 +586,7 @@ fn _bilevel(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(options, m)?)?;
     m.add_function(wrap_pyfunction!(options_table, m)?)?;
     m.add_function(wrap_pyfunction!(_takes, m)?)?;
+    m.add_function(wrap_pyfunction!(load, m)?)?;
     m.add("ALGORITHMS", ALGORITHMS.to_vec())?;
     m.add("ProblemError", py.get_type::<ProblemError>())?;
     m.add("OptionError", py.get_type::<OptionError>())?;

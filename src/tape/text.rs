@@ -4,7 +4,8 @@
 use std::ops::ControlFlow;
 
 use bilevel_dsl::Model;
-use bilevel_runtime::data::Array;
+use bilevel_runtime::data::{Array, Sparse};
+use bilevel_runtime::matrix_free::{solve_lower, LowerSolve};
 use bilevel_runtime::{Algorithm, MatrixFreeProblem, Method, SolveResult};
 
 use super::{DataTapeProblem, Slices, TapeError, TapeProblem};
@@ -90,6 +91,14 @@ impl TextProblem {
         }
     }
 
+    /// Minimizes `G(x, ·)` from `y` (in place) to `‖∇y G‖ ≤ tol` (see [`solve_lower`](bilevel_runtime::matrix_free::solve_lower)).
+    pub fn solve_lower(&self, x: &[f64], y: &mut [f64], tol: f64, iters: usize) -> LowerSolve {
+        match self {
+            TextProblem::Dense(p) => solve_lower(&Slices(p), x, y, tol, iters),
+            TextProblem::Data(p) => solve_lower(p, x, y, tol, iters),
+        }
+    }
+
     /// `F(x, y)` and `G(x, y)`.
     pub fn values(&self, x: &[f64], y: &[f64]) -> (f64, f64) {
         match self {
@@ -97,4 +106,50 @@ impl TextProblem {
             TextProblem::Data(p) => (p.upper(x, y), p.lower(x, y)),
         }
     }
+}
+
+/// The most entries a sparse file may have once stored densely (400 MB): the tapes read data densely.
+const MAX_DENSE_ENTRIES: usize = 50_000_000;
+
+/// A data file for a [`TextProblem`]: a CSV or `.npy` file as it is; a LIBSVM file (`.svm`, `.libsvm`, or any
+/// file with `:features` or `:labels` after its path) gives its feature matrix, or with `:labels` its labels.
+/// Sparse features are stored densely for the tapes (the same values; a `sparse` item compiled by `bilevel!` reads
+/// only the stored entries), up to 5·10⁷ entries.
+///
+/// ```
+/// let dir = std::env::temp_dir().join("bilevel_read_data_doc");
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("d.svm"), "1 1:0.5 3:2\n-1 2:1\n").unwrap();
+/// let spec = format!("{}:labels", dir.join("d.svm").display());
+/// assert_eq!(bilevel::tape::read_data(&spec).unwrap().as_slice(), &[1.0, -1.0]);
+/// let features = bilevel::tape::read_data(dir.join("d.svm").to_str().unwrap()).unwrap();
+/// assert_eq!((features.shape(), features.row(0)), (vec![2, 3], &[0.5, 0.0, 2.0][..]));
+/// assert!(bilevel::tape::read_data("no/such/file.csv").is_err());
+/// ```
+pub fn read_data(spec: &str) -> Result<Array, String> {
+    let (path, part) = match spec.rsplit_once(':') {
+        Some((path, part @ ("labels" | "features"))) => (path, Some(part)),
+        _ => (spec, None),
+    };
+    let libsvm = part.is_some() || [".svm", ".libsvm"].iter().any(|e| path.to_ascii_lowercase().ends_with(e));
+    if !libsvm {
+        return Array::read(path).map_err(|e| e.to_string());
+    }
+    let file = Sparse::read_libsvm(path).map_err(|e| e.to_string())?;
+    if part == Some("labels") {
+        return Ok(file.labels);
+    }
+    let shape = file.features.shape();
+    if shape[0].saturating_mul(shape[1]) > MAX_DENSE_ENTRIES {
+        return Err(format!(
+            "the features are {} × {}, {} entries once stored densely as the tapes store data (at most \
+             {MAX_DENSE_ENTRIES}); run the problem compiled with `bilevel!`, whose `sparse` items read only the {} \
+             stored entries",
+            shape[0],
+            shape[1],
+            shape[0].saturating_mul(shape[1]),
+            file.features.nnz()
+        ));
+    }
+    Ok(file.features.to_dense())
 }

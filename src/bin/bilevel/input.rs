@@ -96,44 +96,10 @@ pub fn evaluator(model: &Model, data: &[String], sets: &[String]) -> Result<Text
     Ok(problem)
 }
 
-/// The most entries a sparse file may have once stored densely (400 MB): the tapes read data densely.
-const MAX_DENSE_ENTRIES: usize = 50_000_000;
-
-/// One `--data NAME=PATH`: a CSV or `.npy` file as it is; a LIBSVM file (`.svm`, `.libsvm`, or any file with
-/// `:features` or `:labels` after its path) gives its feature matrix, or with `:labels` its labels. Sparse
-/// features are stored densely for the tape (the same values; a `sparse` item compiled by `bilevel!` reads only the
-/// stored entries).
+/// One `--data NAME=PATH` (see [`bilevel::tape::read_data`] for the files it reads).
 fn data_item(given: &str) -> Result<(String, bilevel::data::Array), String> {
-    use bilevel::data::{Array, Sparse};
     let (name, spec) = given.split_once('=').ok_or("expected NAME=PATH")?;
-    let (path, part) = match spec.trim().rsplit_once(':') {
-        Some((path, part @ ("labels" | "features"))) => (path, Some(part)),
-        _ => (spec.trim(), None),
-    };
-    let libsvm = part.is_some() || [".svm", ".libsvm"].iter().any(|e| path.to_ascii_lowercase().ends_with(e));
-    let array = if libsvm {
-        let file = Sparse::read_libsvm(path).map_err(|e| e.to_string())?;
-        if part == Some("labels") {
-            file.labels
-        } else {
-            let shape = file.features.shape();
-            if shape[0].saturating_mul(shape[1]) > MAX_DENSE_ENTRIES {
-                return Err(format!(
-                    "the features are {} × {}, {} entries once stored densely as the tool stores data (at most \
-                     {MAX_DENSE_ENTRIES}); run the problem compiled with `bilevel!`, whose `sparse` items read \
-                     only the {} stored entries",
-                    shape[0],
-                    shape[1],
-                    shape[0].saturating_mul(shape[1]),
-                    file.features.nnz()
-                ));
-            }
-            file.features.to_dense()
-        }
-    } else {
-        Array::read(path).map_err(|e| e.to_string())?
-    };
-    Ok((name.trim().to_string(), array))
+    Ok((name.trim().to_string(), bilevel::tape::read_data(spec.trim())?))
 }
 
 /// The start point: the problem's, with `--start "x=0;y=2,2"` (by the variables' names) replacing either part.
