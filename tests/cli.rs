@@ -300,6 +300,27 @@ fn sweep_lists_every_setting_best_first_and_the_same_whatever_the_threads() {
     let by_residual = by_residual.as_array().unwrap();
     assert_eq!(by_residual.len(), 4);
     assert!(by_residual.windows(2).all(|w| residual(&w[0]) <= residual(&w[1])), "least residual first");
+    // Every run records its start; `--start-range` widens the random ones.
+    let starts = bilevel()
+        .arg("sweep")
+        .arg(&p2)
+        .args(["--algo", "itd", "--grid", "inner=1", "--starts", "20", "--start-range", "5", "--iters", "1"])
+        .args(["--lower-step", "0.05", "--json"])
+        .assert()
+        .success();
+    let starts: Value = serde_json::from_slice(&starts.get_output().stdout).unwrap();
+    let y0: Vec<Vec<f64>> = starts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["y0"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect())
+        .collect();
+    assert!(y0.contains(&vec![0.6, 0.8]), "the start itself: {y0:?}");
+    let offsets = y0.iter().flat_map(|y| [y[0] - 0.6, y[1] - 0.8]);
+    assert!(offsets.clone().all(|d| d.abs() <= 5.0) && offsets.clone().any(|d| d.abs() > 1.0), "{y0:?}");
+    let range = ["--algo", "itd", "--grid", "inner=1", "--start-range", "0"];
+    let bad = bilevel().arg("sweep").arg(&p2).args(range).assert().code(2);
+    assert!(String::from_utf8_lossy(&bad.get_output().stderr).contains("not a finite number > 0"));
     let bad = bilevel().arg("sweep").arg(&p2).args(["--algo", "itd", "--grid", "step=1,2"]).assert().code(2);
     assert!(String::from_utf8_lossy(&bad.get_output().stderr).contains("--grid: unknown option `step`"));
 }

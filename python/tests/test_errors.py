@@ -98,3 +98,16 @@ def test_params_and_derivatives():
     with pytest.raises(ValueError, match="no param `d`"):
         p.with_param("d", 1.0)
     assert "∇y G" in p.derive()
+
+
+def test_ctrl_c_stops_a_run_and_returns_what_it_has():
+    import _thread
+    import threading
+
+    p = bilevel.Problem(SHIFT)
+    timer = threading.Timer(0.3, _thread.interrupt_main)  # what Ctrl-C does: SIGINT to the main thread
+    timer.start()
+    r = bilevel.solve(p, "itd", iters=10**9, lower_step=0.25, upper_step=0.5)
+    timer.join()
+    assert r.status == "stopped" and "interrupted" in r.message and r.success
+    assert 0 < r.nit < 10**9 and r.nit % 64 == 0 and r.trace["iteration"][-1] == r.nit

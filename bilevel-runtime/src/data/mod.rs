@@ -28,7 +28,7 @@ mod sparse;
 mod table;
 
 pub use file_error::FileError;
-pub use random::{numbers, Lcg};
+pub use random::{numbers, random_starts, Lcg};
 pub use sparse::{Libsvm, Sparse};
 pub use table::Table;
 

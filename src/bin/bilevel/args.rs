@@ -122,9 +122,12 @@ pub struct SweepArgs {
     /// The settings to try: OPTION=V1,V2,...;OPTION=... (every combination), e.g. 'lower-step=0.01,0.05;upper-step=0.1,0.5'.
     #[arg(long)]
     pub grid: String,
-    /// Also run each setting from K random starts (x in the box, or the start ± 1; y the start ± 1).
+    /// Also run each setting from K random starts (x uniform in the box, or the start ± R; y the start ± R).
     #[arg(long, default_value_t = 0)]
     pub starts: usize,
+    /// R, the half-width of the random starts around the start (where the box does not bound them).
+    #[arg(long, default_value_t = 1.0, value_parser = positive)]
+    pub start_range: f64,
     /// The seed of the random starts.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -243,5 +246,13 @@ fn value_name(kind: Kind) -> &'static str {
         Kind::Step => "X|auto",
         Kind::Every => "K|end",
         Kind::Choice(_) | Kind::Flag => "NAME",
+    }
+}
+
+/// A finite number > 0 (for `--start-range`).
+fn positive(text: &str) -> Result<f64, String> {
+    match text.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
+        _ => Err(format!("`{text}` is not a finite number > 0")),
     }
 }

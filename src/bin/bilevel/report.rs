@@ -41,6 +41,9 @@ pub struct Report {
     pub options: serde_json::Map<String, serde_json::Value>,
     pub iterations: usize,
     pub status: &'static str,
+    /// The start the run began from (after projection onto the box), so that any run can be made again.
+    pub x0: Vec<f64>,
+    pub y0: Vec<f64>,
     pub x: Vec<f64>,
     pub y: Vec<f64>,
     pub upper: f64,
@@ -73,6 +76,8 @@ pub fn report(problem: &str, method: &Method, run: &Run, seconds: f64, error: Op
         options,
         iterations,
         status,
+        x0: run.trace[0].x.as_slice().to_vec(),
+        y0: run.trace[0].y.as_slice().to_vec(),
         x: last.x.as_slice().to_vec(),
         y: last.y.as_slice().to_vec(),
         upper: last.upper,

@@ -1,9 +1,10 @@
 //! `bilevel sweep`: one algorithm over every combination of a grid of settings, each from the start and from K
-//! random starts, run in parallel (rayon); the runs are listed best first by a final metric (`--rank-by`; by
+//! random starts (`--start-range`; each run's JSON records its start), run in parallel (rayon); the runs are listed best first by a final metric (`--rank-by`; by
 //! default `F` at the solved lower level, `upper_at_solution`, which compares runs that end at different `y`
 //! fairly; `F` where the lower solve did not converge), failed runs last. Every run is deterministic and independent, so the results do not depend on the
 //! number of threads (only the times do).
 
+use bilevel::data::random_starts;
 use bilevel::report::aligned;
 use bilevel::Method;
 use rayon::prelude::*;
@@ -32,7 +33,8 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let p = prepare(&args.problem)?;
     let grid = grid(&args.grid)?;
     let base = args.options.named();
-    let starts = starts(&p.start, p.model.bounds.as_ref(), args.starts, args.seed);
+    let bounds = p.model.bounds.as_ref().map(|(lo, hi)| (&lo[..], &hi[..]));
+    let starts = random_starts((&p.start.0, &p.start.1), bounds, args.starts, args.seed, args.start_range);
     let mut points = Vec::new();
     for combination in &grid {
         let mut settings: Vec<(&'static str, String)> =
@@ -135,30 +137,4 @@ fn grid(text: &str) -> Result<Vec<Vec<(&'static str, String)>>, Failure> {
             .collect();
     }
     Ok(combos)
-}
-
-/// The start, then `k` random starts from `seed`: x uniform in the box where it is finite, the start ± 1 where it
-/// is not; y the start ± 1 (a deterministic generator, so a seed gives the same starts everywhere).
-fn starts(
-    (x0, y0): &(Vec<f64>, Vec<f64>),
-    bounds: Option<&(Vec<f64>, Vec<f64>)>,
-    k: usize,
-    seed: u64,
-) -> Vec<(Vec<f64>, Vec<f64>)> {
-    let mut lcg = bilevel::data::Lcg::new(seed.wrapping_mul(0x9E3779B97F4A7C15).wrapping_add(1));
-    let mut uniform = move || lcg.unit();
-    let mut out = vec![(x0.clone(), y0.clone())];
-    for _ in 0..k {
-        let x = x0
-            .iter()
-            .enumerate()
-            .map(|(i, &v)| match bounds {
-                Some((lo, hi)) if lo[i].is_finite() && hi[i].is_finite() => lo[i] + (hi[i] - lo[i]) * uniform(),
-                _ => v + 2.0 * uniform() - 1.0,
-            })
-            .collect();
-        let y = y0.iter().map(|&v| v + 2.0 * uniform() - 1.0).collect();
-        out.push((x, y));
-    }
-    out
 }
