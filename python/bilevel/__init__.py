@@ -46,6 +46,8 @@ __all__ = [
     "load",
     "options",
     "options_table",
+    "plot",
+    "progress",
     "solve",
     "sweep",
 ]
@@ -121,3 +123,29 @@ def compare(problem, methods, x0=None, y0=None, **common):
         shared = {k: v for k, v in common.items() if _takes(name, k.replace("_", "-"))}
         results.append(solve(problem, name, x0, y0, **{**shared, **own}))
     return _ranked(results)
+
+
+def plot(results, metrics=None, against="iteration", **kwargs):
+    """The convergence of ``results`` (one result or a list) as a matplotlib figure; see
+    ``bilevel.plots.convergence`` for the options. Needs matplotlib."""
+    from .plots import convergence
+
+    return convergence(results if isinstance(results, list) else [results], metrics, against, **kwargs)
+
+
+def progress(desc=None):
+    """A ``callback`` for ``solve`` that shows a tqdm progress bar (needs tqdm):
+    ``bilevel.solve(p, "itd", iters=10**6, callback=bilevel.progress())``."""
+    from tqdm.auto import tqdm
+
+    bar = None
+
+    def callback(k, iters):
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=iters, desc=desc, unit="it")
+        bar.update(k - bar.n)
+        if k >= iters:
+            bar.close()
+
+    return callback
