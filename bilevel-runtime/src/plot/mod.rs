@@ -1,6 +1,7 @@
 //! Convergence plots as SVG: panels side by side, each with lines for several runs, a legend and labelled axes
 //! (plotters' SVG backend; text is laid out without system fonts, so it works on any machine). The legend sits in
-//! the lower left corner, which decreasing curves leave free.
+//! a strip below the panels, never over a curve; on a log axis, exact zeros are drawn at the panel's floor (a tenth
+//! of its least positive value, at most 1e-3), and the panel's title says so.
 //!
 //! ```
 //! use bilevel_runtime::plot::{Figure, Panel, Series};
@@ -31,7 +32,7 @@ use plotters::prelude::*;
 pub struct Series {
     /// The legend's text.
     pub label: String,
-    /// The points in order; on a log axis those with `y ≤ 0` (or non-finite values) are left out.
+    /// The points in order; non-finite values are left out, and on a log axis `y ≤ 0` is drawn at the floor.
     pub points: Vec<(f64, f64)>,
 }
 
@@ -76,10 +77,27 @@ impl Panel {
         Panel { log_y: true, ..self }
     }
 
-    /// The points drawn: finite, and positive on a log axis.
+    /// The points drawn: finite (and x positive on a log x axis); on a log y axis, `y ≤ 0` at the floor.
     fn drawn(&self, s: &Series) -> Vec<(f64, f64)> {
-        let shown = |v: f64, log: bool| v.is_finite() && (!log || v > 0.0);
-        s.points.iter().copied().filter(|(x, y)| shown(*x, self.log_x) && shown(*y, self.log_y)).collect()
+        let floor = self.floor();
+        let shown = |x: f64, y: f64| x.is_finite() && (!self.log_x || x > 0.0) && y.is_finite();
+        let lift = |y: f64| if self.log_y && y <= 0.0 { floor } else { y };
+        s.points.iter().filter(|(x, y)| shown(*x, *y)).map(|&(x, y)| (x, lift(y))).collect()
+    }
+
+    /// Where a log y axis draws zeros: a tenth of the least positive value of the panel, and at most 1e-3.
+    fn floor(&self) -> f64 {
+        let least = self.series.iter().flat_map(|s| &s.points).map(|p| p.1).filter(|y| y.is_finite() && *y > 0.0);
+        least.fold(f64::INFINITY, f64::min).min(1e-2) / 10.0
+    }
+
+    /// The title, with a note when a log axis draws zeros at its floor.
+    fn caption(&self) -> String {
+        let zeros = self.log_y && self.series.iter().flat_map(|s| &s.points).any(|p| p.1.is_finite() && p.1 <= 0.0);
+        match zeros {
+            true => format!("{} (zeros at the floor)", self.title),
+            false => self.title.clone(),
+        }
     }
 
     /// The ranges of the drawn points, widened where empty.
@@ -134,9 +152,19 @@ impl Figure {
         let mut svg = String::new();
         let width = self.panel_width * self.panels.len().max(1) as u32;
         {
-            let root = SVGBackend::with_string(&mut svg, (width, self.height)).into_drawing_area();
+            // The legend lists the runs of the panel with the most (the panels of a figure show the same runs).
+            let labels: Vec<&str> = self
+                .panels
+                .iter()
+                .max_by_key(|p| p.series.len())
+                .map(|p| p.series.iter().map(|s| s.label.as_str()).collect())
+                .unwrap_or_default();
+            let rows = legend_layout(&labels, width).last().map_or(0, |&(_, y)| y / LEGEND_ROW + 1);
+            let root = SVGBackend::with_string(&mut svg, (width, self.height + rows * LEGEND_ROW)).into_drawing_area();
             root.fill(&WHITE).map_err(error)?;
-            let areas = root.split_evenly((1, self.panels.len().max(1)));
+            let (top, strip) = root.split_vertically(self.height);
+            legend(&strip, &labels, width)?;
+            let areas = top.split_evenly((1, self.panels.len().max(1)));
             for (area, panel) in areas.iter().zip(&self.panels) {
                 let (xs, ys) = panel.ranges();
                 match (panel.log_x, panel.log_y) {
@@ -171,7 +199,7 @@ where
     Y::CoordDescType: ValueFormatter<f64>,
 {
     let mut chart = ChartBuilder::on(area)
-        .caption(&panel.title, ("sans-serif", 18))
+        .caption(panel.caption(), ("sans-serif", 18))
         .margin(12)
         .x_label_area_size(42)
         .y_label_area_size(70)
@@ -188,20 +216,36 @@ where
         .map_err(error)?;
     for (i, s) in panel.series.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
-        chart
-            .draw_series(LineSeries::new(panel.drawn(s), color.stroke_width(2)))
-            .map_err(error)?
-            .label(&s.label)
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2)));
+        chart.draw_series(LineSeries::new(panel.drawn(s), color.stroke_width(2))).map_err(error)?;
     }
-    if !panel.series.is_empty() {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw()
-            .map_err(error)?;
+    Ok(())
+}
+
+/// Height of one row of the legend strip, and the width of an entry per character of its label.
+const LEGEND_ROW: u32 = 22;
+const LEGEND_CHAR: u32 = 8;
+
+/// The legend entries, `labels` in series order, laid out in rows across `width`: each entry's position.
+fn legend_layout(labels: &[&str], width: u32) -> Vec<(u32, u32)> {
+    let (mut x, mut row, mut out) = (16, 0, Vec::new());
+    for label in labels {
+        let w = 40 + LEGEND_CHAR * label.chars().count() as u32;
+        if x > 16 && x + w > width {
+            (x, row) = (16, row + 1);
+        }
+        out.push((x, row * LEGEND_ROW + LEGEND_ROW / 2));
+        x += w;
+    }
+    out
+}
+
+/// Draws the legend strip: a line of each series' colour and its label.
+fn legend(area: &DrawingArea<SVGBackend, Shift>, labels: &[&str], width: u32) -> Result<(), PlotError> {
+    for (i, (label, (x, y))) in labels.iter().zip(legend_layout(labels, width)).enumerate() {
+        let color = Palette99::pick(i).to_rgba();
+        let (x, y) = (x as i32, y as i32);
+        area.draw(&PathElement::new(vec![(x, y), (x + 24, y)], color.stroke_width(2))).map_err(error)?;
+        area.draw(&Text::new(label.to_string(), (x + 30, y - 7), ("sans-serif", 14))).map_err(error)?;
     }
     Ok(())
 }
@@ -238,19 +282,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_log_axis_leaves_out_zeros_and_a_flat_series_gets_a_range() {
+    fn a_log_axis_draws_zeros_at_its_floor_and_a_flat_series_gets_a_range() {
         let panel = Panel {
             series: vec![Series::new("a", vec![(0.0, 1.0), (1.0, 0.0), (2.0, 1e-20), (3.0, f64::NAN)])],
             ..Panel::new("t", "x", "y").log_y()
         };
-        assert_eq!(panel.drawn(&panel.series[0]), vec![(0.0, 1.0), (2.0, 1e-20)]);
+        assert_eq!(panel.drawn(&panel.series[0]), vec![(0.0, 1.0), (1.0, 1e-21), (2.0, 1e-20)]);
+        assert_eq!(panel.caption(), "t (zeros at the floor)");
         let (_, ys) = panel.ranges();
-        assert_eq!((ys.start, ys.end), (1e-20, 1.0));
+        assert_eq!((ys.start, ys.end), (1e-21, 1.0));
+        let only_zeros =
+            Panel { series: vec![Series::new("z", vec![(0.0, 0.0)])], ..Panel::new("t", "x", "y").log_y() };
+        assert_eq!(only_zeros.drawn(&only_zeros.series[0]), vec![(0.0, 1e-3)], "a panel of zeros is not blank");
         let flat = Panel { series: vec![Series::new("b", vec![(0.0, 3.0), (1.0, 3.0)])], ..Panel::new("t", "x", "y") };
         let (xs, ys) = flat.ranges();
         assert!(xs.start < 0.0 && xs.end > 1.0 && ys.start < 3.0 && ys.end > 3.0);
         let svg = Figure::new(vec![panel, flat, Panel::new("empty", "x", "y")]).to_svg().unwrap();
         assert!(svg.contains("<polyline") || svg.contains("<path"), "lines are drawn");
         assert_eq!(svg.matches("<svg").count(), 1);
+    }
+
+    #[test]
+    fn the_legend_is_a_strip_below_the_panels_that_wraps() {
+        let labels = ["itd", "corrected-itd T=5 M=0 α=0.2 γ=0.5", "galet"];
+        let at = legend_layout(&labels, 300);
+        assert_eq!(at[0], (16, 11));
+        assert!(at[1].1 > at[0].1 || at[1].0 > at[0].0, "{at:?}");
+        assert!(at.iter().all(|&(x, _)| x < 300), "{at:?}");
+        let panel = |name: &str| Panel {
+            series: labels.iter().map(|l| Series::new(*l, vec![(0.0, 1.0), (1.0, 0.5)])).collect(),
+            ..Panel::new(name, "x", "y")
+        };
+        let figure = Figure::new(vec![panel("a"), panel("b")]);
+        let svg = figure.to_svg().unwrap();
+        let rows = legend_layout(&labels, 1120).last().unwrap().1 / LEGEND_ROW + 1;
+        assert!(
+            svg.contains(&format!("height=\"{}\"", figure.height + rows * LEGEND_ROW)),
+            "the strip adds {rows} row(s)"
+        );
+        assert_eq!(svg.matches("galet").count(), 1, "one legend for the figure, not one per panel");
     }
 }
