@@ -138,6 +138,25 @@ fn a_failed_run_prints_its_json_with_the_error_and_exits_1() {
     assert!(r["warnings"][0].as_str().unwrap().contains("too large"), "{r}");
 }
 
+/// A file with thousands of mistakes: the first 50 are shown, the rest counted, and their "did you mean" hints,
+/// which search every name in scope, are looked for only for the errors shown (the search made this file take 5.6 s).
+#[test]
+fn thousands_of_mistakes_show_the_first_fifty_and_count_the_rest() {
+    let dir = std::env::temp_dir().join(format!("bilevel_many_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // `u{k}` is one edit from the `v{k}` declared just before: a "did you mean" for each error shown.
+    let lets: String = (0..5000).map(|i| format!("    let v{i} = u{} + 1;\n", i.max(1) - 1)).collect();
+    let text = format!("problem P {{\n    upper x: real;\n    lower y: real;\n{lets}    minimize upper: x;\n    minimize lower: (y - x)^2;\n}}\n");
+    let file = dir.join("many.bl");
+    std::fs::write(&file, text).unwrap();
+    let out = bilevel().arg("check").arg(&file).assert().code(2);
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert_eq!(err.matches("error: cannot find `u").count(), 50, "{err}");
+    assert!(err.contains("error: and 4950 more errors (the first 50 are shown"), "{err}");
+    assert!(err.trim_end().ends_with("has 5000 errors"), "{err}");
+    assert!(err.contains("did you mean `v7`?"), "the errors shown keep their hints: {err}");
+}
+
 #[test]
 fn check_accepts_a_valid_file_and_shows_each_mistake_at_its_position_with_exit_2() {
     let out = bilevel().arg("check").arg(problem("mexican_hat")).assert().success();

@@ -85,3 +85,31 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     (line, before[line_start..].chars().count() + 1)
 }
+
+/// How many diagnostics a text's errors are shown with (the macro, the tool, the Python package): past it, the
+/// rest are counted, not rendered, so that a file with thousands of mistakes is answered at once.
+pub const MAX_SHOWN: usize = 50;
+
+/// The diagnostics to show of `all` (the first [`MAX_SHOWN`], in source order), and a last line saying how many
+/// more there are, if any.
+///
+/// ```
+/// use bilevel_dsl::diag::{shown, MAX_SHOWN};
+/// let text = "problem P { upper x: real; lower y: real; minimize upper: x; minimize lower: z; }";
+/// let one = bilevel_dsl::compile(text).unwrap_err();
+/// let many: Vec<_> = std::iter::repeat(one[0].clone()).take(MAX_SHOWN + 7).collect();
+/// let (first, rest) = shown(&many);
+/// assert_eq!(first.len(), MAX_SHOWN);
+/// assert_eq!(rest.as_deref(), Some("and 7 more errors (the first 50 are shown; mend them and check again)"));
+/// assert_eq!(shown(&one).1, None);
+/// ```
+pub fn shown(all: &[Diagnostic]) -> (&[Diagnostic], Option<String>) {
+    match all.len().checked_sub(MAX_SHOWN) {
+        Some(more) if more > 0 => {
+            let noun = if more == 1 { "error" } else { "errors" };
+            let rest = format!("and {more} more {noun} (the first {MAX_SHOWN} are shown; mend them and check again)");
+            (&all[..MAX_SHOWN], Some(rest))
+        }
+        _ => (all, None),
+    }
+}

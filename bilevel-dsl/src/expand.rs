@@ -52,10 +52,18 @@ pub fn expand(input: TokenStream) -> TokenStream {
     match compile(&source.text).and_then(|model| generate(&model, &quote!(::bilevel)).map_err(|d| vec![d])) {
         Ok(code) => code,
         Err(diagnostics) => {
-            let errors = diagnostics.iter().map(|d| {
-                let (first, last) = source.spans(d.span.clone());
-                error_between(first, last, &d.text())
-            });
+            let (first, more) = crate::diag::shown(&diagnostics);
+            let mut errors: Vec<TokenStream> = first
+                .iter()
+                .map(|d| {
+                    let (first, last) = source.spans(d.span.clone());
+                    error_between(first, last, &d.text())
+                })
+                .collect();
+            if let (Some(more), Some(last)) = (more, first.last()) {
+                let (start, end) = source.spans(last.span.clone());
+                errors.push(error_between(start, end, &more));
+            }
             let stub = stub(&source.text);
             quote!(#(#errors)* #stub)
         }
@@ -97,7 +105,9 @@ fn expand_file(path: &str, span: Span) -> TokenStream {
     match compile(&text).and_then(|model| generate(&model, &quote!(::bilevel)).map_err(|d| vec![d])) {
         Ok(code) => quote!(#code #track),
         Err(diagnostics) => {
-            let errors = diagnostics.iter().map(|d| error_between(span, span, &d.located(path, &text)));
+            let (first, more) = crate::diag::shown(&diagnostics);
+            let errors = first.iter().map(|d| d.located(path, &text)).chain(more);
+            let errors = errors.map(|message| error_between(span, span, &message));
             let stub = stub(&text);
             quote!(#(#errors)* #stub #track)
         }

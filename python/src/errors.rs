@@ -28,7 +28,8 @@ create_exception!(
 
 /// A `ProblemError` for `errors` of `text` (the contents of `file`).
 pub fn problem_error(py: Python<'_>, file: &str, text: &str, errors: &[Diagnostic]) -> PyErr {
-    let shown: Vec<String> = errors.iter().map(|d| d.render(file, text)).collect();
+    let (first, more) = bilevel_dsl::diag::shown(errors);
+    let shown: Vec<String> = first.iter().map(|d| d.render(file, text)).chain(more).collect();
     let err = ProblemError::new_err(shown.join("\n\n"));
     let places: Vec<(usize, usize, String, Option<String>)> = errors
         .iter()

@@ -78,7 +78,7 @@ impl Checker {
             format!("`{name}` is declared by a `let` further down; move that `let` above this use")
         } else if Func::from_name(name).is_some() || FUNCTIONS.split(", ").any(|f| f == name) {
             format!("`{name}` is a function; call it as `{name}(...)`")
-        } else if let Some(close) = super::closest(name, self.env.keys().map(String::as_str)) {
+        } else if let Some(close) = self.suggest(name) {
             format!("did you mean `{close}`?")
         } else {
             "declare it with `upper`, `lower`, `param`, `const` or `let` before using it".into()

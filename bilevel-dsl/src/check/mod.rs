@@ -160,6 +160,16 @@ const FUNCTIONS: &str = "sin, cos, tan, exp, log, sqrt, abs, tanh, sigmoid, soft
                          dot, norm2, norm, sum, mean, transpose, logsumexp, log_softmax, softmax";
 
 impl Checker {
+    /// A name in scope close to `name`, for a "did you mean" hint. Only the errors that will be shown look for one
+    /// (past [`MAX_SHOWN`](crate::diag::MAX_SHOWN) they are counted, not rendered): the search is over every name
+    /// in scope, which for thousands of errors among thousands of names would be quadratic.
+    fn suggest(&self, name: &str) -> Option<&str> {
+        if self.errors.len() >= crate::diag::MAX_SHOWN {
+            return None;
+        }
+        closest(name, self.env.keys().map(String::as_str))
+    }
+
     fn error(&mut self, span: Span, message: impl Into<String>) {
         self.errors.push(Diagnostic::new(span, message));
     }

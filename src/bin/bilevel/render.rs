@@ -8,7 +8,8 @@ use std::io::IsTerminal;
 /// Every diagnostic of `text` (the contents of `file`), one after the other.
 pub fn diagnostics(file: &str, text: &str, errors: &[Diagnostic]) -> String {
     let renderer = if std::io::stderr().is_terminal() { Renderer::styled() } else { Renderer::plain() };
-    let shown: Vec<String> = errors
+    let (first, more) = bilevel_dsl::diag::shown(errors);
+    let shown: Vec<String> = first
         .iter()
         .map(|d| {
             // A span at the very end (a missing `}`) still points at a character the snippet can show.
@@ -30,7 +31,8 @@ pub fn diagnostics(file: &str, text: &str, errors: &[Diagnostic]) -> String {
         1 => "1 error".to_string(),
         n => format!("{n} errors"),
     };
-    format!("{}\n\nerror: {file} has {count}", shown.join("\n\n"))
+    let more = more.map_or(String::new(), |m| format!("\n\nerror: {m}"));
+    format!("{}{more}\n\nerror: {file} has {count}", shown.join("\n\n"))
 }
 
 /// The byte offset at most `chars` characters after `start`, and not past the end of its line.
