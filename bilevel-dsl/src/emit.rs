@@ -100,6 +100,9 @@ pub struct Emitter<'a> {
     repeated: BTreeSet<ExprId>,
     /// How many `if` branches enclose the code being emitted.
     branch_depth: usize,
+    /// The work left (nodes written and names carried into branches), shared by the emitters of one problem; at
+    /// zero, emission stops and the caller reports the code as too large (see [`Emitter::budgeted`]).
+    budget: Option<&'a std::cell::Cell<usize>>,
 }
 
 impl<'a> Emitter<'a> {
@@ -133,6 +136,7 @@ impl<'a> Emitter<'a> {
             emitted: BTreeSet::new(),
             repeated: BTreeSet::new(),
             branch_depth: 0,
+            budget: None,
         }
     }
 
@@ -632,10 +636,32 @@ impl<'a> Emitter<'a> {
         quote!(let mut #name = #start; #lp)
     }
 
+    /// The same emitter drawing on `budget`: each node written and each name carried into a branch costs one unit;
+    /// when none is left, what is emitted is empty and the caller (which sees `budget` at 0) refuses the problem.
+    /// Without it, nested `if`s over thousands of `let`s made emission quadratic before any size check.
+    pub fn budgeted(self, budget: &'a std::cell::Cell<usize>) -> Self {
+        Emitter { budget: Some(budget), ..self }
+    }
+
+    /// Spends `units` of the budget; whether any was left.
+    fn spend(&self, units: usize) -> bool {
+        match self.budget {
+            Some(b) if b.get() == 0 => false,
+            Some(b) => {
+                b.set(b.get().saturating_sub(units));
+                true
+            }
+            None => true,
+        }
+    }
+
     /// A block that computes `root`: its own bindings, which go out of scope after it, then the value. Used for
     /// each branch of an `if` and for a function with one output. A select used only here becomes an `if` in
     /// place rather than a binding.
     pub fn branch(&mut self, root: ExprId) -> TokenStream {
+        if !self.spend(self.names.len() + 1) {
+            return TokenStream::new();
+        }
         let outer = self.names.clone();
         self.branch_depth += 1;
         let body = match self.dag.node(root) {
@@ -669,6 +695,9 @@ impl<'a> Emitter<'a> {
     fn expr_prec(&self, id: ExprId) -> (TokenStream, Prec) {
         if let Some(name) = self.names.get(&id) {
             return (name.clone(), ATOM);
+        }
+        if !self.spend(1) {
+            return (TokenStream::new(), ATOM);
         }
         let bin = |a: ExprId, op: TokenStream, b: ExprId, prec: Prec| {
             let (l, r) = (self.expr(a, prec), self.expr(b, prec + 1));

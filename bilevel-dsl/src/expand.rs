@@ -23,18 +23,23 @@ pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagn
     let code = if model.has_data() { data_loops::generate(model, krate) } else { fixed_size::generate(model, krate)? };
     let bytes = code.to_string().len();
     if bytes > MAX_CODE_BYTES {
-        let mb = |b: usize| b as f64 / f64::from(1 << 20);
-        let msg = format!(
-            "the code generated for this problem would be {:.1} MB, more than the {:.1} MB rustc compiles in \
-             reasonable time",
-            mb(bytes),
-            mb(MAX_CODE_BYTES)
-        );
-        let hint = "declare large arrays as `data` with `dim` sizes (their code does not grow with them), or nest \
-                    fewer `if`s";
-        return Err(Diagnostic::new(model.name_span.clone(), msg).hint(hint));
+        return Err(too_large(model, Some(bytes)));
     }
     Ok(code)
+}
+
+/// The error for code too large to compile: of `bytes` once written, or (`None`) found too large while it was
+/// being written.
+pub(crate) fn too_large(model: &Model, bytes: Option<usize>) -> Diagnostic {
+    let mb = |b: usize| b as f64 / f64::from(1 << 20);
+    let size = bytes.map_or(String::new(), |b| format!(" {:.1} MB,", mb(b)));
+    let msg = format!(
+        "the code generated for this problem would be{size} more than the {:.1} MB rustc compiles in reasonable time",
+        mb(MAX_CODE_BYTES)
+    );
+    let hint = "declare large arrays as `data` with `dim` sizes (their code does not grow with them), or nest \
+                fewer `if`s";
+    Diagnostic::new(model.name_span.clone(), msg).hint(hint)
 }
 
 /// The `bilevel!` macro: problem tokens in, the generated struct and `Problem` impl out; on error, one

@@ -3,6 +3,7 @@
 
 use proc_macro2::{Literal, TokenStream};
 use quote::{format_ident, quote};
+use std::cell::Cell;
 
 use crate::dag::{Dag, ExprId};
 use crate::diag::Diagnostic;
@@ -16,7 +17,8 @@ pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagn
     let mut dag = model.dag.clone();
     let (upper, lower) = differentiate(model, &mut dag)?;
     let shapes = Shapes::of(model, krate);
-    let g = Gen { dag: &dag, model, krate, shapes: &shapes };
+    let budget = Cell::new(EMIT_BUDGET);
+    let g = Gen { dag: &dag, model, krate, shapes: &shapes, budget: &budget };
     let name = format_ident!("{}", model.name);
     let name_str = &model.name;
     let (n, m) = (model.x.dim, model.y.dim);
@@ -37,6 +39,9 @@ pub fn generate(model: &Model, krate: &TokenStream) -> Result<TokenStream, Diagn
     let (upper_grad, lower_grad) = (g.grad(&upper), g.grad(&lower));
     let (upper_hess, lower_hess) = (g.hess(&upper), g.hess(&lower));
     let (upper_xx, lower_xx) = (g.hess_xx(&upper), g.hess_xx(&lower));
+    if budget.get() == 0 {
+        return Err(crate::expand::too_large(model, None));
+    }
     Ok(quote! {
         #item
 
@@ -181,7 +186,15 @@ struct Gen<'a> {
     model: &'a Model,
     krate: &'a TokenStream,
     shapes: &'a Shapes,
+    /// The emission work left for the whole problem (see [`Emitter::budgeted`]).
+    budget: &'a Cell<usize>,
 }
+
+/// The emission work a problem may take (nodes written and names carried into branches): about twenty times the
+/// nodes of the largest code rustc compiles in reasonable time ([`MAX_CODE_BYTES`](crate::MAX_CODE_BYTES), about
+/// 400 000 nodes; the 4096-variable separable problem takes 260 000 units, P1–P4 under 300), and a few seconds
+/// of work at most.
+const EMIT_BUDGET: usize = 8_000_000;
 
 impl Gen<'_> {
     /// The struct with one public field per `param`, and its `Default`.
@@ -221,7 +234,7 @@ impl Gen<'_> {
     }
 
     fn emitter(&self, outputs: &[ExprId]) -> Emitter<'_> {
-        Emitter::new(self.dag, self.model, self.krate, outputs)
+        Emitter::new(self.dag, self.model, self.krate, outputs).budgeted(self.budget)
     }
 
     fn value(&self, f: ExprId) -> TokenStream {

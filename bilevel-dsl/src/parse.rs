@@ -68,6 +68,9 @@ fn shorten(text: &str) -> String {
 pub const MAX_NESTING: usize = 256;
 /// The most operators one declaration or objective may have.
 pub const MAX_OPERATORS: usize = 5000;
+/// The most commas one declaration or objective may have (the entries of a literal, the arguments of calls): a
+/// literal of a million numbers took seconds to parse before any other check.
+pub const MAX_COMMAS: usize = 100_000;
 
 /// The invisible characters that change the direction text is displayed in, with their names.
 const BIDI_CONTROLS: [(char, &str); 9] = [
@@ -107,9 +110,10 @@ fn check_text_direction(source: &str) -> Result<(), Diagnostic> {
 /// Rejects texts whose expressions are so deep that parsing and checking them (which recurse on the nesting)
 /// could exhaust the stack: more than [`MAX_NESTING`] open brackets, or more than [`MAX_OPERATORS`] operators in
 /// one statement (a chain `a + b + …`, `a ^ b ^ …` or `not not …` is as deep as it is long). Word operators
-/// (`not`, `and`, `or`, `if`) count; comments do not.
+/// (`not`, `and`, `or`, `if`) count; comments do not. Also statements with more than [`MAX_COMMAS`] commas,
+/// whose parsing alone would take seconds.
 fn check_size(source: &str) -> Result<(), Diagnostic> {
-    let (mut depth, mut operators, mut statement_start) = (0usize, 0usize, None::<usize>);
+    let (mut depth, mut operators, mut commas, mut statement_start) = (0usize, 0usize, 0usize, None::<usize>);
     let bytes = source.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -131,9 +135,10 @@ fn check_size(source: &str) -> Result<(), Diagnostic> {
                 b'(' | b'[' | b'{' => depth += 1,
                 b')' | b']' | b'}' => depth = depth.saturating_sub(1),
                 b';' => {
-                    operators = 0;
+                    (operators, commas) = (0, 0);
                     statement_start = None;
                 }
+                b',' => commas += 1,
                 b'+' | b'-' | b'*' | b'/' | b'^' | b'<' | b'>' | b'=' | b'!' => operators += 1,
                 _ => {}
             }
@@ -149,6 +154,12 @@ fn check_size(source: &str) -> Result<(), Diagnostic> {
         if operators > MAX_OPERATORS {
             let msg = format!("this statement has more than {MAX_OPERATORS} operators");
             let hint = "split it into several `let`s, or use `sum(i in a..b: ...)` for long sums";
+            return Err(Diagnostic::new(statement_start.unwrap_or(0)..i, msg).hint(hint));
+        }
+        if commas > MAX_COMMAS {
+            let msg = format!("this statement has more than {MAX_COMMAS} commas (entries of a literal)");
+            let hint = "give large constants as `data` (declared with `dim` sizes and attached at run time: a \
+                        file with the tool's --data, an array in Rust or NumPy)";
             return Err(Diagnostic::new(statement_start.unwrap_or(0)..i, msg).hint(hint));
         }
     }
