@@ -1,7 +1,7 @@
 //! `bilevel.Problem`: a problem's text checked, its params and data attached (NumPy, pandas, SciPy sparse).
 
 use bilevel::data::Array;
-use bilevel::tape::{read_data, TapeError, TextProblem};
+use bilevel::tape::{read_data, TapeError, TextProblem, MAX_DENSE_ENTRIES};
 use bilevel_dsl::Model;
 use numpy::ndarray::Dimension;
 use numpy::{PyArray1, PyArrayMethods, PyReadonlyArrayDyn, PyUntypedArrayMethods};
@@ -27,9 +27,6 @@ pub(crate) struct Problem {
     /// The data as given (kept so that the problem can be pickled and sent to another process).
     data: Vec<(String, Array)>,
 }
-
-/// The most entries a sparse matrix may have once stored densely (400 MB), as the tool allows.
-const MAX_DENSE_ENTRIES: usize = 50_000_000;
 
 /// The values of a `param` given from Python: a number or a sequence of numbers.
 fn param_values(value: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {

@@ -33,7 +33,7 @@ mod text;
 
 pub use data::DataTapeProblem;
 pub use slices::Slices;
-pub use text::{read_data, TextProblem};
+pub use text::{read_data, TextProblem, MAX_DENSE_ENTRIES};
 
 use bilevel_dsl::dag::{Array, Dag, ExprId, Node};
 use bilevel_dsl::diff::differentiate;

@@ -108,8 +108,8 @@ impl TextProblem {
     }
 }
 
-/// The most entries a sparse file may have once stored densely (400 MB): the tapes read data densely.
-const MAX_DENSE_ENTRIES: usize = 50_000_000;
+/// The most entries a sparse matrix may have once stored densely (400 MB): the tapes read data densely.
+pub const MAX_DENSE_ENTRIES: usize = 50_000_000;
 
 /// A data file for a [`TextProblem`]: a CSV or `.npy` file as it is; a LIBSVM file (`.svm`, `.libsvm`, or any
 /// file with `:features` or `:labels` after its path) gives its feature matrix, or with `:labels` its labels.
