@@ -29,7 +29,8 @@ def _labels(results):
 def convergence(results, metrics=None, against="iteration", labels=None, figsize=None):
     """A figure with one panel per metric (by default F, ‖∇y G‖ and the BGS residual) and one curve per result,
     against ``"iteration"`` or ``"seconds"``. Metrics that go to zero are on log axes, where an exact zero is drawn
-    at the panel's floor (a tenth of its least positive value; the panel's title says so). The legend sits below
+    at the panel's floor (a tenth of its least positive value, at most 1e-3, as the tool's plots draw them; the
+    panel's title says so). The legend sits below
     the panels, never over a curve. Returns the matplotlib ``Figure``."""
     try:
         import matplotlib.pyplot as plt
@@ -44,12 +45,13 @@ def convergence(results, metrics=None, against="iteration", labels=None, figsize
         finite = [v for _, ys in series for v in ys if math.isfinite(v)]
         positive = [v for v in finite if v > 0]
         zeros = log and any(v <= 0 for v in finite)
-        floor = min(positive) / 10 if positive else 1e-300
+        # The tool's rule (bilevel-runtime's plot::Panel::floor): a tenth of the least positive value, at most 1e-3.
+        floor = min(min(positive, default=1e-2), 1e-2) / 10
         for (xs, ys), name in zip(series, labels):
             keep = np.isfinite(ys)
             ys = _floored(ys, floor) if log else np.asarray(ys)
             ax.plot(np.asarray(xs)[keep], ys[keep], label=name)
-        if log and positive:
+        if log:
             ax.set_yscale("log")
         ax.set_title(label + (" (zeros at the floor)" if zeros else ""))
         ax.set_xlabel("iteration" if against == "iteration" else "seconds")
