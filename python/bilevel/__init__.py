@@ -100,11 +100,11 @@ def sweep(problem, method, grid, starts=0, seed=0, start_range=1.0, rank_by="upp
     combos = list(itertools.product(*(list(grid[n]) for n in names)))
     starts_ = _random_starts(problem, starts, seed, start_range)
     points = [({**options, **dict(zip(names, combo))}, x0, y0) for combo in combos for x0, y0 in starts_]
-    for opts, _, _ in points[:: len(starts_)]:
-        _check(method, opts)
     if client is None:
-        results = _solve_many(problem, method, points, threads)
+        results = _solve_many(problem, method, points, threads)  # checks every point's options first
     else:
+        for opts, _, _ in points[:: len(starts_)]:
+            _check(method, opts)
         [shared] = client.scatter([problem], broadcast=True)
         futures = client.map(_run_point, points, problem=shared, method=method, pure=False)
         results = client.gather(futures)
