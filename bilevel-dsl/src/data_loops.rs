@@ -32,12 +32,17 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
     let name = format_ident!("{}", model.name);
     let name_str = &model.name;
     let sig = quote!(&self, x: &[f64], y: &[f64]);
+    let bsig = quote!(&self, batch: #krate::Batch<'_>, x: &[f64], y: &[f64]);
     let (n, m) = (g.numel(&model.x.shape), g.numel(&model.y.shape));
-    let (upper_value, lower_value) = (g.value(model.upper), g.value(model.lower));
-    let (upper_grad, lower_grad) = (g.grad(&p.upper_grad), g.grad(&p.lower_grad));
-    let (upper_hy, lower_hy) = (g.hvp(&p.upper_hvp_y, "v", false), g.hvp(&p.lower_hvp_y, "v", false));
-    let (upper_hx, lower_hx) = (g.hvp(&p.upper_hvp_x, "u", true), g.hvp(&p.lower_hvp_x, "u", true));
+    let (up, low) = (model.sampling(model.upper), model.sampling(model.lower));
+    let (upper_value, lower_value) = (g.value(model.upper, up), g.value(model.lower, low));
+    let (upper_grad, lower_grad) = (g.grad(&p.upper_grad, up), g.grad(&p.lower_grad, low));
+    let (upper_hy, lower_hy) = (g.hvp(&p.upper_hvp_y, "v", false, up), g.hvp(&p.lower_hvp_y, "v", false, low));
+    let (upper_hx, lower_hx) = (g.hvp(&p.upper_hvp_x, "u", true, up), g.hvp(&p.lower_hvp_x, "u", true, low));
+    let (upper_samples, lower_samples) = (g.sampling(model.upper), g.sampling(model.lower));
     let na = quote!(#krate::nalgebra);
+    let all = quote!(#krate::Batch::All);
+    let mf = quote!(#krate::MatrixFreeProblem);
     let (x0, y0) = (number(model.start.0[0]).0, number(model.start.1[0]).0);
     let bounds = match &model.bounds {
         Some((lo, hi)) => {
@@ -78,34 +83,70 @@ pub fn generate(model: &Model, krate: &TokenStream) -> TokenStream {
             }
 
             fn upper(#sig) -> f64 {
-                #upper_value
+                #mf::upper_batch(self, #all, x, y)
             }
 
             fn lower(#sig) -> f64 {
-                #lower_value
+                #mf::lower_batch(self, #all, x, y)
             }
 
             fn upper_grad(#sig, gx: &mut [f64], gy: &mut [f64]) -> f64 {
-                #upper_grad
+                #mf::upper_grad_batch(self, #all, x, y, gx, gy)
             }
 
             fn lower_grad(#sig, gx: &mut [f64], gy: &mut [f64]) -> f64 {
-                #lower_grad
+                #mf::lower_grad_batch(self, #all, x, y, gx, gy)
             }
 
             fn upper_hvp_y(#sig, v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-                #upper_hy
+                #mf::upper_hvp_y_batch(self, #all, x, y, v, hx, hy)
             }
 
             fn upper_hvp_x(#sig, u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-                #upper_hx
+                #mf::upper_hvp_x_batch(self, #all, x, y, u, hx, hy)
             }
 
             fn lower_hvp_y(#sig, v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-                #lower_hy
+                #mf::lower_hvp_y_batch(self, #all, x, y, v, hx, hy)
             }
 
             fn lower_hvp_x(#sig, u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+                #mf::lower_hvp_x_batch(self, #all, x, y, u, hx, hy)
+            }
+
+            fn samples(&self) -> #krate::Samples {
+                #krate::Samples { upper: #upper_samples, lower: #lower_samples }
+            }
+
+            fn upper_batch(#bsig) -> f64 {
+                #upper_value
+            }
+
+            fn lower_batch(#bsig) -> f64 {
+                #lower_value
+            }
+
+            fn upper_grad_batch(#bsig, gx: &mut [f64], gy: &mut [f64]) -> f64 {
+                #upper_grad
+            }
+
+            fn lower_grad_batch(#bsig, gx: &mut [f64], gy: &mut [f64]) -> f64 {
+                #lower_grad
+            }
+
+            fn upper_hvp_y_batch(#bsig, v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+                #upper_hy
+            }
+
+            fn upper_hvp_x_batch(#bsig, u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+                #upper_hx
+            }
+
+            fn lower_hvp_y_batch(#bsig, v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+                #lower_hy
+            }
+
+            fn lower_hvp_x_batch(#bsig, u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
                 #lower_hx
             }
         }
@@ -209,12 +250,13 @@ impl Gen<'_> {
         &self,
         dag: &Dag,
         roots: &[ExprId],
-        parallel: Option<Parallel>,
+        (parallel, sampling): (Option<Parallel>, Option<u32>),
         f: impl Fn(&mut Emitter) -> TokenStream,
     ) -> TokenStream {
         let mut materialize = BTreeSet::new();
         loop {
-            let mut emitter = Emitter::new(dag, self.model, self.krate, roots).materializing(materialize.clone());
+            let mut emitter =
+                Emitter::new(dag, self.model, self.krate, roots).materializing(materialize.clone()).sampling(sampling);
             if let Some((outputs, inputs)) = parallel {
                 emitter = emitter.parallel(outputs, inputs);
             }
@@ -223,7 +265,8 @@ impl Gen<'_> {
             materialize.extend(emitter.repeated().iter().copied());
             if materialize.len() == before {
                 let buffers = emitter.buffers();
-                return quote!(#buffers #code);
+                let samples = self.batch_samples(sampling);
+                return quote!(#samples #buffers #code);
             }
         }
     }
@@ -239,15 +282,44 @@ impl Gen<'_> {
         quote!(#krate::data::check_lengths(#krate::MatrixFreeProblem::name(self), &[#(#checks),*]);)
     }
 
-    fn value(&self, f: ExprId) -> TokenStream {
+    /// `let samples = batch.samples(…);`, the number of samples the batched loops run over (checking the
+    /// batch against the sample dim), or a note that the batch is not used.
+    fn batch_samples(&self, sampling: Option<u32>) -> TokenStream {
+        let krate = self.krate;
+        match sampling {
+            Some(d) => {
+                let dim = &self.model.dims[d as usize];
+                let n = extent(self.model, Extent::Dim(d));
+                quote!(let samples = batch.samples(#krate::MatrixFreeProblem::name(self), #dim, #n);)
+            }
+            None => quote!(let _ = batch;),
+        }
+    }
+
+    /// The `Sampling` of objective `f`, as an expression.
+    fn sampling(&self, f: ExprId) -> TokenStream {
+        let krate = self.krate;
+        let names: Vec<&str> =
+            self.model.sample_dims(f).iter().map(|d| self.model.dims[*d as usize].as_str()).collect();
+        match names[..] {
+            [] => quote!(#krate::Sampling::None),
+            [name] => {
+                let n = extent(self.model, Extent::Dim(self.model.sampling(f).expect("one sample dim")));
+                quote!(#krate::Sampling::Dim { name: #name.to_string(), size: #n })
+            }
+            _ => quote!(#krate::Sampling::Several(vec![#(#names.to_string()),*])),
+        }
+    }
+
+    fn value(&self, f: ExprId, sampling: Option<u32>) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false)]);
-        let body = self.emit(&self.model.dag, &[f], None, |e| e.branch(f));
+        let body = self.emit(&self.model.dag, &[f], (None, sampling), |e| e.branch(f));
         quote!(#checks #body)
     }
 
-    fn grad(&self, program: &Program) -> TokenStream {
+    fn grad(&self, program: &Program, sampling: Option<u32>) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false), ("gx", true), ("gy", false)]);
-        let body = self.program(program, (("gx", "gy"), &["x", "y"]));
+        let body = self.program(program, (("gx", "gy"), &["x", "y"]), sampling);
         quote! {
             #checks
             gx.fill(0.0);
@@ -259,9 +331,10 @@ impl Gen<'_> {
     }
 
     /// A Hessian–vector product along the direction `dir_name` (`u`, laid out like `x` when `upper`, or `v`).
-    fn hvp(&self, program: &Program, dir_name: &str, upper: bool) -> TokenStream {
+    fn hvp(&self, program: &Program, dir_name: &str, upper: bool, sampling: Option<u32>) -> TokenStream {
         let checks = self.checks(&[("x", true), ("y", false), (dir_name, upper), ("hx", true), ("hy", false)]);
-        let body = self.program(program, (("hx", "hy"), if upper { &["x", "y", "u"] } else { &["x", "y", "v"] }));
+        let inputs: &'static [&'static str] = if upper { &["x", "y", "u"] } else { &["x", "y", "v"] };
+        let body = self.program(program, (("hx", "hy"), inputs), sampling);
         quote! {
             #checks
             hx.fill(0.0);
@@ -272,10 +345,10 @@ impl Gen<'_> {
 
     /// The statements of a program accumulating into `value` and the slices `outputs`; loops over samples run in
     /// parallel.
-    fn program(&self, program: &Program, outputs: Parallel) -> TokenStream {
+    fn program(&self, program: &Program, outputs: Parallel, sampling: Option<u32>) -> TokenStream {
         let mut roots = Vec::new();
         program.items.iter().for_each(|i| i.values(&mut roots));
-        self.emit(&program.dag, &roots, Some(outputs), |e| {
+        self.emit(&program.dag, &roots, (Some(outputs), sampling), |e| {
             let stmts = e.items(&program.items);
             quote!(#(#stmts)*)
         })

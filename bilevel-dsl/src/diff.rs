@@ -96,7 +96,7 @@ fn partials(dag: &mut Dag, id: ExprId) -> Vec<(ExprId, ExprId)> {
         // A shift whose value the expression does not depend on (see `Node::Detach`).
         Node::Max(..) | Node::Detach(_) => vec![],
         Node::Const(_) | Node::Bool(_) | Node::X(_) | Node::Y(_) | Node::Param(_) => vec![],
-        Node::Idx(_) | Node::Size(_) | Node::At(..) => vec![],
+        Node::Idx(_) | Node::Size(_) | Node::Batch(_) | Node::At(..) => vec![],
         Node::Cmp(..) | Node::And(..) | Node::Or(..) | Node::Not(_) => vec![],
     }
 }

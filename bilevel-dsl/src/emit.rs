@@ -103,6 +103,9 @@ pub struct Emitter<'a> {
     /// The work left (nodes written and names carried into branches), shared by the emitters of one problem; at
     /// zero, emission stops and the caller reports the code as too large (see [`Emitter::budgeted`]).
     budget: Option<&'a std::cell::Cell<usize>>,
+    /// The `dim` whose sampled loops (the loops of `mean`s) run over the method's `batch` argument: the
+    /// objective's sample `dim` in the methods that take a batch (see [`Emitter::sampling`]).
+    sampling: Option<u32>,
 }
 
 impl<'a> Emitter<'a> {
@@ -137,6 +140,51 @@ impl<'a> Emitter<'a> {
             repeated: BTreeSet::new(),
             branch_depth: 0,
             budget: None,
+            sampling: None,
+        }
+    }
+
+    /// The same emitter, running the sampled loops over `dim` (the loops of the `mean`s over it) over the
+    /// samples of the method's `batch` (`for pK in 0..samples { let iK = batch.at(pK); … }`), with `samples`,
+    /// the batch's length, as their count. Arrays indexed by such a loop have one entry per sample of the batch.
+    pub fn sampling(mut self, dim: Option<u32>) -> Self {
+        self.sampling = dim;
+        self
+    }
+
+    /// Whether loop variable `k` runs over the batch.
+    fn batched(&self, k: u32) -> bool {
+        let l = self.dag.loop_var(k);
+        l.sampled && matches!(l.extent, Extent::Dim(d) if Some(d) == self.sampling)
+    }
+
+    /// The index an array computed over loop variable `k` is read at: `pK`, the position in the batch, for a
+    /// batched loop; the loop variable `iK` otherwise.
+    fn slot(&self, k: u32) -> proc_macro2::Ident {
+        if self.batched(k) {
+            format_ident!("p{}", k)
+        } else {
+            format_ident!("i{}", k)
+        }
+    }
+
+    /// The number of iterations of loop variable `k`: `samples` for a batched loop.
+    fn count(&self, k: u32) -> TokenStream {
+        if self.batched(k) {
+            quote!(samples)
+        } else {
+            self.extent(self.dag.loop_var(k).extent)
+        }
+    }
+
+    /// `for iK in range { body }`, or over the batch's samples at positions `range` for a batched loop.
+    fn loop_over(&self, var: u32, range: TokenStream, body: TokenStream) -> TokenStream {
+        let i = format_ident!("i{}", var);
+        if self.batched(var) {
+            let p = self.slot(var);
+            quote!(for #p in #range { let #i = batch.at(#p); #body })
+        } else {
+            quote!(for #i in #range { #body })
         }
     }
 
@@ -281,12 +329,12 @@ impl<'a> Emitter<'a> {
         self.arrays.iter().find_map(|(&array, (k, buffer))| {
             let k = *k;
             self.names.get(&array)?; // the array is still valid here
-            let extent = self.dag.loop_var(k).extent;
+            let extent = self.dag.loop_var(k);
             let k2 = free.iter().copied().find(|v| !self.dag.free(array).contains(v))?;
-            let same = self.dag.loop_var(k2).extent == extent
+            let same = self.dag.loop_var(k2) == extent
                 && self.dag.free(array).iter().filter(|v| **v != k).all(|v| free.contains(v))
                 && crate::dag::alpha_equal(self.dag, array, id, (k, k2));
-            let i = format_ident!("i{}", k2);
+            let i = self.slot(k2);
             same.then(|| quote!(#buffer[#i]))
         })
     }
@@ -306,10 +354,10 @@ impl<'a> Emitter<'a> {
     /// `for iK in 0..n { …; aJ[iK] = node; }`: every value of `id` over loop variable `k`, into a new array.
     fn array(&mut self, id: ExprId, k: u32) -> TokenStream {
         let buffer = format_ident!("a{}", self.buffers.len());
-        let n = self.extent(self.dag.loop_var(k).extent);
+        let n = self.count(k);
         let krate = self.krate;
         self.buffers.push(quote!(let mut #buffer = #krate::scratch::zeros(#n);));
-        let i = format_ident!("i{}", k);
+        let i = self.slot(k);
         let stmts = self.in_loop(k, |s| {
             let (mut stmts, exprs) = s.block(&[id]);
             let e = &exprs[0];
@@ -373,7 +421,7 @@ impl<'a> Emitter<'a> {
         // The arrays computed inside the loop: each chunk has its own (those computed before it are only read).
         let buffers = &self.buffers[before..];
         self.chunk_buffers.extend(before..self.buffers.len());
-        let (i, n, krate) = (format_ident!("i{}", var), self.extent(self.dag.loop_var(var).extent), self.krate);
+        let (n, krate) = (self.count(var), self.krate);
         let (a, b) = (format_ident!("{}", a), format_ident!("{}", b));
         // The sizes, the data and the inputs the chunk reads as its locals: the compiler then keeps them in
         // registers instead of reloading them through the closure's captures after every store to an output.
@@ -394,7 +442,7 @@ impl<'a> Emitter<'a> {
             let i = format_ident!("{}", i);
             quote!(let #i: &[f64] = #i;)
         });
-        let lp = quote!(for #i in range { #(#body)* });
+        let lp = self.loop_over(var, quote!(range), quote!(#(#body)*));
         // A chunk that adds to the value sums its own (a product's chunks have none).
         let (value, value_out, lp) = match used.contains("value") {
             true => (quote!(value), quote!(value_out), quote!(let mut value = 0.0; #lp *value_out += value;)),
@@ -428,7 +476,8 @@ impl<'a> Emitter<'a> {
     /// `for iK in 0..n { body }`, or `for (iK, sK) in X.row(r) { body }` over the stored entries of row `r` of
     /// a sparse data item when every value the body adds is a multiple of its entry `entry = X[r][iK]`.
     fn for_loop_over(&self, var: u32, entry: Option<ExprId>, body: TokenStream) -> TokenStream {
-        let Some(Node::At(Array::Data(d), row, _)) = entry.map(|e| self.dag.node(e)) else {
+        let Some(Node::At(Array::Data(d), row, _)) = entry.map(|e| self.dag.node(e)).filter(|_| !self.batched(var))
+        else {
             return self.for_loop(var, body);
         };
         let (i, value, r) = (format_ident!("i{}", var), format_ident!("s{}", var), self.index(row));
@@ -497,11 +546,10 @@ impl<'a> Emitter<'a> {
         }
     }
 
-    /// `for iK in 0..n { body }`.
+    /// `for iK in 0..n { body }` (over the batch for a batched loop).
     fn for_loop(&self, var: u32, body: TokenStream) -> TokenStream {
-        let i = format_ident!("i{}", var);
-        let n = self.extent(self.dag.loop_var(var).extent);
-        quote!(for #i in 0..#n { #body })
+        let n = self.count(var);
+        self.loop_over(var, quote!(0..#n), body)
     }
 
     /// The number of iterations of a loop, as a `usize` expression.
@@ -762,6 +810,11 @@ impl<'a> Emitter<'a> {
             Node::Detach(a) => self.expr_prec(a),
             Node::Idx(_) => (self.index(id), ATOM),
             Node::Size(d) => {
+                let n = self.extent(Extent::Dim(d));
+                (quote!((#n as f64)), ATOM)
+            }
+            Node::Batch(d) if Some(d) == self.sampling => (quote!((samples as f64)), ATOM),
+            Node::Batch(d) => {
                 let n = self.extent(Extent::Dim(d));
                 (quote!((#n as f64)), ATOM)
             }

@@ -145,6 +145,7 @@ impl<'a> Printer<'a> {
                     | Node::Param(_)
                     | Node::Idx(_)
                     | Node::Size(_)
+                    | Node::Batch(_)
                     | Node::At(..)
             )
         };
@@ -209,7 +210,9 @@ impl<'a> Printer<'a> {
             Node::Select(c, a, b) => (format!("if {} then {} else {}", e(c, 0), e(a, 0), e(b, 0)), 0),
             Node::Detach(a) => self.form_of_named(a),
             Node::Idx(k) => (self.index(k), ATOM),
-            Node::Size(d) => (self.model.dims.get(d as usize).cloned().unwrap_or_else(|| format!("dim{d}")), ATOM),
+            Node::Size(d) | Node::Batch(d) => {
+                (self.model.dims.get(d as usize).cloned().unwrap_or_else(|| format!("dim{d}")), ATOM)
+            }
             Node::At(array, r, c) => {
                 let name = match array {
                     Array::X => self.model.x.name.clone(),

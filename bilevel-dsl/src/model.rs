@@ -1,7 +1,7 @@
 //! The checked problem: dimensions, parameters, box, start point and the two objectives as DAG nodes.
 
 use crate::ast::Span;
-use crate::dag::{Dag, ExprId, Extent};
+use crate::dag::{Dag, ExprId, Extent, Node};
 
 /// A `param`: a named constant that becomes a public field of the generated struct.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +86,34 @@ impl Model {
     /// instead of straight-line code and dense blocks.
     pub fn has_data(&self) -> bool {
         !self.dims.is_empty() || !self.data.is_empty()
+    }
+
+    /// The `dim`s objective `f` (`self.upper` or `self.lower`) takes `mean`s over, each once, in order: the
+    /// sample dims of a stochastic method. An evaluation on a batch restricts the means over the dim when there
+    /// is exactly one ([`Model::sampling`]).
+    pub fn sample_dims(&self, f: ExprId) -> Vec<u32> {
+        let reach = self.dag.reachable(&[f]);
+        let mut dims: Vec<u32> = (0..reach.len())
+            .filter(|i| reach[*i])
+            .filter_map(|i| match self.dag.node(ExprId::from_index(i)) {
+                Node::Sum(k, _) => match self.dag.loop_var(k) {
+                    crate::dag::Loop { extent: Extent::Dim(d), sampled: true } => Some(d),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .collect();
+        dims.sort_unstable();
+        dims.dedup();
+        dims
+    }
+
+    /// The one `dim` objective `f` takes its `mean`s over, if there is exactly one: what a batch restricts.
+    pub fn sampling(&self, f: ExprId) -> Option<u32> {
+        match self.sample_dims(f)[..] {
+            [d] => Some(d),
+            _ => None,
+        }
     }
 
     /// The default values of all parameter components, in DAG `Param` order.

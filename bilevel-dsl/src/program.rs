@@ -261,7 +261,7 @@ fn row_major(dag: &Dag, value: ExprId, path: &mut [u32]) {
 
 /// The body of a sum over `k` with a fresh loop variable of the same range in place of `k`.
 fn rename(dag: &mut Dag, k: u32, body: ExprId) -> (u32, ExprId) {
-    let fresh = dag.new_loop(dag.loop_var(k).extent);
+    let fresh = dag.new_loop_like(k);
     let idx = dag.insert(Node::Idx(fresh));
     (fresh, dag.subst(body, &[(k, idx)]))
 }

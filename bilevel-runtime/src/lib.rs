@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 mod algorithm;
+pub mod batch;
 mod bda;
 mod bgs;
 pub mod data;
@@ -39,6 +40,7 @@ mod upper;
 mod xi;
 
 pub use algorithm::{Algorithm, Entries};
+pub use batch::{Batch, Samples, Sampling};
 pub use bda::Bda;
 pub use bgs::BgsOpt;
 pub use dims::Alloc;

@@ -7,9 +7,9 @@ use bilevel_dsl::program::{Item, Place};
 use bilevel_dsl::Model;
 use bilevel_runtime::data::Array as DataArray;
 use bilevel_runtime::nalgebra::{DVector, Dyn};
-use bilevel_runtime::{Bounds, MatrixFreeProblem};
+use bilevel_runtime::{Batch, Bounds, MatrixFreeProblem, Samples, Sampling};
 
-use super::loops::{Inputs, Layout, LoopTape};
+use super::loops::{self, Inputs, Layout, LoopTape};
 use super::params::Params;
 
 /// The programs of one objective.
@@ -19,6 +19,8 @@ struct Objective {
     grad: LoopTape,
     hvp_y: LoopTape,
     hvp_x: LoopTape,
+    /// The `dim` its batched loops run over (the one dim of its `mean`s), with the dim's name and size.
+    sampling: Option<(String, usize)>,
 }
 
 /// A problem with data, its data attached, evaluated through loop tapes.
@@ -47,6 +49,7 @@ pub struct DataTapeProblem {
     data: Vec<(Vec<f64>, usize)>,
     upper: Objective,
     lower: Objective,
+    samples: Samples,
 }
 
 impl DataTapeProblem {
@@ -91,12 +94,20 @@ impl DataTapeProblem {
         let layout =
             Layout { sizes: &sizes, x_cols: cols(&model.x.shape), y_cols: cols(&model.y.shape), data_cols: &data_cols };
         let p = programs(model);
-        let value = |f| LoopTape::new(&value_program(model, f), &layout);
-        let objective = |value: LoopTape, grad: &Program, hvp_y: &Program, hvp_x: &Program| Objective {
-            value,
-            grad: LoopTape::new(grad, &layout),
-            hvp_y: LoopTape::new(hvp_y, &layout),
-            hvp_x: LoopTape::new(hvp_x, &layout),
+        let objective = |f, grad: &Program, hvp_y: &Program, hvp_x: &Program| {
+            let d = model.sampling(f);
+            Objective {
+                value: LoopTape::new(&value_program(model, f), &layout, d),
+                grad: LoopTape::new(grad, &layout, d),
+                hvp_y: LoopTape::new(hvp_y, &layout, d),
+                hvp_x: LoopTape::new(hvp_x, &layout, d),
+                sampling: d.map(|d| (model.dims[d as usize].clone(), sizes[d as usize])),
+            }
+        };
+        let sampling = |f| match &model.sample_dims(f)[..] {
+            [] => Sampling::None,
+            [d] => Sampling::Dim { name: model.dims[*d as usize].clone(), size: sizes[*d as usize] },
+            several => Sampling::Several(several.iter().map(|d| model.dims[*d as usize].clone()).collect()),
         };
         Ok(DataTapeProblem {
             name: model.name.clone(),
@@ -106,8 +117,9 @@ impl DataTapeProblem {
             bounds: model.bounds.as_ref().map(|(lo, hi)| (lo[0], hi[0])),
             params: Params::new(model),
             data: values,
-            upper: objective(value(model.upper), &p.upper_grad, &p.upper_hvp_y, &p.upper_hvp_x),
-            lower: objective(value(model.lower), &p.lower_grad, &p.lower_hvp_y, &p.lower_hvp_x),
+            upper: objective(model.upper, &p.upper_grad, &p.upper_hvp_y, &p.upper_hvp_x),
+            lower: objective(model.lower, &p.lower_grad, &p.lower_hvp_y, &p.lower_hvp_x),
+            samples: Samples { upper: sampling(model.upper), lower: sampling(model.lower) },
         })
     }
 
@@ -116,10 +128,12 @@ impl DataTapeProblem {
         self.params.set(name, values)
     }
 
-    /// Runs `tape` with the point and a direction, into `value`, `ox` and `oy` (zeroed first).
+    /// Runs `tape` of objective `f` on `batch` with the point and a direction, into `value`, `ox` and `oy`
+    /// (zeroed first).
     fn run(
         &self,
-        tape: &LoopTape,
+        (f, tape): (&Objective, &LoopTape),
+        batch: Batch,
         (x, y): (&[f64], &[f64]),
         (u, v): (&[f64], &[f64]),
         ox: &mut [f64],
@@ -136,8 +150,9 @@ impl DataTapeProblem {
         ox.fill(0.0);
         oy.fill(0.0);
         let inputs = Inputs { x, y, u, v, params: &self.params.values, data: &self.data };
+        let len = f.sampling.as_ref().map_or(0, |(dim, n)| batch.samples(&self.name, dim, *n));
         let mut value = 0.0;
-        tape.run(&inputs, &mut value, ox, oy);
+        tape.run(&inputs, loops::Samples { batch, len }, &mut value, ox, oy);
         value
     }
 }
@@ -204,27 +219,62 @@ impl MatrixFreeProblem for DataTapeProblem {
             .map(|(lo, hi)| Bounds { lo: DVector::from_element(self.n, lo), hi: DVector::from_element(self.n, hi) })
     }
     fn upper(&self, x: &[f64], y: &[f64]) -> f64 {
-        self.run(&self.upper.value, (x, y), (&[], &[]), &mut [], &mut [])
+        self.upper_batch(Batch::All, x, y)
     }
     fn lower(&self, x: &[f64], y: &[f64]) -> f64 {
-        self.run(&self.lower.value, (x, y), (&[], &[]), &mut [], &mut [])
+        self.lower_batch(Batch::All, x, y)
     }
     fn upper_grad(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
-        self.run(&self.upper.grad, (x, y), (&[], &[]), gx, gy)
+        self.upper_grad_batch(Batch::All, x, y, gx, gy)
     }
     fn lower_grad(&self, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
-        self.run(&self.lower.grad, (x, y), (&[], &[]), gx, gy)
+        self.lower_grad_batch(Batch::All, x, y, gx, gy)
     }
     fn upper_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-        self.run(&self.upper.hvp_y, (x, y), (&[], v), hx, hy);
+        self.upper_hvp_y_batch(Batch::All, x, y, v, hx, hy);
     }
     fn upper_hvp_x(&self, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-        self.run(&self.upper.hvp_x, (x, y), (u, &[]), hx, hy);
+        self.upper_hvp_x_batch(Batch::All, x, y, u, hx, hy);
     }
     fn lower_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-        self.run(&self.lower.hvp_y, (x, y), (&[], v), hx, hy);
+        self.lower_hvp_y_batch(Batch::All, x, y, v, hx, hy);
     }
     fn lower_hvp_x(&self, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-        self.run(&self.lower.hvp_x, (x, y), (u, &[]), hx, hy);
+        self.lower_hvp_x_batch(Batch::All, x, y, u, hx, hy);
+    }
+    fn samples(&self) -> Samples {
+        self.samples.clone()
+    }
+    fn upper_batch(&self, batch: Batch, x: &[f64], y: &[f64]) -> f64 {
+        let f = &self.upper;
+        self.run((f, &f.value), batch, (x, y), (&[], &[]), &mut [], &mut [])
+    }
+    fn lower_batch(&self, batch: Batch, x: &[f64], y: &[f64]) -> f64 {
+        let f = &self.lower;
+        self.run((f, &f.value), batch, (x, y), (&[], &[]), &mut [], &mut [])
+    }
+    fn upper_grad_batch(&self, batch: Batch, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
+        let f = &self.upper;
+        self.run((f, &f.grad), batch, (x, y), (&[], &[]), gx, gy)
+    }
+    fn lower_grad_batch(&self, batch: Batch, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
+        let f = &self.lower;
+        self.run((f, &f.grad), batch, (x, y), (&[], &[]), gx, gy)
+    }
+    fn upper_hvp_y_batch(&self, batch: Batch, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        let f = &self.upper;
+        self.run((f, &f.hvp_y), batch, (x, y), (&[], v), hx, hy);
+    }
+    fn upper_hvp_x_batch(&self, batch: Batch, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        let f = &self.upper;
+        self.run((f, &f.hvp_x), batch, (x, y), (u, &[]), hx, hy);
+    }
+    fn lower_hvp_y_batch(&self, batch: Batch, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        let f = &self.lower;
+        self.run((f, &f.hvp_y), batch, (x, y), (&[], v), hx, hy);
+    }
+    fn lower_hvp_x_batch(&self, batch: Batch, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        let f = &self.lower;
+        self.run((f, &f.hvp_x), batch, (x, y), (u, &[]), hx, hy);
     }
 }

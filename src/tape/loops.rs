@@ -5,6 +5,7 @@
 
 use bilevel_dsl::dag::{Array, Dag, ExprId, Extent, Node};
 use bilevel_dsl::program::{Item, Place, Program};
+use bilevel_runtime::Batch;
 use std::collections::{HashMap, HashSet};
 
 use super::scalar::{binary, scalar, truth, unary, Binary, Scalar, Unary};
@@ -36,21 +37,26 @@ enum Op {
     Unary(u32, Unary, u32),
     Binary(u32, Binary, u32, u32),
     Select(u32, u32, u32, u32),
-    /// `out = Σ` (or max) over `var` in `0..extent` of register `body` after running `block`.
+    /// `out = Σ` (or max) over `var` in `0..extent` (over the batch's samples when `batched`) of register `body`
+    /// after running `block`.
     Reduce {
         out: u32,
         max: bool,
         var: u32,
         extent: usize,
+        batched: bool,
         block: usize,
         body: u32,
     },
-    /// For `var` in `0..extent`, run `block`.
+    /// For `var` in `0..extent` (over the batch's samples when `batched`), run `block`.
     Loop {
         var: u32,
         extent: usize,
+        batched: bool,
         block: usize,
     },
+    /// The number of samples of the batch, as a number (the divisor of a batched `mean`).
+    Samples(u32),
     /// `target[row * cols + col] ±= value`.
     Acc {
         target: Target,
@@ -127,6 +133,13 @@ pub struct LoopTape {
     loop_vars: usize,
 }
 
+/// The samples a run takes its batched loops over: the batch, and its length.
+#[derive(Clone, Copy, Debug)]
+pub struct Samples<'a> {
+    pub batch: Batch<'a>,
+    pub len: usize,
+}
+
 /// Sizes known when the tape is built: each `dim`, and each variable's and data item's column count.
 pub struct Layout<'a> {
     pub sizes: &'a [usize],
@@ -138,18 +151,20 @@ pub struct Layout<'a> {
 }
 
 impl LoopTape {
-    /// Compiles `program` for the sizes of `layout`.
-    pub fn new(program: &Program, layout: &Layout) -> LoopTape {
+    /// Compiles `program` for the sizes of `layout`, the sampled loops over `dim` `sampling` (the `mean`s over
+    /// it) batched: run over the samples the run is given.
+    pub fn new(program: &Program, layout: &Layout, sampling: Option<u32>) -> LoopTape {
         let mut c = Compiler {
-            dag: &program.dag,
+            dag: program.dag.clone(),
             layout,
+            sampling,
             blocks: vec![Vec::new()],
             vars: vec![Vec::new()],
             register: HashMap::new(),
             placed: vec![HashSet::new()],
         };
         c.items(&program.items, &[0]);
-        let loop_vars = program.dag.loop_count();
+        let loop_vars = c.dag.loop_count();
         let mut tape = LoopTape { blocks: c.blocks, registers: c.register.len(), loop_vars };
         tape.fuse();
         tape
@@ -161,8 +176,10 @@ impl LoopTape {
         for b in 0..self.blocks.len() {
             for i in 0..self.blocks[b].len() {
                 let fused = match self.blocks[b][i] {
-                    Op::Reduce { out, max: false, var, extent, block, body } => self.dot(out, var, extent, block, body),
-                    Op::Loop { var, extent, block } => self.axpy(var, extent, block),
+                    Op::Reduce { out, max: false, var, extent, batched: false, block, body } => {
+                        self.dot(out, var, extent, block, body)
+                    }
+                    Op::Loop { var, extent, batched: false, block } => self.axpy(var, extent, block),
                     _ => None,
                 };
                 if let Some(op) = fused {
@@ -207,9 +224,10 @@ impl LoopTape {
         }
     }
 
-    /// Runs the program: `value` and the outputs laid out like `x` and `y` are added to.
-    pub fn run(&self, inputs: &Inputs, value: &mut f64, out_x: &mut [f64], out_y: &mut [f64]) {
-        let mut state = State { regs: vec![0.0; self.registers], env: vec![0; self.loop_vars] };
+    /// Runs the program, its batched loops over `samples`: `value` and the outputs laid out like `x` and `y` are
+    /// added to.
+    pub fn run(&self, inputs: &Inputs, samples: Samples, value: &mut f64, out_x: &mut [f64], out_y: &mut [f64]) {
+        let mut state = State { regs: vec![0.0; self.registers], env: vec![0; self.loop_vars], samples };
         let mut outs = Outs { value, x: out_x, y: out_y };
         self.block(0, inputs, &mut state, &mut outs);
     }
@@ -236,22 +254,25 @@ impl LoopTape {
                     let pick = if s.regs[c as usize] != 0.0 { a } else { b };
                     s.regs[out as usize] = s.regs[pick as usize];
                 }
-                Op::Reduce { out, max, var, extent, block, body } => {
+                Op::Reduce { out, max, var, extent, batched, block, body } => {
                     let mut acc = if max { f64::NEG_INFINITY } else { 0.0 };
-                    for i in 0..extent {
-                        s.env[var as usize] = i;
+                    let count = if batched { s.samples.len } else { extent };
+                    for t in 0..count {
+                        s.env[var as usize] = if batched { s.samples.batch.at(t) } else { t };
                         self.block(block, inputs, s, outs);
                         let v = s.regs[body as usize];
                         acc = if max { acc.max(v) } else { acc + v };
                     }
                     s.regs[out as usize] = acc;
                 }
-                Op::Loop { var, extent, block } => {
-                    for i in 0..extent {
-                        s.env[var as usize] = i;
+                Op::Loop { var, extent, batched, block } => {
+                    let count = if batched { s.samples.len } else { extent };
+                    for t in 0..count {
+                        s.env[var as usize] = if batched { s.samples.batch.at(t) } else { t };
                         self.block(block, inputs, s, outs);
                     }
                 }
+                Op::Samples(out) => s.regs[out as usize] = s.samples.len as f64,
                 Op::Dot { out, extent, a, b } => {
                     let (sa, sb) = (Self::slice(inputs, a.array), Self::slice(inputs, b.array));
                     let (ba, bb) = (a.base(&s.regs), b.base(&s.regs));
@@ -289,9 +310,10 @@ impl LoopTape {
     }
 }
 
-struct State {
+struct State<'a> {
     regs: Vec<f64>,
     env: Vec<usize>,
+    samples: Samples<'a>,
 }
 
 struct Outs<'a> {
@@ -303,8 +325,11 @@ struct Outs<'a> {
 /// Builds the blocks. A *path* is the list of blocks from the top level to the one being filled; a node goes to
 /// the outermost block of the path whose loop variables include all of its own.
 struct Compiler<'a> {
-    dag: &'a Dag,
+    /// The program's nodes, with the bodies of sums renamed where they shadow a loop variable.
+    dag: Dag,
     layout: &'a Layout<'a>,
+    /// The `dim` whose sampled loops are batched.
+    sampling: Option<u32>,
     blocks: Vec<Vec<Op>>,
     /// The loop variables bound in each block (its ancestors' and its own).
     vars: Vec<Vec<u32>>,
@@ -314,6 +339,12 @@ struct Compiler<'a> {
 }
 
 impl Compiler<'_> {
+    /// Whether loop variable `var` runs over the batch.
+    fn batched(&self, var: u32) -> bool {
+        let l = self.dag.loop_var(var);
+        l.sampled && matches!(l.extent, Extent::Dim(d) if Some(d) == self.sampling)
+    }
+
     fn extent(&self, var: u32) -> usize {
         match self.dag.loop_var(var).extent {
             Extent::Fixed(n) => n,
@@ -352,8 +383,8 @@ impl Compiler<'_> {
                     let block = self.child(here, *var);
                     let inner: Vec<usize> = path.iter().copied().chain([block]).collect();
                     self.items(items, &inner);
-                    let extent = self.extent(*var);
-                    self.blocks[here].push(Op::Loop { var: *var, extent, block });
+                    let (extent, batched) = (self.extent(*var), self.batched(*var));
+                    self.blocks[here].push(Op::Loop { var: *var, extent, batched, block });
                 }
             }
         }
@@ -361,7 +392,7 @@ impl Compiler<'_> {
 
     /// The register of `id`, computing it in the right block of `path` if not computed there yet.
     fn node(&mut self, id: ExprId, path: &[usize]) -> u32 {
-        let free = self.dag.free(id);
+        let free = self.dag.free(id).to_vec();
         let level = path.iter().position(|&b| free.iter().all(|k| self.vars[b].contains(k))).unwrap_or(path.len() - 1);
         if path[..=level].iter().any(|&b| self.placed[b].contains(&id)) {
             return self.register[&id];
@@ -393,6 +424,8 @@ impl Compiler<'_> {
             Node::X(_) | Node::Y(_) => unreachable!("problems with data read variables through `At`"),
             Node::Idx(k) => Op::Idx(out, k),
             Node::Size(d) => Op::Const(out, self.layout.sizes[d as usize] as f64),
+            Node::Batch(d) if Some(d) == self.sampling => Op::Samples(out),
+            Node::Batch(d) => Op::Const(out, self.layout.sizes[d as usize] as f64),
             Node::At(array, row, col) => {
                 let row = self.node(row, path);
                 let col = col.map(|c| self.node(c, path));
@@ -404,11 +437,21 @@ impl Compiler<'_> {
                 Op::At { out, array, row, col, cols }
             }
             Node::Sum(k, body) | Node::Max(k, body) => {
+                // A sum over a variable an enclosing loop binds (`Σ_l X[i][l] W[l][c]` inside the loop over `l`
+                // of the gradient of `W[l][c]`) runs over a fresh one: it would overwrite the outer loop's index
+                // and read the outer loop's registers of the nodes that depend on it.
+                let (k, body) = if self.vars[block].contains(&k) {
+                    let fresh = self.dag.new_loop_like(k);
+                    let idx = self.dag.insert(Node::Idx(fresh));
+                    (fresh, self.dag.subst(body, &[(k, idx)]))
+                } else {
+                    (k, body)
+                };
                 let inner = self.child(block, k);
                 let inner_path: Vec<usize> = path.iter().copied().chain([inner]).collect();
                 let body = self.node(body, &inner_path);
                 let max = matches!(node, Node::Max(..));
-                Op::Reduce { out, max, var: k, extent: self.extent(k), block: inner, body }
+                Op::Reduce { out, max, var: k, extent: self.extent(k), batched: self.batched(k), block: inner, body }
             }
             Node::Select(c, a, b) => {
                 let (c, a, b) = (self.node(c, path), self.node(a, path), self.node(b, path));

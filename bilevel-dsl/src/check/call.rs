@@ -225,13 +225,7 @@ impl Checker {
             },
             "mean" => {
                 let (total, count) = match &first {
-                    Value::Sym(v) => {
-                        let count = v.shape.iter().fold(self.dag.constant(1.0), |acc, e| {
-                            let n = self.dag.extent(*e);
-                            self.dag.mul(acc, n)
-                        });
-                        (self.sym_total(v), count)
-                    }
+                    Value::Sym(v) => return Value::Num(self.sym_mean(v)),
                     Value::Vec(v) => {
                         let zero = self.dag.constant(0.0);
                         (v.iter().fold(zero, |acc, t| self.dag.add(acc, *t)), self.dag.constant(v.len() as f64))

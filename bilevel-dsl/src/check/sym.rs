@@ -172,6 +172,21 @@ impl Checker {
         self.dag.sum_over(&fresh, elem)
     }
 
+    /// `mean(v)`: the sum of every element over their count, each axis over a `dim` a sampled loop (so a
+    /// stochastic method averages over a batch of it, as `mean(i in 0..N: v[i])`).
+    pub(super) fn sym_mean(&mut self, s: &Sym) -> ExprId {
+        let fresh: Vec<u32> = s.shape.iter().map(|e| self.dag.new_sampled_loop(*e)).collect();
+        let idx: Vec<ExprId> = fresh.iter().map(|k| self.dag.insert(Node::Idx(*k))).collect();
+        let elem = self.sym_at(s, &idx);
+        let total = self.dag.sum_over(&fresh, elem);
+        let one = self.dag.constant(1.0);
+        let count = fresh.iter().fold(one, |acc, k| {
+            let n = self.dag.count(*k);
+            self.dag.mul(acc, n)
+        });
+        self.dag.div(total, count)
+    }
+
     /// `dot(u, v)` of two vectors of one length.
     pub(super) fn sym_dot(&mut self, u: Sym, v: Sym, span: &Span) -> Value {
         if u.shape.len() != 1 {
@@ -271,7 +286,7 @@ impl Checker {
 
     /// `sum(i in 0..N: body)` (or `mean`) over a `dim`: a loop, never unrolled.
     pub(super) fn sym_sum(&mut self, var: &Ident, d: u32, body: &Expr, mean: bool) -> Value {
-        let k = self.dag.new_loop(Extent::Dim(d));
+        let k = if mean { self.dag.new_sampled_loop(Extent::Dim(d)) } else { self.dag.new_loop(Extent::Dim(d)) };
         let index = self.dag.insert(Node::Idx(k));
         let saved = self.env.remove(&var.name);
         self.env.insert(var.name.clone(), Binding { value: Value::Index(index, Extent::Dim(d)), kind: "a sum index" });
@@ -280,11 +295,11 @@ impl Checker {
         if let Some(prev) = saved {
             self.env.insert(var.name.clone(), prev);
         }
-        let size = self.dag.insert(Node::Size(d));
+        let count = self.dag.count(k);
         let reduce = |dag: &mut Dag, e: ExprId| {
             let s = dag.sum(k, e);
             if mean {
-                dag.div(s, size)
+                dag.div(s, count)
             } else {
                 s
             }

@@ -121,8 +121,32 @@ impl Dag {
 
     /// A new loop variable running over `0..extent`.
     pub fn new_loop(&mut self, extent: Extent) -> u32 {
-        self.loops.push(Loop { extent });
+        self.push_loop(Loop { extent, sampled: false })
+    }
+
+    /// A new loop variable for a `mean` over `0..extent`, which an evaluation on a batch runs over the batch's
+    /// indices only ([`Loop::sampled`]).
+    pub fn new_sampled_loop(&mut self, extent: Extent) -> u32 {
+        self.push_loop(Loop { extent, sampled: matches!(extent, Extent::Dim(_)) })
+    }
+
+    /// A new loop variable of the same kind as `k`.
+    pub fn new_loop_like(&mut self, k: u32) -> u32 {
+        self.push_loop(self.loop_var(k))
+    }
+
+    fn push_loop(&mut self, l: Loop) -> u32 {
+        self.loops.push(l);
         u32::try_from(self.loops.len() - 1).expect("fewer than 2^32 loops")
+    }
+
+    /// The number of values loop variable `k` takes, as a node: the count of its extent, or for a sampled loop
+    /// the number of samples of the evaluation ([`Node::Batch`]).
+    pub fn count(&mut self, k: u32) -> ExprId {
+        match self.loop_var(k) {
+            Loop { extent: Extent::Dim(d), sampled: true } => self.insert(Node::Batch(d)),
+            l => self.extent(l.extent),
+        }
     }
 
     /// Loop variable `k`.
@@ -150,7 +174,7 @@ impl Dag {
             return body;
         }
         if !self.free(body).contains(&k) {
-            let count = self.extent(self.loop_var(k).extent);
+            let count = self.count(k);
             return self.mul(count, body);
         }
         self.insert(Node::Sum(k, body))
@@ -204,7 +228,7 @@ impl Dag {
     pub fn remake(&mut self, node: Node, f: impl Fn(ExprId) -> ExprId) -> ExprId {
         use Node::*;
         match node {
-            Const(_) | Bool(_) | X(_) | Y(_) | Param(_) | Idx(_) | Size(_) => self.insert(node),
+            Const(_) | Bool(_) | X(_) | Y(_) | Param(_) | Idx(_) | Size(_) | Batch(_) => self.insert(node),
             At(a, r, c) => self.insert(At(a, f(r), c.map(&f))),
             Add(a, b) => self.add(f(a), f(b)),
             Sub(a, b) => self.sub(f(a), f(b)),

@@ -155,6 +155,9 @@ impl Extent {
 pub struct Loop {
     /// One past the last value.
     pub extent: Extent,
+    /// Whether this is the loop of a `mean` over a `dim`: a stochastic method evaluates it over a batch of the
+    /// `dim`'s indices only (see [`Node::Batch`]).
+    pub sampled: bool,
 }
 
 /// A node of the DAG. Numbers are `f64`; `Cmp`, `And`, `Or`, `Not` and `Bool` are conditions.
@@ -205,6 +208,9 @@ pub enum Node {
     Idx(u32),
     /// The size bound to `dim` number `d`, as a number.
     Size(u32),
+    /// The number of samples of `dim` number `d` an evaluation takes its `mean`s over: the size of the `dim`
+    /// in a full evaluation, the batch's length in an evaluation on a batch. The divisor of a `mean`.
+    Batch(u32),
     /// `array[row]` or `array[row][col]`; the indices are `Idx` or `Const` nodes.
     At(Array, ExprId, Option<ExprId>),
     /// `Σ body` over the values of loop variable `k`.
@@ -222,7 +228,7 @@ impl Node {
     pub fn children(&self) -> Vec<ExprId> {
         use Node::*;
         match *self {
-            Const(_) | Bool(_) | X(_) | Y(_) | Param(_) | Idx(_) | Size(_) => vec![],
+            Const(_) | Bool(_) | X(_) | Y(_) | Param(_) | Idx(_) | Size(_) | Batch(_) => vec![],
             At(_, r, None) => vec![r],
             At(_, r, Some(c)) => vec![r, c],
             Neg(a) | Powi(a, _) | Func(_, a) | Not(a) | Sum(_, a) | Max(_, a) | Detach(a) => vec![a],

@@ -5,6 +5,7 @@
 
 use nalgebra::{DVector, Dyn};
 
+use crate::batch::{Batch, Samples};
 use crate::problem::Bounds;
 
 pub(crate) mod curvature;
@@ -66,6 +67,53 @@ pub trait MatrixFreeProblem {
     fn lower_hvp_y(&self, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]);
     /// For a direction `u` in the space of `x`: writes `∇²xx G·u` into `hx` and `Bᵀ·u = ∇²yx G·u` into `hy`.
     fn lower_hvp_x(&self, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]);
+
+    /// Which `dim` each objective's `mean`s run over: what the `_batch` methods restrict to a [`Batch`]
+    /// ([`crate::batch`]). The default, for problems without means over a `dim` (every problem of fixed size), is
+    /// [`Samples::NONE`], and there the `_batch` methods are the full ones.
+    fn samples(&self) -> Samples {
+        Samples::NONE
+    }
+    /// [`upper`](Self::upper) with `F`'s means over its sample dim taken over `batch`.
+    fn upper_batch(&self, batch: Batch, x: &[f64], y: &[f64]) -> f64 {
+        let _ = batch;
+        self.upper(x, y)
+    }
+    /// [`lower`](Self::lower) with `G`'s means over its sample dim taken over `batch`.
+    fn lower_batch(&self, batch: Batch, x: &[f64], y: &[f64]) -> f64 {
+        let _ = batch;
+        self.lower(x, y)
+    }
+    /// [`upper_grad`](Self::upper_grad) on `batch`.
+    fn upper_grad_batch(&self, batch: Batch, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
+        let _ = batch;
+        self.upper_grad(x, y, gx, gy)
+    }
+    /// [`lower_grad`](Self::lower_grad) on `batch`.
+    fn lower_grad_batch(&self, batch: Batch, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
+        let _ = batch;
+        self.lower_grad(x, y, gx, gy)
+    }
+    /// [`upper_hvp_y`](Self::upper_hvp_y) on `batch`.
+    fn upper_hvp_y_batch(&self, batch: Batch, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        let _ = batch;
+        self.upper_hvp_y(x, y, v, hx, hy)
+    }
+    /// [`upper_hvp_x`](Self::upper_hvp_x) on `batch`.
+    fn upper_hvp_x_batch(&self, batch: Batch, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        let _ = batch;
+        self.upper_hvp_x(x, y, u, hx, hy)
+    }
+    /// [`lower_hvp_y`](Self::lower_hvp_y) on `batch`: `B·v` and `H·v` of `G` on the batch.
+    fn lower_hvp_y_batch(&self, batch: Batch, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        let _ = batch;
+        self.lower_hvp_y(x, y, v, hx, hy)
+    }
+    /// [`lower_hvp_x`](Self::lower_hvp_x) on `batch`: `∇²xx G·u` and `Bᵀ·u` of `G` on the batch.
+    fn lower_hvp_x_batch(&self, batch: Batch, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
+        let _ = batch;
+        self.lower_hvp_x(x, y, u, hx, hy)
+    }
 
     /// Whether [`lower_blocks`](Self::lower_blocks) and [`upper_blocks`](Self::upper_blocks) are native: the
     /// problem computes its dense second-derivative blocks in one fused call, as problems without data do
