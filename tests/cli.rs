@@ -290,7 +290,16 @@ fn sweep_lists_every_setting_best_first_and_the_same_whatever_the_threads() {
             .env("RAYON_NUM_THREADS", threads)
             .arg("sweep")
             .arg(&p2)
-            .args(["--algo", "corrected-itd", "--grid", "rtol=1e-10,1e-3;inner=1,10", "--starts", "2", "--seed", "7"])
+            .args([
+                "--algo",
+                "corrected-itd",
+                "--grid",
+                "rtol=1e-10,1e-3;inner=1,10",
+                "--starts",
+                "2",
+                "--start-seed",
+                "7",
+            ])
             .args(["--lower-step", "0.05", "--upper-step", "0.1", "--iters", "300", "--json"])
             .assert()
             .success();

@@ -9,7 +9,7 @@ mod common;
 use bilevel::nalgebra::{DefaultAllocator, Dyn, Vector3};
 use bilevel::report::Case;
 use bilevel::{
-    Algorithm, Alloc, Bda, BgsOpt, Dpbg, Galet, MatrixFreeProblem, Method, Metrics, Problem, Record, SolveError,
+    Algorithm, Alloc, Bda, BgsOpt, Dpbg, Galet, MatrixFreeProblem, Method, Metrics, Problem, Record, Soba, SolveError,
     UpperOptimizer, XiSolver,
 };
 
@@ -38,6 +38,7 @@ fn capped(method: &Method, iters: usize) -> Method {
         Method::Bda(a) => Method::from(Bda { outer_iters: a.outer_iters.min(iters), ..a }),
         Method::Galet(a) => Method::from(Galet { outer_iters: a.outer_iters.min(iters), ..a }),
         Method::Dpbg(a) => Method::from(Dpbg { iters: a.iters.min(iters), ..a }),
+        Method::Soba(a) => Method::from(Soba { iters: a.iters.min(iters), ..a }),
     }
 }
 
@@ -194,6 +195,7 @@ fn a_lower_step_not_given_is_one_over_the_curvature() {
         Method::Bda(a) => Method::from(Bda { lower_inner_step: Some(alpha), ..a }),
         Method::Galet(a) => Method::from(Galet { lower_step: Some(alpha), ..a }),
         Method::Dpbg(a) => Method::from(Dpbg { lower_step: Some(alpha), ..a }),
+        Method::Soba(a) => Method::from(Soba { step: Some(alpha), ..a }),
     };
     for m in &auto {
         assert!(m.settings().contains("=1/L_G"), "{}", m.settings());

@@ -99,6 +99,10 @@ pub(crate) trait Iterate: Clone {
     fn settings(&self) -> String;
     /// The lower step given, if any.
     fn lower_step(&self) -> Option<f64>;
+    /// The lower step chosen when none is given, as a fraction of `1/L_G` at the start.
+    fn curvature_fraction(&self) -> f64 {
+        1.0
+    }
     /// The same algorithm with the lower step `value`.
     fn with_lower_step(&self, value: f64) -> Self;
     /// The run from `(x0, y0)`, the lower step given (the start's lengths checked).
@@ -127,7 +131,7 @@ impl<A: Iterate> Algorithm for A {
         y0: &[f64],
         observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> SolveResult {
-        with_lower_step((A::LOWER_STEP, self.lower_step()), (problem, x0, y0), |lower| {
+        with_lower_step((A::LOWER_STEP, self.lower_step(), self.curvature_fraction()), (problem, x0, y0), |lower| {
             self.with_lower_step(lower.value).iterate(problem, (x0, y0), lower, observer)
         })
     }

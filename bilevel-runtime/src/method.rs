@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use crate::algorithm::Algorithm;
 use crate::error::SolveResult;
 use crate::matrix_free::MatrixFreeProblem;
-use crate::{Bda, BgsOpt, Dpbg, Galet, Metrics};
+use crate::{Bda, BgsOpt, Dpbg, Galet, Metrics, Soba};
 
 /// One of the algorithms, for lists of runs to compare (the trait [`Algorithm`] has a generic method, so it
 /// cannot be a trait object).
@@ -25,6 +25,14 @@ pub enum Method {
     Galet(Galet),
     /// DPBG.
     Dpbg(Dpbg),
+    /// SOBA and SABA (stochastic).
+    Soba(Soba),
+}
+
+impl From<Soba> for Method {
+    fn from(a: Soba) -> Self {
+        Method::Soba(a)
+    }
 }
 
 impl From<BgsOpt> for Method {
@@ -59,6 +67,7 @@ macro_rules! each {
             Method::Bda($a) => $body,
             Method::Galet($a) => $body,
             Method::Dpbg($a) => $body,
+            Method::Soba($a) => $body,
         }
     };
 }

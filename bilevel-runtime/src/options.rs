@@ -11,12 +11,14 @@ use std::fmt;
 
 use crate::driver::Metrics;
 use crate::method::Method;
+use crate::stochastic::Draw;
 use crate::upper::UpperOptimizer;
 use crate::xi::XiSolver;
-use crate::{Bda, BgsOpt, Dpbg, Galet};
+use crate::{Bda, BgsOpt, Dpbg, Galet, Soba};
 
 /// The algorithms [`Method::from_options`] builds, by the names the papers and `docs/algorithms.md` use.
-pub const ALGORITHMS: [&str; 8] = ["itd", "rhg", "truncated-itd", "corrected-itd", "aid", "bda", "galet", "dpbg"];
+pub const ALGORITHMS: [&str; 10] =
+    ["itd", "rhg", "truncated-itd", "corrected-itd", "aid", "bda", "galet", "dpbg", "soba", "saba"];
 
 /// The kind of value an option takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,9 +51,10 @@ pub struct Opt {
 
 const XI_SOLVERS: &[&str] = &["pinv", "adaptive-pinv", "z-cg", "gd", "cg", "lsqr"];
 const UPPER_OPTIMIZERS: &[&str] = &["gradient", "momentum", "adam"];
+const DRAWS: &[&str] = &["shuffled", "uniform"];
 
 /// Every option, described once.
-pub const OPTIONS: [Opt; 20] = [
+pub const OPTIONS: [Opt; 25] = [
     Opt { name: "iters", kind: Kind::Count, doc: "outer iterations (K; L for BDA)" },
     Opt {
         name: "inner",
@@ -66,7 +69,7 @@ pub const OPTIONS: [Opt; 20] = [
     Opt {
         name: "lower-step",
         kind: Kind::Step,
-        doc: "the lower gradient step (α; s_l for BDA; β for GALET), or `auto` for 1/L_G at the start",
+        doc: "the lower gradient step (α; s_l for BDA; β for GALET; s for SOBA and SABA), or `auto` for 1/L_G at the start",
     },
     Opt { name: "upper-step", kind: Kind::Number, doc: "the upper step (γ; α_f for DPBG; α for GALET)" },
     Opt {
@@ -101,6 +104,19 @@ pub const OPTIONS: [Opt; 20] = [
         name: "w-reset",
         kind: Kind::Flag,
         doc: "restart GALET's w from 0 at every iteration (as the paper writes) instead of warm-starting it",
+    },
+    Opt { name: "batch", kind: Kind::Count, doc: "samples per batch b (SOBA, SABA)" },
+    Opt {
+        name: "sampler",
+        kind: Kind::Choice(DRAWS),
+        doc: "how batches are drawn: shuffled contiguous blocks, or uniform with replacement (SOBA, SABA)",
+    },
+    Opt { name: "seed", kind: Kind::Count, doc: "the seed of the batches (SOBA, SABA)" },
+    Opt { name: "outer-ratio", kind: Kind::Number, doc: "the ratio r of the steps of y and x: x moves by s/r (SOBA, SABA)" },
+    Opt {
+        name: "decay",
+        kind: Kind::Number,
+        doc: "the exponent a of the steps s/(t+1)^a (0: constant steps; SOBA, SABA)",
     },
     Opt {
         name: "tol",
@@ -290,6 +306,37 @@ const DPBG: &[Field<Dpbg>] = &[
     field!("tol", tolerance, stop.tol),
 ];
 
+const SOBA: &[Field<Soba>] = &[
+    field!("iters", count, iters),
+    field!("lower-step", step, step),
+    field!("outer-ratio", number, outer_ratio),
+    field!("decay", number, decay),
+    field!("batch", count, batches.batch),
+    Field {
+        name: "sampler",
+        rust: "batches.draw",
+        get: |a| Some(if a.batches.draw == Draw::Shuffled { "shuffled" } else { "uniform" }.into()),
+        set: |a, v| {
+            a.batches.draw = match v {
+                "shuffled" => Draw::Shuffled,
+                "uniform" => Draw::Uniform,
+                other => return Err(format!("unknown sampler `{other}`: {}", DRAWS.join(", "))),
+            };
+            Ok(())
+        },
+    },
+    Field {
+        name: "seed",
+        rust: "batches.seed",
+        get: |a| Some(a.batches.seed.to_string()),
+        set: |a, v| {
+            a.batches.seed = parse::count(v)? as u64;
+            Ok(())
+        },
+    },
+    field!("tol", tolerance, stop.tol),
+];
+
 /// Calls `$body` with `$a` the algorithm and `$t` its table.
 macro_rules! with_table {
     ($m:expr, ($a:ident, $t:ident) => $body:expr) => {
@@ -308,6 +355,10 @@ macro_rules! with_table {
             }
             Method::Dpbg($a) => {
                 let $t = DPBG;
+                $body
+            }
+            Method::Soba($a) => {
+                let $t = SOBA;
                 $body
             }
         }
@@ -427,6 +478,8 @@ fn preset(algo: &str) -> Result<Method, OptionError> {
         "bda" => Bda::default().into(),
         "galet" => Galet::default().into(),
         "dpbg" => Dpbg::default().into(),
+        "soba" => Soba::default().into(),
+        "saba" => Soba::saba().into(),
         _ => return Err(OptionError::UnknownAlgorithm(algo.into())),
     })
 }

@@ -68,6 +68,7 @@ pub fn solve_lower<P: MatrixFreeProblem>(
     let (n, m) = problem.dims();
     let v = |k: usize| vec![0.0; k];
     let (mut gx, mut g, mut p, mut minus_g, mut trial, mut scratch) = (v(n), v(m), v(m), v(m), v(m), v(n));
+    let mut g_trial = v(m);
     let mut krylov = Krylov::new(m);
     problem.lower_grad(x, y, &mut gx, &mut g);
     for k in 0..max_iters {
@@ -87,6 +88,10 @@ pub fn solve_lower<P: MatrixFreeProblem>(
             p.copy_from_slice(&minus_g); // no descent direction from CG: steepest descent
         }
         let slope = dot(&g, &p);
+        // Near the solution the decrease a step promises can be below the rounding of `G` itself: a full step is
+        // then judged by the gradient, which still measures progress (without it, the solve stopped short of
+        // 1e-10 at ‖∇y G‖ ≈ 1e-9 wherever `G` rounded up by an ulp).
+        let negligible = -slope <= 1e-13 * value.abs().max(1.0);
         let mut t = 1.0;
         let accepted = loop {
             trial.copy_from_slice(y);
@@ -94,6 +99,12 @@ pub fn solve_lower<P: MatrixFreeProblem>(
             let next = problem.lower(x, &trial);
             if next <= value + 1e-4 * t * slope {
                 break true;
+            }
+            if negligible && t == 1.0 {
+                problem.lower_grad(x, &trial, &mut gx, &mut g_trial);
+                if norm(&g_trial) < grad_norm {
+                    break true;
+                }
             }
             t *= 0.5;
             if t < 1e-20 {
@@ -164,12 +175,12 @@ pub(crate) struct LowerStep {
     pub curvature: f64,
 }
 
-/// Runs `run` with its lower step: `given`, or for an algorithm given none `1/L_G` estimated at the start
-/// `(x0, y0)` (x0 projected onto the box), the choice noted in the run. A start where the curvature gives no step
+/// Runs `run` with its lower step: `given`, or for an algorithm given none `fraction / L_G` with `L_G` estimated at
+/// the start `(x0, y0)` (x0 projected onto the box; `fraction` is 1 but for SABA), the choice noted in the run. A start where the curvature gives no step
 /// (`L_G` zero or not finite) is an error asking for one; a run with a chosen step that faults gets a warning saying
 /// that a smaller step may help. A start `x0` outside the box is noted too (the run starts from its projection).
 pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
-    (name, given): (&'static str, Option<f64>),
+    (name, given, fraction): (&'static str, Option<f64>, f64),
     (problem, x0, y0): (&P, &[f64], &[f64]),
     run: impl FnOnce(LowerStep) -> crate::SolveResult,
 ) -> crate::SolveResult {
@@ -192,9 +203,10 @@ pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
                      (L_G ≈ {l_g}); give {name} (a lower gradient step converges for {name}·L_G < 2)"
                 )));
             }
-            let value = 1.0 / l_g;
+            let value = fraction / l_g;
             notes.push(format!(
-                "lower step {name} = 1/L_G = {value:.6e}, from the curvature at the start (L_G ≈ {l_g:.6e})"
+                "lower step {name} = {}/L_G = {value:.6e}, from the curvature at the start (L_G ≈ {l_g:.6e})",
+                fraction
             ));
             LowerStep { name, value, from_curvature: true, curvature: l_g }
         }
@@ -203,9 +215,9 @@ pub(crate) fn with_lower_step<P: MatrixFreeProblem>(
     // A step chosen from the curvature at the start is too large where the curvature grows: a fault says so.
     let advice = match (&result, lower.from_curvature) {
         (Err(SolveError::Fault { .. }), true) => Some(format!(
-            "the lower step {name} = {:.6e} was chosen as 1/L_G from the curvature at the start: where the lower \
-             level curves more than there, a smaller lower step (`lower_step`; tool --lower-step) keeps the steps \
-             stable",
+            "the lower step {name} = {:.6e} was chosen as {fraction}/L_G from the curvature at the start: where the \
+             lower level curves more than there, a smaller lower step (`lower_step`; tool --lower-step) keeps the \
+             steps stable",
             lower.value
         )),
         _ => None,

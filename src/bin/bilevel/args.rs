@@ -130,7 +130,7 @@ pub struct SweepArgs {
     pub start_range: f64,
     /// The seed of the random starts.
     #[arg(long, default_value_t = 0)]
-    pub seed: u64,
+    pub start_seed: u64,
     #[command(flatten)]
     pub options: AlgorithmOptions,
     /// Write one plot of every run's convergence to this SVG file.

@@ -34,7 +34,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), Failure> {
     let grid = grid(&args.grid)?;
     let base = args.options.named();
     let bounds = p.model.bounds.as_ref().map(|(lo, hi)| (&lo[..], &hi[..]));
-    let starts = random_starts((&p.start.0, &p.start.1), bounds, args.starts, args.seed, args.start_range);
+    let starts = random_starts((&p.start.0, &p.start.1), bounds, args.starts, args.start_seed, args.start_range);
     let mut points = Vec::new();
     for combination in &grid {
         let mut settings: Vec<(&'static str, String)> =

@@ -1,0 +1,8 @@
+//! Stochastic methods: each step reads batches of samples (see [`crate::batch`]), drawn by a seeded sampler, so
+//! that a step costs the batch, not the data.
+
+mod sampler;
+mod soba;
+
+pub use sampler::{Batches, Draw};
+pub use soba::Soba;
