@@ -291,7 +291,7 @@ fn a_trace_of_every_kth_iterate_holds_the_same_records() {
         assert_eq!(end.x().as_slice(), full.x().as_slice(), "{}: the same last iterate matrix-free", m.name());
     }
     let err = all_methods()[0].clone().with_metrics(Metrics::Every(0)).solve(&p, &x0, &y0).unwrap_err();
-    assert!(err.to_string().contains("Every(0) or Full(0) keeps no iterate"), "{err}");
+    assert!(err.to_string().contains("Every(0), Full(0) or Solved(0) keeps no iterate"), "{err}");
 }
 
 #[test]

@@ -62,6 +62,9 @@ pub enum Metrics {
     /// the last record have: `upper_at_solution` (a lower solve by truncated Newton) and, in matrix-free runs,
     /// the BGS residual (about 400 products by LSQR).
     Full(usize),
+    /// As `Every(k)`, each record with `upper_at_solution` — `h(x) = F(x, y*(x))`, the measure of progress of
+    /// the stochastic methods — but not the BGS residual (tool: `--eval-every k`).
+    Solved(usize),
     /// The start and the last iterate only (the default): no per-iteration work beyond the algorithm's own.
     #[default]
     End,
@@ -72,7 +75,9 @@ impl Metrics {
     pub fn keeps(self, k: usize, iters: usize) -> bool {
         k == iters
             || match self {
-                Metrics::Every(every) | Metrics::Full(every) => every > 0 && k.is_multiple_of(every),
+                Metrics::Every(every) | Metrics::Full(every) | Metrics::Solved(every) => {
+                    every > 0 && k.is_multiple_of(every)
+                }
                 Metrics::End => false,
             }
     }
@@ -87,7 +92,7 @@ impl Metrics {
     /// ```
     pub fn records(self, iters: usize) -> usize {
         let kept = match self {
-            Metrics::Every(every) | Metrics::Full(every) if every > 0 => iters.div_ceil(every),
+            Metrics::Every(every) | Metrics::Full(every) | Metrics::Solved(every) if every > 0 => iters.div_ceil(every),
             _ => usize::from(iters > 0),
         };
         (1 + kept).min(1 << 16)
@@ -96,6 +101,11 @@ impl Metrics {
     /// Whether every record kept gets the costly metrics too.
     pub fn full(self) -> bool {
         matches!(self, Metrics::Full(_))
+    }
+
+    /// Whether every record kept gets `upper_at_solution`.
+    pub fn solved(self) -> bool {
+        matches!(self, Metrics::Full(_) | Metrics::Solved(_))
     }
 }
 
@@ -204,8 +214,8 @@ pub(crate) fn accept(
 
 /// Checks the stopping rule (see [`check_stop`]) and that a trace keeps every `k`-th iterate with `k ≥ 1`.
 pub(crate) fn check_schedule(schedule: &Schedule) -> Result<(), SolveError> {
-    if matches!(schedule.metrics, Metrics::Every(0) | Metrics::Full(0)) {
-        let why = "metrics: Metrics::Every(0) or Full(0) keeps no iterate; use k ≥ 1, or Metrics::End";
+    if matches!(schedule.metrics, Metrics::Every(0) | Metrics::Full(0) | Metrics::Solved(0)) {
+        let why = "metrics: Metrics::Every(0), Full(0) or Solved(0) keeps no iterate; use k ≥ 1, or Metrics::End";
         return Err(SolveError::Options(why.into()));
     }
     check_stop(schedule.stop)
@@ -395,7 +405,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
     let mut trace = Vec::with_capacity(metrics.records(iters));
     trace.push(record(problem, (&x, &y), (0, start), true, (&mut gx, &mut gy)));
     check_start_record(&trace[0], stop.divergence_bound)?;
-    if metrics.full() {
+    if metrics.solved() {
         trace[0].upper_at_solution = upper_at_solution(problem, &x, &y);
     }
     let mut clock = Clock::new(metrics.records(iters));
@@ -433,7 +443,7 @@ pub(crate) fn run<P: MatrixFreeProblem>(
             clock.pause();
             let moved = s.moved;
             let mut rec = record(problem, (&x, &y), (k, s), metrics.full(), (&mut gx, &mut gy));
-            if metrics.full() {
+            if metrics.solved() {
                 rec.upper_at_solution = upper_at_solution(problem, &x, &y);
             }
             let end = accept(&mut trace, rec, stop, (moved, metrics.full() || problem.has_blocks()), k);

@@ -54,7 +54,7 @@ const UPPER_OPTIMIZERS: &[&str] = &["gradient", "momentum", "adam"];
 const DRAWS: &[&str] = &["shuffled", "uniform"];
 
 /// Every option, described once.
-pub const OPTIONS: [Opt; 25] = [
+pub const OPTIONS: [Opt; 26] = [
     Opt { name: "iters", kind: Kind::Count, doc: "outer iterations (K; L for BDA)" },
     Opt {
         name: "inner",
@@ -127,6 +127,11 @@ pub const OPTIONS: [Opt; 25] = [
         name: "every",
         kind: Kind::Every,
         doc: "keep every k-th iterate in the trace (`end`: only the start and the end)",
+    },
+    Opt {
+        name: "eval-every",
+        kind: Kind::Every,
+        doc: "as --every, each record with h(x) = F(x, y*(x)), the lower level solved accurately (off the clock; `off`: as --every)",
     },
 ];
 
@@ -409,13 +414,18 @@ impl Method {
         let mut out: Vec<(&'static str, String)> =
             with_table!(self, (a, table) => table.iter().filter_map(|f| (f.get)(a).map(|v| (f.name, v))).collect());
         out.push(("every", show::every(&self.metrics())));
+        let solved = match self.metrics() {
+            Metrics::Solved(k) => k.to_string(),
+            _ => "off".to_string(),
+        };
+        out.push(("eval-every", solved));
         out
     }
 
     /// The names of the options this algorithm takes.
     fn names(&self) -> Vec<&'static str> {
         let mut names: Vec<&'static str> = with_table!(self, (_a, table) => table.iter().map(|f| f.name).collect());
-        names.push("every");
+        names.extend(["every", "eval-every"]);
         names
     }
 }
@@ -452,7 +462,7 @@ pub fn markdown(algos: &[&str]) -> Result<String, OptionError> {
     let methods = algos.iter().map(|algo| preset(algo)).collect::<Result<Vec<_>, _>>()?;
     let rows: Vec<(&str, &str)> =
         with_table!(&methods[0], (_a, table) => table.iter().map(|f| (f.name, f.rust)).collect());
-    let rows = rows.into_iter().chain([("every", "metrics")]);
+    let rows = rows.into_iter().chain([("every", "metrics"), ("eval-every", "metrics")]);
     let mut out = format!("| option | Rust field | {} | what it sets |\n", algos.join(" | "));
     out += &format!("|---|---|{}---|\n", "---|".repeat(algos.len()));
     for (name, rust) in rows {
@@ -489,6 +499,17 @@ fn apply(method: &mut Method, algo: &str, name: &str, value: &str) -> Result<(),
     let bad = |why: String| OptionError::BadValue { name: name.into(), value: value.into(), why };
     if name == "every" {
         *method = method.clone().with_metrics(parse::every(value).map_err(bad)?);
+        return Ok(());
+    }
+    if name == "eval-every" {
+        if value == "off" {
+            return Ok(());
+        }
+        let metrics = match parse::every(value).map_err(bad)? {
+            Metrics::Every(k) => Metrics::Solved(k),
+            other => other,
+        };
+        *method = method.clone().with_metrics(metrics);
         return Ok(());
     }
     let found = with_table!(method, (a, table) => table.iter().find(|f| f.name == name).map(|f| (f.set)(a, value)));
@@ -620,7 +641,7 @@ mod show {
     pub fn every(v: &Metrics) -> String {
         match v {
             Metrics::End => "end".to_string(),
-            Metrics::Every(k) | Metrics::Full(k) => k.to_string(),
+            Metrics::Every(k) | Metrics::Full(k) | Metrics::Solved(k) => k.to_string(),
         }
     }
 }

@@ -9,7 +9,6 @@ use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop}
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::vector::{axpy, norm, Buf};
 use crate::matrix_free::{LowerStep, MatrixFreeProblem};
-use crate::upper::step_text;
 
 use super::sampler::{Batches, Draw, Sampler};
 
@@ -148,7 +147,7 @@ impl Iterate for Soba {
         };
         format!(
             "s={} r={} a={} b={} {draw} seed={} K={}",
-            step_text(self.step),
+            self.step.map_or_else(|| format!("{}/L_G", self.curvature_fraction()), |s| s.to_string()),
             self.outer_ratio,
             self.decay,
             self.batches.batch,
