@@ -1,6 +1,6 @@
 //! Stochastic bilevel methods on the reference benchmark's regularization-selection problem
 //! (`examples/problems/stochastic_logistic.bl`): per-feature ridge logistic regression, the weights `exp(x_j)`
-//! learned on validation samples, from benchopt's start. SOBA and SABA run with `h(x) = F(x, z*(x))` evaluated
+//! learned on validation samples, from benchopt's start. SOBA, SABA and SRBA run with `h(x) = F(x, z*(x))` evaluated
 //! every 128 steps off the clock (`Metrics::Solved`); the table gives, for each, the time and the per-sample
 //! gradients ("oracle calls") it took to reach `h − h* ≤ 1e-3, 1e-4, 1e-5`. `h*` is `h` at the end of a
 //! full-batch run of the same single-loop rule with constant steps (every sample in every step), whose
@@ -75,7 +75,7 @@ fn main() -> Result<(), Error> {
     println!("h* = {h_star:.10} after {reference_steps} full-batch steps (‖d‖ = {d:.2e} there)\n");
     let levels = [1e-3, 1e-4, 1e-5];
     println!("{:<6} {:<50} {:>26} {:>26} {:>26}", "method", "settings", "h − h* ≤ 1e-3", "≤ 1e-4", "≤ 1e-5");
-    for algo in ["soba", "saba"] {
+    for algo in ["soba", "saba", "srba"] {
         let steps = steps.to_string();
         let mut options = vec![("iters", steps.as_str()), ("eval-every", "128")];
         options.extend(SETTINGS);

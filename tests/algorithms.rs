@@ -370,7 +370,7 @@ fn a_start_where_the_curvature_is_not_finite_is_refused_not_run() {
 
 /// Every algorithm, dense and matrix-free, stops at the start where H is infinite (G and ∇G finite there): the
 /// start is refused before the first iteration, or the first iteration is a fault, the trace holding the finite
-/// start only — the second for SOBA and SABA, whose first step multiplies H by `v = 0` only. None reports a run it
+/// start only — the second for SOBA, SABA and SRBA, whose first step multiplies H by `v = 0` only. None reports a run it
 /// could not do.
 #[test]
 fn every_algorithm_stops_at_a_start_where_the_curvature_is_not_finite() {
@@ -382,7 +382,7 @@ fn every_algorithm_stops_at_a_start_where_the_curvature_is_not_finite() {
             options.push(("xi", "pinv"));
         }
         let m = Method::from_options(algo, &options).unwrap();
-        let first = if matches!(algo, "soba" | "saba") { 2 } else { 1 };
+        let first = if matches!(algo, "soba" | "saba" | "srba") { 2 } else { 1 };
         stopped_at_the_start(m.solve(&p, &x0, &y0), &format!("{algo} (dense)"), first);
         stopped_at_the_start(
             m.solve(&common::ProductsOnly(p), x0.as_slice(), y0.as_slice()),

@@ -1,4 +1,4 @@
-//! The stochastic methods SOBA and SABA on a least-squares bilevel problem whose objectives are means over
+//! The stochastic methods SOBA, SABA and SRBA on a least-squares bilevel problem whose objectives are means over
 //! samples (training samples for `G`, validation samples for `F`), on synthetic data: `h(x) = F(x, y*(x))` is a
 //! strongly convex quadratic, so its optimum `h*` is known accurately from a full-batch method, and each method's
 //! gap `h − h*` must fall below a stated level within a stated number of steps; results do not depend on the
@@ -81,6 +81,9 @@ fn soba_and_saba_reach_the_optimum_of_a_quadratic_bilevel_problem() {
     let saba = gaps(&method("saba", 2000, &[]).solve(&p, &[0.0; 5], &[0.0; 10]).unwrap(), h_star);
     assert!(saba.last().unwrap().0.abs() < 1e-10, "{saba:?}");
     assert!(calls_to(&saba, 1e-4) <= calls_to(&soba, 1e-4), "SABA {saba:?} SOBA {soba:?}");
+    // SRBA, SARAH directions refreshed every half epoch, constant steps: linear too.
+    let srba = gaps(&method("srba", 2000, &[]).solve(&p, &[0.0; 5], &[0.0; 10]).unwrap(), h_star);
+    assert!(srba.last().unwrap().0.abs() < 1e-10, "{srba:?}");
     // Uniform batches (with replacement) for SOBA.
     let uniform =
         gaps(&method("soba", 4000, &[("sampler", "uniform")]).solve(&p, &[0.0; 5], &[0.0; 10]).unwrap(), h_star);

@@ -11,14 +11,15 @@ use std::fmt;
 
 use crate::driver::Metrics;
 use crate::method::Method;
-use crate::stochastic::Draw;
+use crate::stochastic::{Draw, Estimator};
 use crate::upper::UpperOptimizer;
 use crate::xi::XiSolver;
+use crate::Algorithm;
 use crate::{Bda, BgsOpt, Dpbg, Galet, Soba};
 
 /// The algorithms [`Method::from_options`] builds, by the names the papers and `docs/algorithms.md` use.
-pub const ALGORITHMS: [&str; 10] =
-    ["itd", "rhg", "truncated-itd", "corrected-itd", "aid", "bda", "galet", "dpbg", "soba", "saba"];
+pub const ALGORITHMS: [&str; 11] =
+    ["itd", "rhg", "truncated-itd", "corrected-itd", "aid", "bda", "galet", "dpbg", "soba", "saba", "srba"];
 
 /// The kind of value an option takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,7 +55,7 @@ const UPPER_OPTIMIZERS: &[&str] = &["gradient", "momentum", "adam"];
 const DRAWS: &[&str] = &["shuffled", "uniform"];
 
 /// Every option, described once.
-pub const OPTIONS: [Opt; 26] = [
+pub const OPTIONS: [Opt; 27] = [
     Opt { name: "iters", kind: Kind::Count, doc: "outer iterations (K; L for BDA)" },
     Opt {
         name: "inner",
@@ -69,7 +70,7 @@ pub const OPTIONS: [Opt; 26] = [
     Opt {
         name: "lower-step",
         kind: Kind::Step,
-        doc: "the lower gradient step (α; s_l for BDA; β for GALET; s for SOBA and SABA), or `auto` for 1/L_G at the start",
+        doc: "the lower gradient step (α; s_l for BDA; β for GALET; s for SOBA, SABA, SRBA), or `auto` for 1/L_G at the start",
     },
     Opt { name: "upper-step", kind: Kind::Number, doc: "the upper step (γ; α_f for DPBG; α for GALET)" },
     Opt {
@@ -105,18 +106,23 @@ pub const OPTIONS: [Opt; 26] = [
         kind: Kind::Flag,
         doc: "restart GALET's w from 0 at every iteration (as the paper writes) instead of warm-starting it",
     },
-    Opt { name: "batch", kind: Kind::Count, doc: "samples per batch b (SOBA, SABA)" },
+    Opt { name: "batch", kind: Kind::Count, doc: "samples per batch b (SOBA, SABA, SRBA)" },
     Opt {
         name: "sampler",
         kind: Kind::Choice(DRAWS),
-        doc: "how batches are drawn: shuffled contiguous blocks, or uniform with replacement (SOBA, SABA)",
+        doc: "how batches are drawn: shuffled contiguous blocks, or uniform with replacement (SOBA, SABA, SRBA)",
     },
-    Opt { name: "seed", kind: Kind::Count, doc: "the seed of the batches (SOBA, SABA)" },
-    Opt { name: "outer-ratio", kind: Kind::Number, doc: "the ratio r of the steps of y and x: x moves by s/r (SOBA, SABA)" },
+    Opt { name: "seed", kind: Kind::Count, doc: "the seed of the batches (SOBA, SABA, SRBA)" },
+    Opt { name: "outer-ratio", kind: Kind::Number, doc: "the ratio r of the steps of y and x: x moves by s/r (SOBA, SABA, SRBA)" },
+    Opt {
+        name: "period",
+        kind: Kind::Number,
+        doc: "SRBA's refresh period with the full products, as a fraction of an epoch ((N_G + N_F)/b steps)",
+    },
     Opt {
         name: "decay",
         kind: Kind::Number,
-        doc: "the exponent a of the steps s/(t+1)^a (0: constant steps; SOBA, SABA)",
+        doc: "the exponent a of the steps s/(t+1)^a (0: constant steps; SOBA, SABA, SRBA)",
     },
     Opt {
         name: "tol",
@@ -316,6 +322,21 @@ const SOBA: &[Field<Soba>] = &[
     field!("lower-step", step, step),
     field!("outer-ratio", number, outer_ratio),
     field!("decay", number, decay),
+    Field {
+        name: "period",
+        rust: "estimator",
+        get: |a| match a.estimator {
+            Estimator::Sarah { period } => Some(period.to_string()),
+            _ => None,
+        },
+        set: |a, v| match &mut a.estimator {
+            Estimator::Sarah { period } => {
+                *period = parse::number(v)?;
+                Ok(())
+            }
+            _ => Err(format!("{} has no refresh period; srba has", Algorithm::name(a))),
+        },
+    },
     field!("batch", count, batches.batch),
     Field {
         name: "sampler",
@@ -490,6 +511,7 @@ fn preset(algo: &str) -> Result<Method, OptionError> {
         "dpbg" => Dpbg::default().into(),
         "soba" => Soba::default().into(),
         "saba" => Soba::saba().into(),
+        "srba" => Soba::srba().into(),
         _ => return Err(OptionError::UnknownAlgorithm(algo.into())),
     })
 }

@@ -5,4 +5,4 @@ mod sampler;
 mod soba;
 
 pub use sampler::{Batches, Draw};
-pub use soba::Soba;
+pub use soba::{Estimator, Soba};

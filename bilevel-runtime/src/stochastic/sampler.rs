@@ -64,6 +64,13 @@ pub(crate) struct Drawn<'a> {
     pub weight: f64,
 }
 
+impl Drawn<'_> {
+    /// Every sample of `n` (0: an objective without a mean over a dim) at once, as one step of a full batch.
+    pub fn all(n: usize) -> Drawn<'static> {
+        Drawn { batch: Batch::All, len: n.max(1), block: 0, weight: 1.0 }
+    }
+}
+
 impl Sampler {
     /// The sampler of `n` samples (0 when the objective has no mean over a dim) with `sampling`'s batches, its
     /// random numbers from `stream` (0 for G, 1 for F) of the seed.
