@@ -10,7 +10,7 @@ use bilevel::nalgebra::{DefaultAllocator, Dyn, Vector3};
 use bilevel::report::Case;
 use bilevel::{
     Algorithm, Alloc, Bda, BgsOpt, Dpbg, Galet, MatrixFreeProblem, Method, Metrics, Problem, Record, Soba, SolveError,
-    UpperOptimizer, XiSolver,
+    TwoLoop, UpperOptimizer, XiSolver,
 };
 
 mod problems;
@@ -39,6 +39,7 @@ fn capped(method: &Method, iters: usize) -> Method {
         Method::Galet(a) => Method::from(Galet { outer_iters: a.outer_iters.min(iters), ..a }),
         Method::Dpbg(a) => Method::from(Dpbg { iters: a.iters.min(iters), ..a }),
         Method::Soba(a) => Method::from(Soba { iters: a.iters.min(iters), ..a }),
+        Method::TwoLoop(a) => Method::from(TwoLoop { iters: a.iters.min(iters), ..a }),
     }
 }
 
@@ -196,6 +197,7 @@ fn a_lower_step_not_given_is_one_over_the_curvature() {
         Method::Galet(a) => Method::from(Galet { lower_step: Some(alpha), ..a }),
         Method::Dpbg(a) => Method::from(Dpbg { lower_step: Some(alpha), ..a }),
         Method::Soba(a) => Method::from(Soba { step: Some(alpha), ..a }),
+        Method::TwoLoop(a) => Method::from(TwoLoop { step: Some(alpha), ..a }),
     };
     for m in &auto {
         assert!(m.settings().contains("=1/L_G"), "{}", m.settings());

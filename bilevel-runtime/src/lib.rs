@@ -52,7 +52,7 @@ pub use galet::Galet;
 pub use matrix_free::MatrixFreeProblem;
 pub use method::Method;
 pub use problem::{Bounds, Grad, Hess, Problem};
-pub use stochastic::Soba;
+pub use stochastic::{Soba, TwoLoop};
 pub use trace::{Extra, Record, Run, Status};
 pub use upper::UpperOptimizer;
 pub use xi::XiSolver;

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use crate::algorithm::Algorithm;
 use crate::error::SolveResult;
 use crate::matrix_free::MatrixFreeProblem;
-use crate::{Bda, BgsOpt, Dpbg, Galet, Metrics, Soba};
+use crate::{Bda, BgsOpt, Dpbg, Galet, Metrics, Soba, TwoLoop};
 
 /// One of the algorithms, for lists of runs to compare (the trait [`Algorithm`] has a generic method, so it
 /// cannot be a trait object).
@@ -25,8 +25,16 @@ pub enum Method {
     Galet(Galet),
     /// DPBG.
     Dpbg(Dpbg),
-    /// SOBA and SABA (stochastic).
+    /// SOBA, SABA and SRBA (stochastic, single loop).
     Soba(Soba),
+    /// StocBiO and AmIGO (stochastic, inner loops).
+    TwoLoop(TwoLoop),
+}
+
+impl From<TwoLoop> for Method {
+    fn from(a: TwoLoop) -> Self {
+        Method::TwoLoop(a)
+    }
 }
 
 impl From<Soba> for Method {
@@ -68,6 +76,7 @@ macro_rules! each {
             Method::Galet($a) => $body,
             Method::Dpbg($a) => $body,
             Method::Soba($a) => $body,
+            Method::TwoLoop($a) => $body,
         }
     };
 }

@@ -11,15 +11,28 @@ use std::fmt;
 
 use crate::driver::Metrics;
 use crate::method::Method;
-use crate::stochastic::{Draw, Estimator};
+use crate::stochastic::{Draw, Estimator, Linear};
 use crate::upper::UpperOptimizer;
 use crate::xi::XiSolver;
 use crate::Algorithm;
-use crate::{Bda, BgsOpt, Dpbg, Galet, Soba};
+use crate::{Bda, BgsOpt, Dpbg, Galet, Soba, TwoLoop};
 
 /// The algorithms [`Method::from_options`] builds, by the names the papers and `docs/algorithms.md` use.
-pub const ALGORITHMS: [&str; 11] =
-    ["itd", "rhg", "truncated-itd", "corrected-itd", "aid", "bda", "galet", "dpbg", "soba", "saba", "srba"];
+pub const ALGORITHMS: [&str; 13] = [
+    "itd",
+    "rhg",
+    "truncated-itd",
+    "corrected-itd",
+    "aid",
+    "bda",
+    "galet",
+    "dpbg",
+    "soba",
+    "saba",
+    "srba",
+    "stocbio",
+    "amigo",
+];
 
 /// The kind of value an option takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,7 +73,7 @@ pub const OPTIONS: [Opt; 27] = [
     Opt {
         name: "inner",
         kind: Kind::Count,
-        doc: "inner steps per iteration (T unrolled steps; K for BDA; N lower steps for GALET; k for DPBG)",
+        doc: "inner steps per iteration (T unrolled steps; K for BDA; N lower steps for GALET; k for DPBG; T stochastic steps for StocBiO, AmIGO)",
     },
     Opt {
         name: "warmup",
@@ -70,7 +83,7 @@ pub const OPTIONS: [Opt; 27] = [
     Opt {
         name: "lower-step",
         kind: Kind::Step,
-        doc: "the lower gradient step (α; s_l for BDA; β for GALET; s for SOBA, SABA, SRBA), or `auto` for 1/L_G at the start",
+        doc: "the lower gradient step (α; s_l for BDA; β for GALET; s for the stochastic methods), or `auto` for 1/L_G at the start",
     },
     Opt { name: "upper-step", kind: Kind::Number, doc: "the upper step (γ; α_f for DPBG; α for GALET)" },
     Opt {
@@ -96,7 +109,7 @@ pub const OPTIONS: [Opt; 27] = [
     Opt {
         name: "xi-iters",
         kind: Kind::Count,
-        doc: "iterations of the ξ solver (z-cg, cg, lsqr); GALET's steps T on w",
+        doc: "iterations of the ξ solver (z-cg, cg, lsqr); GALET's steps T on w; StocBiO's Neumann terms Q, AmIGO's steps on v",
     },
     Opt { name: "xi-step", kind: Kind::Number, doc: "the step β of the gd ξ solver; GALET's step ρ on w" },
     Opt { name: "su", kind: Kind::Number, doc: "BDA's upper inner step s_u" },
@@ -106,14 +119,14 @@ pub const OPTIONS: [Opt; 27] = [
         kind: Kind::Flag,
         doc: "restart GALET's w from 0 at every iteration (as the paper writes) instead of warm-starting it",
     },
-    Opt { name: "batch", kind: Kind::Count, doc: "samples per batch b (SOBA, SABA, SRBA)" },
+    Opt { name: "batch", kind: Kind::Count, doc: "samples per batch b (the stochastic methods)" },
     Opt {
         name: "sampler",
         kind: Kind::Choice(DRAWS),
-        doc: "how batches are drawn: shuffled contiguous blocks, or uniform with replacement (SOBA, SABA, SRBA)",
+        doc: "how batches are drawn: shuffled contiguous blocks, or uniform with replacement (the stochastic methods)",
     },
-    Opt { name: "seed", kind: Kind::Count, doc: "the seed of the batches (SOBA, SABA, SRBA)" },
-    Opt { name: "outer-ratio", kind: Kind::Number, doc: "the ratio r of the steps of y and x: x moves by s/r (SOBA, SABA, SRBA)" },
+    Opt { name: "seed", kind: Kind::Count, doc: "the seed of the batches (the stochastic methods)" },
+    Opt { name: "outer-ratio", kind: Kind::Number, doc: "the ratio r of the steps of y and x: x moves by s/r (the stochastic methods)" },
     Opt {
         name: "period",
         kind: Kind::Number,
@@ -338,28 +351,37 @@ const SOBA: &[Field<Soba>] = &[
         },
     },
     field!("batch", count, batches.batch),
+    field!("sampler", draw, batches.draw),
+    field!("seed", seed, batches.seed),
+    field!("tol", tolerance, stop.tol),
+];
+
+const TWO_LOOP: &[Field<TwoLoop>] = &[
+    field!("iters", count, iters),
+    field!("inner", count, inner_steps),
+    field!("lower-step", step, step),
+    field!("outer-ratio", number, outer_ratio),
     Field {
-        name: "sampler",
-        rust: "batches.draw",
-        get: |a| Some(if a.batches.draw == Draw::Shuffled { "shuffled" } else { "uniform" }.into()),
+        name: "xi-iters",
+        rust: "linear",
+        get: |a| {
+            Some(match a.linear {
+                Linear::Neumann { terms } => terms.to_string(),
+                Linear::Sgd { steps } => steps.to_string(),
+            })
+        },
         set: |a, v| {
-            a.batches.draw = match v {
-                "shuffled" => Draw::Shuffled,
-                "uniform" => Draw::Uniform,
-                other => return Err(format!("unknown sampler `{other}`: {}", DRAWS.join(", "))),
-            };
+            let k = parse::count(v)?;
+            match &mut a.linear {
+                Linear::Neumann { terms } => *terms = k,
+                Linear::Sgd { steps } => *steps = k,
+            }
             Ok(())
         },
     },
-    Field {
-        name: "seed",
-        rust: "batches.seed",
-        get: |a| Some(a.batches.seed.to_string()),
-        set: |a, v| {
-            a.batches.seed = parse::count(v)? as u64;
-            Ok(())
-        },
-    },
+    field!("batch", count, batches.batch),
+    field!("sampler", draw, batches.draw),
+    field!("seed", seed, batches.seed),
     field!("tol", tolerance, stop.tol),
 ];
 
@@ -385,6 +407,10 @@ macro_rules! with_table {
             }
             Method::Soba($a) => {
                 let $t = SOBA;
+                $body
+            }
+            Method::TwoLoop($a) => {
+                let $t = TWO_LOOP;
                 $body
             }
         }
@@ -512,6 +538,8 @@ fn preset(algo: &str) -> Result<Method, OptionError> {
         "soba" => Soba::default().into(),
         "saba" => Soba::saba().into(),
         "srba" => Soba::srba().into(),
+        "stocbio" => TwoLoop::stocbio().into(),
+        "amigo" => TwoLoop::amigo().into(),
         _ => return Err(OptionError::UnknownAlgorithm(algo.into())),
     })
 }
@@ -660,6 +688,16 @@ mod show {
         }
         .into()
     }
+    pub fn seed(v: &u64) -> String {
+        v.to_string()
+    }
+    pub fn draw(v: &Draw) -> String {
+        match v {
+            Draw::Shuffled => "shuffled",
+            Draw::Uniform => "uniform",
+        }
+        .into()
+    }
     pub fn every(v: &Metrics) -> String {
         match v {
             Metrics::End => "end".to_string(),
@@ -710,6 +748,20 @@ mod parse {
             "momentum" => Ok(UpperOptimizer::Momentum { beta: 0.9 }),
             "adam" => Ok(UpperOptimizer::ADAM),
             other => Err(format!("unknown upper optimizer `{other}`: {}", UPPER_OPTIMIZERS.join(", "))),
+        }
+    }
+
+    /// The seed of the batches.
+    pub fn seed(value: &str) -> Result<u64, String> {
+        value.parse().map_err(|_| format!("expected a whole number ≥ 0, not `{value}`"))
+    }
+
+    /// How batches are drawn.
+    pub fn draw(value: &str) -> Result<Draw, String> {
+        match value {
+            "shuffled" => Ok(Draw::Shuffled),
+            "uniform" => Ok(Draw::Uniform),
+            other => Err(format!("unknown sampler `{other}`: {}", DRAWS.join(", "))),
         }
     }
 

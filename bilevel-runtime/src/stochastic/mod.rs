@@ -3,6 +3,8 @@
 
 mod sampler;
 mod soba;
+mod two_loop;
 
 pub use sampler::{Batches, Draw};
 pub use soba::{Estimator, Soba};
+pub use two_loop::{Linear, TwoLoop};

@@ -129,7 +129,7 @@ impl Soba {
 }
 
 /// The number of samples an objective's means run over (0 without a mean over a dim).
-fn samples(sampling: &Sampling, level: &str) -> Result<usize, SolveError> {
+pub(super) fn samples(sampling: &Sampling, level: &str) -> Result<usize, SolveError> {
     match sampling {
         Sampling::None => Ok(0),
         Sampling::Dim { size, .. } => Ok(*size),
