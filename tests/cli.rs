@@ -534,3 +534,36 @@ fn the_upper_optimizer_is_an_option_of_the_tool() {
     let stderr = String::from_utf8(out.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("--beta 0.5: the plain gradient step has no β"), "{stderr}");
 }
+
+/// The stochastic methods from the tool: `compare` of SOBA and SABA on the shipped subset of the
+/// reference benchmark's data (`.npy` files), `h` every 100 steps; the plot draws `h` against time and against
+/// per-sample gradients, and the JSON reports the options the batches were drawn with.
+#[test]
+fn compare_runs_the_stochastic_methods_on_data_files_and_plots_them_against_their_cost() {
+    let dir = scratch("stochastic");
+    let data = format!("{}/examples/data/stochastic", env!("CARGO_MANIFEST_DIR"));
+    let item = |name: &str, file: &str| ["--data".to_string(), format!("{name}={data}/{file}.npy")];
+    let args: Vec<String> =
+        [item("X", "X_train"), item("t", "y_train"), item("Xv", "X_val"), item("tv", "y_val")].concat();
+    let svg = dir.join("cost.svg");
+    let out = bilevel()
+        .arg("compare")
+        .arg(problem("stochastic_logistic"))
+        .args(["--algos", "soba,saba", "--iters", "200", "--eval-every", "100", "--outer-ratio", "0.1"])
+        .args(["--batch", "32", "--seed", "3", "--json", "--plot"])
+        .arg(&svg)
+        .args(&args)
+        .assert()
+        .success();
+    let runs: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    for (k, algo) in ["soba", "saba"].iter().enumerate() {
+        assert_eq!(runs[k]["algorithm"], *algo);
+        assert_eq!((runs[k]["options"]["batch"].as_u64(), runs[k]["options"]["seed"].as_u64()), (Some(32), Some(3)));
+        // h(x0) = 0.6356; SOBA's first steps, with v still near 0, move x by a biased hypergradient.
+        let h = runs[k]["upper_at_solution"].as_f64().unwrap();
+        assert!(h.is_finite() && (*algo == "soba" || h < 0.6356), "{algo}: h = {h}");
+    }
+    let drawn = std::fs::read_to_string(&svg).unwrap();
+    assert!(drawn.contains("per-sample gradients") && drawn.contains("against time"), "the cost panels");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
