@@ -5,7 +5,7 @@
 mod common;
 
 use bilevel::data::{Array, DataError, Sparse};
-use bilevel::{bilevel, Algorithm, BgsOpt, MatrixFreeProblem, XiSolver};
+use bilevel::{bilevel, Algorithm, Batch, BgsOpt, MatrixFreeProblem, Method, XiSolver};
 use common::{agrees_with_differences, assert_close, numbers};
 
 bilevel! {
@@ -113,6 +113,31 @@ fn same_problem<A: MatrixFreeProblem, B: MatrixFreeProblem>(a: &A, b: &B) {
     }
 }
 
+/// On batches (a range, and a list with a repeat): every value, gradient and product of `a` equals `b`'s
+/// (relative 1e-12), so the loops over a sparse row inside a loop over a batch's samples read the right rows.
+fn same_on_batches<A: MatrixFreeProblem, B: MatrixFreeProblem>(a: &A, b: &B) {
+    let (n, m) = a.dims();
+    let v = numbers(2 * (n + m), 9);
+    let (x, y, d) = (&v[..n], &v[n..n + m], &v[n + m..]);
+    for batch in [Batch::Range { start: 1, end: 5 }, Batch::Indices(&[5, 0, 0, 3])] {
+        let what = format!("{batch:?}");
+        assert_close(&[a.upper_batch(batch, x, y)], &[b.upper_batch(batch, x, y)], 1e-12, &what);
+        let (mut ax, mut ay, mut bx, mut by) = (vec![0.0; n], vec![0.0; m], vec![0.0; n], vec![0.0; m]);
+        let (va, vb) =
+            (a.lower_grad_batch(batch, x, y, &mut ax, &mut ay), b.lower_grad_batch(batch, x, y, &mut bx, &mut by));
+        assert_close(&[[va].as_slice(), &ax, &ay].concat(), &[[vb].as_slice(), &bx, &by].concat(), 1e-12, &what);
+        a.upper_grad_batch(batch, x, y, &mut ax, &mut ay);
+        b.upper_grad_batch(batch, x, y, &mut bx, &mut by);
+        assert_close(&[&ax[..], &ay].concat(), &[&bx[..], &by].concat(), 1e-12, &what);
+        a.lower_hvp_y_batch(batch, x, y, &d[..m], &mut ax, &mut ay);
+        b.lower_hvp_y_batch(batch, x, y, &d[..m], &mut bx, &mut by);
+        assert_close(&[&ax[..], &ay].concat(), &[&bx[..], &by].concat(), 1e-12, &what);
+        a.lower_hvp_x_batch(batch, x, y, &d[..n], &mut ax, &mut ay);
+        b.lower_hvp_x_batch(batch, x, y, &d[..n], &mut bx, &mut by);
+        assert_close(&[&ax[..], &ay].concat(), &[&bx[..], &by].concat(), 1e-12, &what);
+    }
+}
+
 #[test]
 fn a_sparse_matrix_gives_what_the_dense_one_gives() {
     let (rows, cols) = (7, 5);
@@ -122,6 +147,7 @@ fn a_sparse_matrix_gives_what_the_dense_one_gives() {
     assert!(Sparse::from_dense(&x).nnz() < rows * cols / 2, "the test matrix is sparse");
     let dense = DenseWeighted::new(DenseWeightedData { X: x, t }).unwrap();
     same_problem(&sparse, &dense);
+    same_on_batches(&sparse, &dense);
     agrees_with_differences(&sparse);
 }
 
@@ -134,6 +160,7 @@ fn a_matrix_variable_times_sparse_rows_gives_what_dense_rows_give() {
     let sparse = SparseSoftmax::new(SparseSoftmaxData { X: Sparse::from_dense(&x), Y: y.clone() }).unwrap();
     let dense = DenseSoftmax::new(DenseSoftmaxData { X: x, Y: y }).unwrap();
     same_problem(&sparse, &dense);
+    same_on_batches(&sparse, &dense);
 }
 
 /// The generated products of a problem text.
@@ -244,4 +271,15 @@ fn a_libsvm_file_runs_like_its_dense_matrix() {
     let (fa, fb) = (a.trace.last().unwrap().upper, b.trace.last().unwrap().upper);
     assert_close(&[fa], &[fb], 1e-12, "F");
     assert!(fa < a.trace[0].upper, "the upper objective decreased: {} -> {fa}", a.trace[0].upper);
+    // A stochastic method on the LIBSVM samples (batches of 8 of the 41 training and 20 validation rows): the
+    // same run as on their dense matrices.
+    let options = [("iters", "200"), ("batch", "8"), ("lower-step", "0.5"), ("eval-every", "200")];
+    let saba = Method::from_options("saba", &options).unwrap();
+    let (a, b) = (
+        saba.solve(&sparse, &vec![0.0; p], &vec![0.0; p]).unwrap(),
+        saba.solve(&dense, &vec![0.0; p], &vec![0.0; p]).unwrap(),
+    );
+    assert_close(a.x().as_slice(), b.x().as_slice(), 1e-12, "SABA's x after 200 steps");
+    let (ha, h0) = (a.last().upper_at_solution.unwrap(), a.trace[0].upper_at_solution.unwrap());
+    assert!(ha < h0, "SABA lowered h: {h0} -> {ha}");
 }
