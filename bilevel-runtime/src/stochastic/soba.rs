@@ -7,7 +7,6 @@ use std::ops::ControlFlow;
 
 use crate::algorithm::Iterate;
 use crate::batch::Batch;
-use crate::batch::Sampling;
 use crate::driver::{check_steps, run, upper_step, Metrics, Schedule, Step, Stop};
 use crate::error::{SolveError, SolveResult};
 use crate::matrix_free::vector::{axpy, norm, Buf};
@@ -15,6 +14,7 @@ use crate::matrix_free::Vector;
 use crate::matrix_free::{LowerStep, MatrixFreeProblem};
 
 use super::sampler::{Batches, Draw, Drawn, Sampler};
+use super::{counts, samplers};
 
 /// How a stochastic single-loop method turns the products on its batches into directions.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -125,19 +125,6 @@ impl Soba {
             return Err(SolveError::Options(why.into()));
         }
         Ok(())
-    }
-}
-
-/// The number of samples an objective's means run over (0 without a mean over a dim).
-pub(super) fn samples(sampling: &Sampling, level: &str) -> Result<usize, SolveError> {
-    match sampling {
-        Sampling::None => Ok(0),
-        Sampling::Dim { size, .. } => Ok(*size),
-        Sampling::Several(dims) => Err(SolveError::Options(format!(
-            "{level} takes means over several dims ({}): a stochastic method samples one; write the others as \
-             sum(...) / n",
-            dims.join(", ")
-        ))),
     }
 }
 
@@ -271,8 +258,7 @@ impl Iterate for Soba {
         observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> SolveResult {
         self.check()?;
-        let s = problem.samples();
-        let (n_g, n_f) = (samples(&s.lower, "G")?, samples(&s.upper, "F")?);
+        let [(mut on_g, n_g), (mut on_f, n_f)] = samplers(problem, &self.batches)?;
         let (n, m) = problem.dims();
         let (mut gx, mut v, mut old) = (Buf::<P::X>::zeros(n), Buf::<P::Y>::zeros(m), Buf::<P::X>::zeros(n));
         let (mut now, mut before) = (Products::<P::X, P::Y>::new(n, m), Products::<P::X, P::Y>::new(n, m));
@@ -280,7 +266,6 @@ impl Iterate for Soba {
         // SRBA's previous point.
         let (mut px, mut py, mut pv) =
             (Buf::<P::X>::from_slice(x0), Buf::<P::Y>::from_slice(y0), Buf::<P::Y>::zeros(m));
-        let (mut on_g, mut on_f) = (Sampler::new(n_g, &self.batches, 0), Sampler::new(n_f, &self.batches, 1));
         let blocks = |sampler: &Sampler| if self.estimator == Estimator::Saga { sampler.blocks() } else { 0 };
         let (bg, bf) = (blocks(&on_g), blocks(&on_f));
         let mut memories = [(bg, m), (bg, m), (bg, n), (bf, m), (bf, n)].map(|(b, len)| Memory::new(b, len));
@@ -295,7 +280,6 @@ impl Iterate for Soba {
         let bounds = problem.bounds();
         let (step, ratio, decay) = (lower.value, self.outer_ratio, self.decay);
         let schedule = Schedule { iters: self.iters, stop: self.stop, lower, metrics: self.metrics };
-        let counts = |grads: f64, hvps: f64| vec![("oracle_grad".into(), grads), ("oracle_hvp".into(), hvps)];
         run(problem, (x0, y0), schedule, counts(0.0, 0.0), observer, |k, x, y, kept| {
             let rho = step / (k as f64).powf(decay);
             let refresh = period.is_some_and(|q| (k - 1) % q == 0);

@@ -11,7 +11,7 @@ use crate::matrix_free::vector::{axpy, norm, Buf};
 use crate::matrix_free::{LowerStep, MatrixFreeProblem};
 
 use super::sampler::{Batches, Sampler};
-use super::soba::samples;
+use super::{counts, samplers};
 
 /// How a two-loop method solves `H v = −∇y F` on batches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -139,18 +139,15 @@ impl Iterate for TwoLoop {
         observer: &mut dyn FnMut(usize, usize) -> ControlFlow<()>,
     ) -> SolveResult {
         self.check()?;
-        let s = problem.samples();
-        let (n_g, n_f) = (samples(&s.lower, "G")?, samples(&s.upper, "F")?);
+        let [(mut on_g, _), (mut on_f, _)] = samplers(problem, &self.batches)?;
         let (n, m) = problem.dims();
         let (xs, ys) = (Buf::<P::X>::zeros, Buf::<P::Y>::zeros);
         let (mut gx, mut dy, mut fx, mut fy, mut bv, mut hv) = (xs(n), ys(m), xs(n), ys(m), xs(n), ys(m));
         let (mut v, mut u, mut sum, mut old) = (ys(m), ys(m), ys(m), xs(n));
-        let (mut on_g, mut on_f) = (Sampler::new(n_g, &self.batches, 0), Sampler::new(n_f, &self.batches, 1));
         let (mut grads, mut hvps) = (0.0, 0.0);
         let bounds = problem.bounds();
         let (step, ratio) = (lower.value, self.outer_ratio);
         let schedule = Schedule { iters: self.iters, stop: self.stop, lower, metrics: self.metrics };
-        let counts = |grads: f64, hvps: f64| vec![("oracle_grad".into(), grads), ("oracle_hvp".into(), hvps)];
         // `T` stochastic gradient steps on `y` at `x`.
         let mut descend = |on_g: &mut Sampler, x: &[f64], y: &mut [f64], grads: &mut f64| {
             for _ in 0..self.inner_steps {
