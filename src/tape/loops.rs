@@ -226,10 +226,18 @@ impl LoopTape {
 
     /// Runs the program, its batched loops over `samples`: `value` and the outputs laid out like `x` and `y` are
     /// added to.
+    /// The registers and loop indices live in buffers of the calling thread, kept from call to call: after the
+    /// first call on a thread, a run allocates nothing.
     pub fn run(&self, inputs: &Inputs, samples: Samples, value: &mut f64, out_x: &mut [f64], out_y: &mut [f64]) {
-        let mut state = State { regs: vec![0.0; self.registers], env: vec![0; self.loop_vars], samples };
+        let (mut regs, mut env) = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+        regs.clear();
+        regs.resize(self.registers, 0.0);
+        env.clear();
+        env.resize(self.loop_vars, 0);
+        let mut state = State { regs, env, samples };
         let mut outs = Outs { value, x: out_x, y: out_y };
         self.block(0, inputs, &mut state, &mut outs);
+        SCRATCH.with(|s| *s.borrow_mut() = (state.regs, state.env));
     }
 
     fn block(&self, b: usize, inputs: &Inputs, s: &mut State, outs: &mut Outs) {
@@ -308,6 +316,11 @@ impl LoopTape {
             }
         }
     }
+}
+
+thread_local! {
+    /// The registers and loop indices of the calling thread's last run (taken while a run uses them).
+    static SCRATCH: std::cell::RefCell<(Vec<f64>, Vec<usize>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
 }
 
 struct State<'a> {
