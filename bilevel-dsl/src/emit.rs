@@ -154,8 +154,7 @@ impl<'a> Emitter<'a> {
 
     /// Whether loop variable `k` runs over the batch.
     fn batched(&self, k: u32) -> bool {
-        let l = self.dag.loop_var(k);
-        l.sampled && matches!(l.extent, Extent::Dim(d) if Some(d) == self.sampling)
+        self.dag.loop_var(k).batched(self.sampling)
     }
 
     /// The index an array computed over loop variable `k` is read at: `pK`, the position in the batch, for a
@@ -809,12 +808,9 @@ impl<'a> Emitter<'a> {
             }
             Node::Detach(a) => self.expr_prec(a),
             Node::Idx(_) => (self.index(id), ATOM),
-            Node::Size(d) => {
-                let n = self.extent(Extent::Dim(d));
-                (quote!((#n as f64)), ATOM)
-            }
             Node::Batch(d) if Some(d) == self.sampling => (quote!((samples as f64)), ATOM),
-            Node::Batch(d) => {
+            // A divisor of means over a dim not batched here is the dim's size, as in a full evaluation.
+            Node::Size(d) | Node::Batch(d) => {
                 let n = self.extent(Extent::Dim(d));
                 (quote!((#n as f64)), ATOM)
             }

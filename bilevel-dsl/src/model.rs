@@ -96,10 +96,7 @@ impl Model {
         let mut dims: Vec<u32> = (0..reach.len())
             .filter(|i| reach[*i])
             .filter_map(|i| match self.dag.node(ExprId::from_index(i)) {
-                Node::Sum(k, _) => match self.dag.loop_var(k) {
-                    crate::dag::Loop { extent: Extent::Dim(d), sampled: true } => Some(d),
-                    _ => None,
-                },
+                Node::Sum(k, _) => self.dag.loop_var(k).sample_dim(),
                 _ => None,
             })
             .collect();

@@ -19,8 +19,6 @@ struct Objective {
     grad: LoopTape,
     hvp_y: LoopTape,
     hvp_x: LoopTape,
-    /// The `dim` its batched loops run over (the one dim of its `mean`s), with the dim's name and size.
-    sampling: Option<(String, usize)>,
 }
 
 /// A problem with data, its data attached, evaluated through loop tapes.
@@ -49,6 +47,7 @@ pub struct DataTapeProblem {
     data: Vec<(Vec<f64>, usize)>,
     upper: Objective,
     lower: Objective,
+    /// Which dim each objective's means run over; its tapes batch the loops of those means when it is one dim.
     samples: Samples,
 }
 
@@ -101,7 +100,6 @@ impl DataTapeProblem {
                 grad: LoopTape::new(grad, &layout, d),
                 hvp_y: LoopTape::new(hvp_y, &layout, d),
                 hvp_x: LoopTape::new(hvp_x, &layout, d),
-                sampling: d.map(|d| (model.dims[d as usize].clone(), sizes[d as usize])),
             }
         };
         let sampling = |f| match &model.sample_dims(f)[..] {
@@ -128,11 +126,11 @@ impl DataTapeProblem {
         self.params.set(name, values)
     }
 
-    /// Runs `tape` of objective `f` on `batch` with the point and a direction, into `value`, `ox` and `oy`
-    /// (zeroed first).
+    /// Runs `tape` of an objective whose means run over `sampling` on `batch` with the point and a direction, into
+    /// `value`, `ox` and `oy` (zeroed first).
     fn run(
         &self,
-        (f, tape): (&Objective, &LoopTape),
+        (sampling, tape): (&Sampling, &LoopTape),
         batch: Batch,
         (x, y): (&[f64], &[f64]),
         (u, v): (&[f64], &[f64]),
@@ -150,7 +148,10 @@ impl DataTapeProblem {
         ox.fill(0.0);
         oy.fill(0.0);
         let inputs = Inputs { x, y, u, v, params: &self.params.values, data: &self.data };
-        let len = f.sampling.as_ref().map_or(0, |(dim, n)| batch.samples(&self.name, dim, *n));
+        let len = match sampling {
+            Sampling::Dim { name, size } => batch.samples(&self.name, name, *size),
+            Sampling::None | Sampling::Several(_) => 0,
+        };
         let mut value = 0.0;
         tape.run(&inputs, loops::Samples { batch, len }, &mut value, ox, oy);
         value
@@ -246,35 +247,27 @@ impl MatrixFreeProblem for DataTapeProblem {
         self.samples.clone()
     }
     fn upper_batch(&self, batch: Batch, x: &[f64], y: &[f64]) -> f64 {
-        let f = &self.upper;
-        self.run((f, &f.value), batch, (x, y), (&[], &[]), &mut [], &mut [])
+        self.run((&self.samples.upper, &self.upper.value), batch, (x, y), (&[], &[]), &mut [], &mut [])
     }
     fn lower_batch(&self, batch: Batch, x: &[f64], y: &[f64]) -> f64 {
-        let f = &self.lower;
-        self.run((f, &f.value), batch, (x, y), (&[], &[]), &mut [], &mut [])
+        self.run((&self.samples.lower, &self.lower.value), batch, (x, y), (&[], &[]), &mut [], &mut [])
     }
     fn upper_grad_batch(&self, batch: Batch, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
-        let f = &self.upper;
-        self.run((f, &f.grad), batch, (x, y), (&[], &[]), gx, gy)
+        self.run((&self.samples.upper, &self.upper.grad), batch, (x, y), (&[], &[]), gx, gy)
     }
     fn lower_grad_batch(&self, batch: Batch, x: &[f64], y: &[f64], gx: &mut [f64], gy: &mut [f64]) -> f64 {
-        let f = &self.lower;
-        self.run((f, &f.grad), batch, (x, y), (&[], &[]), gx, gy)
+        self.run((&self.samples.lower, &self.lower.grad), batch, (x, y), (&[], &[]), gx, gy)
     }
     fn upper_hvp_y_batch(&self, batch: Batch, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-        let f = &self.upper;
-        self.run((f, &f.hvp_y), batch, (x, y), (&[], v), hx, hy);
+        self.run((&self.samples.upper, &self.upper.hvp_y), batch, (x, y), (&[], v), hx, hy);
     }
     fn upper_hvp_x_batch(&self, batch: Batch, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-        let f = &self.upper;
-        self.run((f, &f.hvp_x), batch, (x, y), (u, &[]), hx, hy);
+        self.run((&self.samples.upper, &self.upper.hvp_x), batch, (x, y), (u, &[]), hx, hy);
     }
     fn lower_hvp_y_batch(&self, batch: Batch, x: &[f64], y: &[f64], v: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-        let f = &self.lower;
-        self.run((f, &f.hvp_y), batch, (x, y), (&[], v), hx, hy);
+        self.run((&self.samples.lower, &self.lower.hvp_y), batch, (x, y), (&[], v), hx, hy);
     }
     fn lower_hvp_x_batch(&self, batch: Batch, x: &[f64], y: &[f64], u: &[f64], hx: &mut [f64], hy: &mut [f64]) {
-        let f = &self.lower;
-        self.run((f, &f.hvp_x), batch, (x, y), (u, &[]), hx, hy);
+        self.run((&self.samples.lower, &self.lower.hvp_x), batch, (x, y), (u, &[]), hx, hy);
     }
 }

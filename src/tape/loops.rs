@@ -354,8 +354,7 @@ struct Compiler<'a> {
 impl Compiler<'_> {
     /// Whether loop variable `var` runs over the batch.
     fn batched(&self, var: u32) -> bool {
-        let l = self.dag.loop_var(var);
-        l.sampled && matches!(l.extent, Extent::Dim(d) if Some(d) == self.sampling)
+        self.dag.loop_var(var).batched(self.sampling)
     }
 
     fn extent(&self, var: u32) -> usize {
@@ -436,9 +435,8 @@ impl Compiler<'_> {
             Node::Param(k) => Op::Param(out, k),
             Node::X(_) | Node::Y(_) => unreachable!("problems with data read variables through `At`"),
             Node::Idx(k) => Op::Idx(out, k),
-            Node::Size(d) => Op::Const(out, self.layout.sizes[d as usize] as f64),
             Node::Batch(d) if Some(d) == self.sampling => Op::Samples(out),
-            Node::Batch(d) => Op::Const(out, self.layout.sizes[d as usize] as f64),
+            Node::Size(d) | Node::Batch(d) => Op::Const(out, self.layout.sizes[d as usize] as f64),
             Node::At(array, row, col) => {
                 let row = self.node(row, path);
                 let col = col.map(|c| self.node(c, path));

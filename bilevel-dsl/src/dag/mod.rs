@@ -143,9 +143,10 @@ impl Dag {
     /// The number of values loop variable `k` takes, as a node: the count of its extent, or for a sampled loop
     /// the number of samples of the evaluation ([`Node::Batch`]).
     pub fn count(&mut self, k: u32) -> ExprId {
-        match self.loop_var(k) {
-            Loop { extent: Extent::Dim(d), sampled: true } => self.insert(Node::Batch(d)),
-            l => self.extent(l.extent),
+        let l = self.loop_var(k);
+        match l.sample_dim() {
+            Some(d) => self.insert(Node::Batch(d)),
+            None => self.extent(l.extent),
         }
     }
 

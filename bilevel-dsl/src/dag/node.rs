@@ -160,6 +160,21 @@ pub struct Loop {
     pub sampled: bool,
 }
 
+impl Loop {
+    /// The `dim` a sampled loop (a `mean`'s) runs over; `None` for any other loop.
+    pub fn sample_dim(self) -> Option<u32> {
+        match self {
+            Loop { extent: Extent::Dim(d), sampled: true } => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Whether an evaluation on a batch of the samples of `dim` `sampling` runs this loop over the batch.
+    pub fn batched(self, sampling: Option<u32>) -> bool {
+        sampling.is_some() && self.sample_dim() == sampling
+    }
+}
+
 /// A node of the DAG. Numbers are `f64`; `Cmp`, `And`, `Or`, `Not` and `Bool` are conditions.
 ///
 /// Problems with data add loops: [`Node::Idx`] is a loop variable, [`Node::Sum`] sums its body over one, and
