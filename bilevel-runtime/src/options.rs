@@ -65,7 +65,7 @@ pub struct Opt {
 
 const XI_SOLVERS: &[&str] = &["pinv", "adaptive-pinv", "z-cg", "gd", "cg", "lsqr"];
 const UPPER_OPTIMIZERS: &[&str] = &["gradient", "momentum", "adam"];
-const DRAWS: &[&str] = &["shuffled", "uniform"];
+const DRAWS: &[&str] = &[Draw::Shuffled.name(), Draw::Uniform.name()];
 
 /// Every option, described once.
 pub const OPTIONS: [Opt; 27] = [
@@ -692,11 +692,7 @@ mod show {
         v.to_string()
     }
     pub fn draw(v: &Draw) -> String {
-        match v {
-            Draw::Shuffled => "shuffled",
-            Draw::Uniform => "uniform",
-        }
-        .into()
+        v.name().into()
     }
     pub fn every(v: &Metrics) -> String {
         match v {
@@ -758,11 +754,10 @@ mod parse {
 
     /// How batches are drawn.
     pub fn draw(value: &str) -> Result<Draw, String> {
-        match value {
-            "shuffled" => Ok(Draw::Shuffled),
-            "uniform" => Ok(Draw::Uniform),
-            other => Err(format!("unknown sampler `{other}`: {}", DRAWS.join(", "))),
-        }
+        [Draw::Shuffled, Draw::Uniform]
+            .into_iter()
+            .find(|d| d.name() == value)
+            .ok_or_else(|| format!("unknown sampler `{value}`: {}", DRAWS.join(", ")))
     }
 
     /// Every k-th iterate (k ≥ 1), or `end`.

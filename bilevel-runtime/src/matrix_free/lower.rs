@@ -176,7 +176,7 @@ pub(crate) struct LowerStep {
 }
 
 /// Runs `run` with its lower step: `given`, or for an algorithm given none `fraction / L_G` with `L_G` estimated at
-/// the start `(x0, y0)` (x0 projected onto the box; `fraction` is 1 but for SABA), the choice noted in the run. A start where the curvature gives no step
+/// the start `(x0, y0)` (x0 projected onto the box; `fraction` is 1 but for the stochastic methods with constant steps), the choice noted in the run. A start where the curvature gives no step
 /// (`L_G` zero or not finite) is an error asking for one; a run with a chosen step that faults gets a warning saying
 /// that a smaller step may help. A start `x0` outside the box is noted too (the run starts from its projection).
 pub(crate) fn with_lower_step<P: MatrixFreeProblem>(

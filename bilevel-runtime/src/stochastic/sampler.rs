@@ -15,6 +15,16 @@ pub enum Draw {
     Uniform,
 }
 
+impl Draw {
+    /// Its name in the tool's options and in settings.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Draw::Shuffled => "shuffled",
+            Draw::Uniform => "uniform",
+        }
+    }
+}
+
 /// The batch size, the way batches are drawn and the seed of a stochastic method, one for `F` and one for `G`
 /// (seeded differently from `seed`, so their batches are independent).
 ///
@@ -90,7 +100,7 @@ impl Sampler {
     /// The next batch. Allocates nothing.
     pub fn draw(&mut self) -> Drawn<'_> {
         if self.n == 0 {
-            return Drawn { batch: Batch::All, len: 1, block: 0, weight: 1.0 };
+            return Drawn::all(0);
         }
         match self.draw {
             Draw::Shuffled => {

@@ -51,7 +51,7 @@ pub enum Estimator {
 /// the products a step), with constant steps.
 ///
 /// The metrics of the field are the records' (off the clock): `upper_at_solution` is `h(x) = F(x, y*(x))` with
-/// `y*` solved accurately, in every record with [`Metrics::Full`]. Each record also has the cumulative counts of
+/// `y*` solved accurately, in every record with [`Metrics::Solved`] (`--eval-every`). Each record also has the cumulative counts of
 /// per-sample evaluations, `oracle_grad` (gradients of `G` and `F`: `|B| + |B'|` a step) and `oracle_hvp`
 /// (products with `∇²G`: `|B|` a step).
 ///
@@ -64,7 +64,7 @@ pub struct Soba {
     /// Steps `K`.
     pub iters: usize,
     /// The step `s` of `y` and `v` (`None`, the default: `1/L_G` estimated at the start for SOBA, `1/(2 L_G)` for
-    /// SABA).
+    /// SABA and SRBA).
     pub step: Option<f64>,
     /// The ratio `r` of the steps of `y` and `x`: `x` moves by `s / r`.
     pub outer_ratio: f64,
@@ -216,10 +216,7 @@ impl Iterate for Soba {
     }
 
     fn settings(&self) -> String {
-        let draw = match self.batches.draw {
-            Draw::Shuffled => "shuffled",
-            Draw::Uniform => "uniform",
-        };
+        let draw = self.batches.draw.name();
         format!(
             "s={} r={} a={} b={} {draw} seed={} K={}",
             self.step.map_or_else(|| format!("{}/L_G", self.curvature_fraction()), |s| s.to_string()),

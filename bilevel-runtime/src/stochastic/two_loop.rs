@@ -112,8 +112,13 @@ impl Iterate for TwoLoop {
         };
         let step = self.step.map_or_else(|| "0.5/L_G".to_string(), |s| s.to_string());
         format!(
-            "s={step} r={} T={} {linear} b={} seed={} K={}",
-            self.outer_ratio, self.inner_steps, self.batches.batch, self.batches.seed, self.iters
+            "s={step} r={} T={} {linear} b={} {} seed={} K={}",
+            self.outer_ratio,
+            self.inner_steps,
+            self.batches.batch,
+            self.batches.draw.name(),
+            self.batches.seed,
+            self.iters
         )
     }
 
