@@ -113,10 +113,23 @@ fn a_seed_gives_the_same_run_on_any_number_of_threads_and_seeds_differ() {
 }
 
 #[test]
-fn saba_needs_shuffled_blocks_and_a_mean_over_one_dim() {
+fn bad_settings_of_the_stochastic_methods_are_named() {
     let p = problem();
     let err = method("saba", 10, &[("sampler", "uniform")]).solve(&p, &[0.0; 5], &[0.0; 10]).unwrap_err();
     assert!(err.to_string().contains("it needs shuffled batches"), "{err}");
+    for (algo, option, value, why) in [
+        ("soba", "batch", "0", "the batch size must be at least 1"),
+        ("amigo", "batch", "0", "the batch size must be at least 1"),
+        ("srba", "period", "0", "the period must be finite and positive, not 0"),
+        ("soba", "decay", "-1", "decay must be finite and ≥ 0, not -1"),
+        ("saba", "outer-ratio", "0", "outer_ratio must be finite and positive, not 0"),
+    ] {
+        let m = Method::from_options(algo, &[(option, value), ("iters", "5")]).unwrap();
+        let err = m.solve(&p, &[0.0; 5], &[0.0; 10]).unwrap_err().to_string();
+        assert!(err.contains(why), "{algo} --{option} {value}: {err}");
+    }
+    let err = Method::from_options("soba", &[("period", "0.5")]).unwrap_err().to_string();
+    assert!(err.contains("soba has no refresh period; srba has"), "{err}");
     let err = Method::from_options("soba", &[("sampler", "random")]).unwrap_err();
     assert_eq!(err.to_string(), "--sampler random: unknown sampler `random`: shuffled, uniform");
 }
